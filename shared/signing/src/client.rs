@@ -1,0 +1,376 @@
+//! [`DomainClient`]: signs each request for one domain and sends it, retrying what is safe.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
+use tokio::time::Instant;
+
+use crate::retry::{self, Idempotency, RetryPolicy};
+use crate::sigv4::{self, RequestToSign, SignatureOptions, SigningScope};
+use crate::{CredentialSource, DomainEndpoint, SharedTimeSource, SigningError};
+
+/// Per-attempt limits. A domain that takes longer than this to answer is answering a request
+/// that should have used `wait_for_completion=false`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A request to a domain, relative to its endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainRequest {
+    method: Method,
+    /// Already percent-encoded, starting with `/`.
+    path: String,
+    query: Vec<(String, String)>,
+    body: Option<Bytes>,
+    idempotency: Idempotency,
+}
+
+impl DomainRequest {
+    /// A request to the path made of `segments`, each percent-encoded on its own (so a `/` in a
+    /// name can never change the path). `GET`, `HEAD` and `DELETE` count as idempotent;
+    /// anything else must be declared idempotent with [`DomainRequest::idempotent`].
+    pub fn new<S: AsRef<str>>(method: Method, segments: &[S]) -> Self {
+        let mut path = String::new();
+        for segment in segments {
+            path.push('/');
+            encode_segment(segment.as_ref(), &mut path);
+        }
+        if path.is_empty() {
+            path.push('/');
+        }
+        let idempotency = if matches!(method, Method::GET | Method::HEAD | Method::DELETE) {
+            Idempotency::Idempotent
+        } else {
+            Idempotency::NotIdempotent
+        };
+        Self {
+            method,
+            path,
+            query: Vec::new(),
+            body: None,
+            idempotency,
+        }
+    }
+
+    pub fn get<S: AsRef<str>>(segments: &[S]) -> Self {
+        Self::new(Method::GET, segments)
+    }
+
+    #[must_use]
+    pub fn query(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.query.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// A JSON body (sent with `content-type: application/json`).
+    #[must_use]
+    pub fn json_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// Declares that sending this request twice is harmless (e.g. a repository `PUT` with the
+    /// same settings), so that timeouts and 5xx answers may be retried.
+    #[must_use]
+    pub fn idempotent(mut self) -> Self {
+        self.idempotency = Idempotency::Idempotent;
+        self
+    }
+
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn query_pairs(&self) -> &[(String, String)] {
+        &self.query
+    }
+
+    pub fn body(&self) -> Option<&Bytes> {
+        self.body.as_ref()
+    }
+
+    pub fn idempotency(&self) -> Idempotency {
+        self.idempotency
+    }
+}
+
+/// Percent-encodes one path segment. `,` and `*` stay literal: they are legal in a path, and
+/// the domain reads them as list separators and wildcards (`_snapshot/repo/a,b`, `logs-*`).
+fn encode_segment(segment: &str, out: &mut String) {
+    for byte in segment.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b',' | b'*' => {
+                out.push(char::from(byte));
+            }
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(char::from(HEX[usize::from(byte >> 4)]));
+                out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+            }
+        }
+    }
+}
+
+/// The domain's answer, whatever its status.
+#[derive(Debug, Clone)]
+pub struct DomainResponse {
+    pub status: StatusCode,
+    pub body: Bytes,
+    /// How many attempts it took (1 when the first one was answered for good).
+    pub attempts: u32,
+}
+
+/// Sends signed requests to one domain.
+#[derive(Debug, Clone)]
+pub struct DomainClient {
+    http: reqwest::Client,
+    endpoint: DomainEndpoint,
+    credentials: CredentialSource,
+    time: SharedTimeSource,
+    retry: RetryPolicy,
+    signature: SignatureOptions,
+}
+
+impl DomainClient {
+    /// Builds the client. Nothing is fetched or connected until the first request.
+    pub fn new(
+        endpoint: DomainEndpoint,
+        credentials: CredentialSource,
+        time: SharedTimeSource,
+    ) -> Result<Self, SigningError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(ATTEMPT_TIMEOUT)
+            .build()
+            .map_err(|e| SigningError::InvalidRequest(format!("cannot build HTTP client: {e}")))?;
+        Ok(Self::with_http_client(http, endpoint, credentials, time))
+    }
+
+    /// Builds the client over an existing HTTP client (shared connection pool).
+    pub fn with_http_client(
+        http: reqwest::Client,
+        endpoint: DomainEndpoint,
+        credentials: CredentialSource,
+        time: SharedTimeSource,
+    ) -> Self {
+        Self {
+            http,
+            endpoint,
+            credentials,
+            time,
+            retry: RetryPolicy::default(),
+            signature: SignatureOptions::default(),
+        }
+    }
+
+    #[must_use]
+    pub fn with_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    pub fn endpoint(&self) -> &DomainEndpoint {
+        &self.endpoint
+    }
+
+    /// Signs and sends `request`, retrying as [`crate::retry`] allows. Returns the last
+    /// response whatever its status; fails only when no response was had.
+    pub async fn send(&self, request: &DomainRequest) -> Result<DomainResponse, SigningError> {
+        let started = Instant::now();
+        let mut rng = fastrand::Rng::new();
+        let mut attempt = 1;
+        loop {
+            let outcome = self.send_once(request).await?;
+            let (retryable, retry_after) = match &outcome {
+                Ok((status, headers, body)) => (
+                    retry::is_retryable_status(*status, body, request.idempotency),
+                    retry::retry_after(headers),
+                ),
+                Err(error) => (
+                    error.is_connect() || request.idempotency == Idempotency::Idempotent,
+                    None,
+                ),
+            };
+            let delay = self.retry.delay(attempt, retry_after, &mut rng);
+            let within_budget = started.elapsed() + delay <= self.retry.time_budget;
+            if !(retryable && attempt < self.retry.max_attempts && within_budget) {
+                return self.finish(request, outcome, attempt, started.elapsed());
+            }
+            match &outcome {
+                Ok((status, ..)) => tracing::warn!(
+                    method = %request.method, path = %request.path, status = status.as_u16(),
+                    attempt, delay_ms = delay.as_millis(), "domain request will be retried"
+                ),
+                Err(error) => tracing::warn!(
+                    method = %request.method, path = %request.path, error = %error,
+                    attempt, delay_ms = delay.as_millis(), "domain request will be retried"
+                ),
+            }
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    fn finish(
+        &self,
+        request: &DomainRequest,
+        outcome: Result<(StatusCode, HeaderMap, Bytes), reqwest::Error>,
+        attempts: u32,
+        elapsed: Duration,
+    ) -> Result<DomainResponse, SigningError> {
+        match outcome {
+            Ok((status, _, body)) => {
+                tracing::debug!(
+                    method = %request.method, path = %request.path, status = status.as_u16(),
+                    attempts, elapsed_ms = elapsed.as_millis(), "domain request answered"
+                );
+                Ok(DomainResponse {
+                    status,
+                    body,
+                    attempts,
+                })
+            }
+            Err(source) if source.is_connect() => Err(SigningError::Connect {
+                attempts,
+                elapsed,
+                source,
+            }),
+            Err(source) => Err(SigningError::Transport {
+                attempts,
+                elapsed,
+                source,
+            }),
+        }
+    }
+
+    async fn send_once(
+        &self,
+        request: &DomainRequest,
+    ) -> Result<Result<(StatusCode, HeaderMap, Bytes), reqwest::Error>, SigningError> {
+        let built = self.build_signed(request).await?;
+        Ok(async {
+            let response = self.http.execute(built).await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?;
+            Ok((status, headers, body))
+        }
+        .await)
+    }
+
+    /// Builds the exact request that goes on the wire, signed. Public so tests can inspect it.
+    pub async fn build_signed(
+        &self,
+        request: &DomainRequest,
+    ) -> Result<reqwest::Request, SigningError> {
+        let mut url = self.endpoint.url().clone();
+        url.set_path(&request.path);
+        if !request.query.is_empty() {
+            url.query_pairs_mut().extend_pairs(&request.query);
+        }
+        let host = match url.port() {
+            Some(port) => format!("{}:{port}", self.endpoint.host_for_header()),
+            None => self.endpoint.host_for_header(),
+        };
+        let body = request.body.clone().unwrap_or_default();
+        let mut headers: Vec<(&str, &str)> = vec![("host", &host)];
+        if request.body.is_some() {
+            headers.push(("content-type", "application/json"));
+        }
+        let credentials = self.credentials.credentials().await?;
+        let signature = sigv4::sign_request(
+            &RequestToSign {
+                method: request.method.as_str(),
+                uri: url.as_str(),
+                headers: &headers,
+                body: &body,
+            },
+            &credentials,
+            &SigningScope {
+                region: self.endpoint.region(),
+                service: self.endpoint.service(),
+                time: self.time.now(),
+            },
+            &self.signature,
+        )?;
+
+        let mut built = reqwest::Request::new(request.method.clone(), url);
+        let header_map = built.headers_mut();
+        for (name, value) in headers
+            .iter()
+            .map(|(n, v)| (*n, (*v).to_owned()))
+            .chain(signature.headers)
+        {
+            let mut value = HeaderValue::from_str(&value).map_err(|_| {
+                SigningError::InvalidRequest(format!("header `{name}` has an invalid value"))
+            })?;
+            value.set_sensitive(sigv4::is_secret_header(name));
+            header_map.insert(
+                http::HeaderName::from_static(static_header_name(name)?),
+                value,
+            );
+        }
+        *built.body_mut() = Some(body.into());
+        Ok(built)
+    }
+}
+
+/// The header names this client ever sets, as `'static` strings.
+fn static_header_name(name: &str) -> Result<&'static str, SigningError> {
+    const KNOWN: [&str; 6] = [
+        "host",
+        "content-type",
+        "x-amz-date",
+        "authorization",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+    ];
+    KNOWN
+        .iter()
+        .copied()
+        .find(|k| k.eq_ignore_ascii_case(name))
+        .ok_or_else(|| SigningError::InvalidRequest(format!("unexpected header `{name}`")))
+}
+
+impl DomainEndpoint {
+    /// The host as it appears in the `Host` header (IPv6 in brackets).
+    fn host_for_header(&self) -> String {
+        match self.url().host() {
+            Some(url::Host::Ipv6(ip)) => format!("[{ip}]"),
+            _ => self.host().to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_encoded_one_by_one() {
+        let request = DomainRequest::get(&["_snapshot", "my repo", "a/b", "x,y*", "ü"]);
+        assert_eq!(request.path(), "/_snapshot/my%20repo/a%2Fb/x,y*/%C3%BC");
+        assert_eq!(DomainRequest::get::<&str>(&[]).path(), "/");
+    }
+
+    #[test]
+    fn idempotency_follows_the_method_unless_declared() {
+        assert_eq!(
+            DomainRequest::get(&["a"]).idempotency(),
+            Idempotency::Idempotent
+        );
+        let delete = DomainRequest::new(Method::DELETE, &["a"]);
+        assert_eq!(delete.idempotency(), Idempotency::Idempotent);
+        let put = DomainRequest::new(Method::PUT, &["a"]);
+        assert_eq!(put.idempotency(), Idempotency::NotIdempotent);
+        assert_eq!(put.idempotent().idempotency(), Idempotency::Idempotent);
+        let post = DomainRequest::new(Method::POST, &["a"]);
+        assert_eq!(post.idempotency(), Idempotency::NotIdempotent);
+    }
+}

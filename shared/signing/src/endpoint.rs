@@ -1,0 +1,354 @@
+//! The endpoint guard: a Lambda that holds snapshot permissions must only sign requests for the
+//! domains it manages, never for an arbitrary host named in an event.
+
+use std::net::IpAddr;
+
+use url::{Host, Url};
+
+use crate::EndpointError;
+
+/// Hosts that may be signed for besides AWS domain hosts and loopback (custom domain
+/// endpoints, for instance). Host names compare case-insensitively and exactly.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndpointPolicy {
+    allowed_hosts: Vec<String>,
+}
+
+impl EndpointPolicy {
+    /// Only AWS domain hosts and loopback.
+    pub fn aws_only() -> Self {
+        Self::default()
+    }
+
+    /// Also allows these exact host names.
+    pub fn with_allowed_hosts<I, S>(hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let allowed_hosts = hosts
+            .into_iter()
+            .map(|h| h.as_ref().trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        Self { allowed_hosts }
+    }
+
+    /// Parses a comma-separated list, as found in `OSNAP_ALLOWED_HOSTS`.
+    pub fn from_list(list: &str) -> Self {
+        Self::with_allowed_hosts(list.split(','))
+    }
+
+    fn allows(&self, host: &str) -> bool {
+        self.allowed_hosts.iter().any(|h| h == host)
+    }
+}
+
+/// Which AWS service a host belongs to, and so the SigV4 service name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsSearchService {
+    /// Amazon OpenSearch Service and legacy Amazon Elasticsearch Service domains.
+    Domain,
+    /// Amazon OpenSearch Serverless collections.
+    Serverless,
+}
+
+impl AwsSearchService {
+    pub fn signing_name(self) -> &'static str {
+        match self {
+            Self::Domain => "es",
+            Self::Serverless => "aoss",
+        }
+    }
+}
+
+/// An endpoint that passed the guard, with the region and service to sign for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainEndpoint {
+    base: Url,
+    host: String,
+    region: String,
+    service: String,
+}
+
+impl DomainEndpoint {
+    /// Checks `endpoint` against the policy and works out its region.
+    ///
+    /// A bare host name means `https://`. Plain `http://` is accepted only for loopback.
+    pub fn parse(
+        endpoint: &str,
+        region: Option<&str>,
+        policy: &EndpointPolicy,
+    ) -> Result<Self, EndpointError> {
+        let trimmed = endpoint.trim();
+        let with_scheme = if trimmed.contains("://") {
+            trimmed.to_owned()
+        } else {
+            format!("https://{trimmed}")
+        };
+        let invalid = |reason: &str| EndpointError::Invalid {
+            endpoint: endpoint.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let base = Url::parse(&with_scheme).map_err(|e| invalid(&e.to_string()))?;
+        if !base.username().is_empty() || base.password().is_some() {
+            return Err(invalid("credentials in the URL are not accepted"));
+        }
+        if base.query().is_some() || base.fragment().is_some() {
+            return Err(invalid("a query or fragment is not accepted"));
+        }
+        if base.path() != "/" {
+            return Err(invalid("the endpoint must not have a path"));
+        }
+        let host = base.host().ok_or_else(|| invalid("no host"))?;
+        let loopback = is_loopback(&host);
+        let host_name = match &host {
+            Host::Domain(d) => d.to_ascii_lowercase(),
+            Host::Ipv4(ip) => ip.to_string(),
+            Host::Ipv6(ip) => ip.to_string(),
+        };
+        match base.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            "http" => {
+                return Err(EndpointError::NotAllowed {
+                    host: host_name,
+                    reason: "plain http is only accepted for loopback addresses",
+                });
+            }
+            _ => return Err(invalid("the scheme must be https")),
+        }
+
+        let aws = aws_host_region(&host_name).map(|(r, s)| (r.to_owned(), s));
+        if aws.is_none() && !loopback && !policy.allows(&host_name) {
+            return Err(EndpointError::NotAllowed {
+                host: host_name,
+                reason: "not an AWS search domain host",
+            });
+        }
+        let (region, service) = match (aws, region.map(str::trim).filter(|r| !r.is_empty())) {
+            (Some((derived, _)), Some(given)) if derived != given => {
+                return Err(EndpointError::RegionMismatch {
+                    host: host_name,
+                    derived,
+                    given: given.to_owned(),
+                });
+            }
+            (Some((derived, service)), _) => (derived, service),
+            (None, Some(given)) => (given.to_owned(), AwsSearchService::Domain),
+            (None, None) => return Err(EndpointError::RegionUnknown { host: host_name }),
+        };
+        Ok(Self {
+            base,
+            host: host_name,
+            region,
+            service: service.signing_name().to_owned(),
+        })
+    }
+
+    /// Signs for another service name than the host implies (e.g. `aoss` behind a custom host).
+    #[must_use]
+    pub fn with_service(mut self, service: impl Into<String>) -> Self {
+        self.service = service.into();
+        self
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.base
+    }
+
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+}
+
+fn is_loopback(host: &Host<&str>) -> bool {
+    match host {
+        Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
+        Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
+    }
+}
+
+/// The region and service of an AWS search host, or `None` for any other host.
+///
+/// Recognised forms (region `r`):
+/// - `search-<domain>-<id>.r.es.amazonaws.com` and `vpc-…` (also `.amazonaws.com.cn`)
+/// - `search-<domain>-<id>.aos.r.on.aws` (dual-stack endpoints)
+/// - `<collection-id>.r.aoss.amazonaws.com` (OpenSearch Serverless)
+pub fn aws_host_region(host: &str) -> Option<(&str, AwsSearchService)> {
+    let labels: Vec<&str> = host.split('.').collect();
+    let domain_label_ok = |label: &str| {
+        (label.starts_with("search-") || label.starts_with("vpc-")) && label.len() > "vpc-".len()
+    };
+    let (region, service, first) = match labels.as_slice() {
+        [first, region, "es", "amazonaws", "com"]
+        | [first, region, "es", "amazonaws", "com", "cn"]
+        | [first, "aos", region, "on", "aws"] => (*region, AwsSearchService::Domain, *first),
+        [first, region, "aoss", "amazonaws", "com"] => {
+            (*region, AwsSearchService::Serverless, *first)
+        }
+        _ => return None,
+    };
+    let first_ok = match service {
+        AwsSearchService::Domain => domain_label_ok(first),
+        AwsSearchService::Serverless => !first.is_empty(),
+    };
+    (first_ok && looks_like_region(region)).then_some((region, service))
+}
+
+/// `us-east-1`, `ap-southeast-2`, `us-gov-west-1`, `cn-north-1`, `eu-central-2`…
+fn looks_like_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    let Some((number, words)) = parts.split_last() else {
+        return false;
+    };
+    words.len() >= 2
+        && words
+            .iter()
+            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(endpoint: &str, region: Option<&str>) -> Result<DomainEndpoint, EndpointError> {
+        DomainEndpoint::parse(endpoint, region, &EndpointPolicy::aws_only())
+    }
+
+    #[test]
+    fn derives_region_from_public_and_vpc_domain_hosts() {
+        for (endpoint, region) in [
+            (
+                "https://search-logs-abc123.us-east-1.es.amazonaws.com",
+                "us-east-1",
+            ),
+            (
+                "https://vpc-logs-abc123.eu-west-3.es.amazonaws.com/",
+                "eu-west-3",
+            ),
+            (
+                "search-logs-abc123.ap-southeast-2.es.amazonaws.com",
+                "ap-southeast-2",
+            ),
+            (
+                "https://search-logs-abc.cn-north-1.es.amazonaws.com.cn",
+                "cn-north-1",
+            ),
+            (
+                "https://search-logs-abc.aos.us-gov-west-1.on.aws",
+                "us-gov-west-1",
+            ),
+            (
+                "https://SEARCH-Logs-ABC.US-EAST-2.ES.AMAZONAWS.COM",
+                "us-east-2",
+            ),
+        ] {
+            let parsed = parse(endpoint, None).unwrap_or_else(|e| panic!("{endpoint}: {e}"));
+            assert_eq!(parsed.region(), region, "{endpoint}");
+            assert_eq!(parsed.service(), "es");
+            assert_eq!(parsed.url().scheme(), "https");
+        }
+    }
+
+    #[test]
+    fn serverless_hosts_sign_for_aoss() {
+        let parsed = parse("https://abc123xyz.us-west-2.aoss.amazonaws.com", None).unwrap();
+        assert_eq!((parsed.region(), parsed.service()), ("us-west-2", "aoss"));
+    }
+
+    #[test]
+    fn explicit_region_must_agree_with_the_host() {
+        let err = parse(
+            "https://search-a-b.us-east-1.es.amazonaws.com",
+            Some("eu-west-1"),
+        );
+        assert!(matches!(err, Err(EndpointError::RegionMismatch { .. })));
+        let ok = parse(
+            "https://search-a-b.us-east-1.es.amazonaws.com",
+            Some("us-east-1"),
+        );
+        assert_eq!(ok.unwrap().region(), "us-east-1");
+    }
+
+    #[test]
+    fn refuses_hosts_that_only_look_like_aws() {
+        for endpoint in [
+            "https://example.com",
+            "https://search-x.us-east-1.es.amazonaws.com.evil.example",
+            "https://evil.us-east-1.es.amazonaws.com",
+            "https://search-x.not-a-region.es.amazonaws.com",
+            "https://s3.us-east-1.amazonaws.com",
+            "https://169.254.169.254",
+            "https://10.0.0.8",
+        ] {
+            let err = parse(endpoint, Some("us-east-1")).unwrap_err();
+            assert!(
+                matches!(err, EndpointError::NotAllowed { .. }),
+                "{endpoint}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        let err = parse("http://search-a-b.us-east-1.es.amazonaws.com", None).unwrap_err();
+        assert!(matches!(err, EndpointError::NotAllowed { .. }));
+        for endpoint in [
+            "http://127.0.0.1:9200",
+            "http://localhost:9200",
+            "http://[::1]:1",
+        ] {
+            let parsed = parse(endpoint, Some("us-east-1")).unwrap();
+            assert_eq!(parsed.region(), "us-east-1", "{endpoint}");
+        }
+        assert!(matches!(
+            parse("http://127.0.0.1:9200", None),
+            Err(EndpointError::RegionUnknown { .. })
+        ));
+    }
+
+    #[test]
+    fn allow_list_admits_custom_endpoints_with_an_explicit_region() {
+        let policy = EndpointPolicy::from_list(" search.example.com , other.example.com");
+        let parsed =
+            DomainEndpoint::parse("https://Search.Example.com", Some("eu-west-1"), &policy)
+                .unwrap();
+        assert_eq!(parsed.host(), "search.example.com");
+        assert!(matches!(
+            DomainEndpoint::parse("https://search.example.com", None, &policy),
+            Err(EndpointError::RegionUnknown { .. })
+        ));
+        assert!(matches!(
+            DomainEndpoint::parse("http://search.example.com", Some("eu-west-1"), &policy),
+            Err(EndpointError::NotAllowed { .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_malformed_endpoints() {
+        for endpoint in [
+            "",
+            "https://user:pw@search-a-b.us-east-1.es.amazonaws.com",
+            "https://search-a-b.us-east-1.es.amazonaws.com/_snapshot",
+            "https://search-a-b.us-east-1.es.amazonaws.com/?x=1",
+            "ftp://search-a-b.us-east-1.es.amazonaws.com",
+        ] {
+            assert!(
+                matches!(parse(endpoint, None), Err(EndpointError::Invalid { .. })),
+                "{endpoint}"
+            );
+        }
+    }
+}

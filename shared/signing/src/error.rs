@@ -1,0 +1,51 @@
+use std::time::Duration;
+
+/// Why an endpoint was refused before anything was signed or sent.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EndpointError {
+    #[error("endpoint `{endpoint}` is not a valid URL: {reason}")]
+    Invalid { endpoint: String, reason: String },
+    #[error(
+        "endpoint host `{host}` is not allowed: {reason}; only Amazon OpenSearch Service domain \
+         hosts, hosts listed in OSNAP_ALLOWED_HOSTS, and loopback addresses may be signed for"
+    )]
+    NotAllowed { host: String, reason: &'static str },
+    #[error("cannot tell the AWS region of `{host}`: give the region explicitly")]
+    RegionUnknown { host: String },
+    #[error("region `{given}` was given but host `{host}` is in `{derived}`")]
+    RegionMismatch {
+        host: String,
+        derived: String,
+        given: String,
+    },
+}
+
+/// A failure to sign or deliver a request. An HTTP error status is not one of these: the
+/// response is returned and the caller interprets it.
+#[derive(Debug, thiserror::Error)]
+pub enum SigningError {
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    #[error("could not load AWS credentials")]
+    Credentials(#[source] aws_credential_types::provider::error::CredentialsError),
+    #[error("could not sign the request: {0}")]
+    Sign(String),
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The connection could not be opened, so the request never reached the domain.
+    #[error("could not connect to the domain after {attempts} attempt(s) in {elapsed:?}")]
+    Connect {
+        attempts: u32,
+        elapsed: Duration,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The request may or may not have reached the domain (timeout, reset, broken response).
+    #[error("the request to the domain failed after {attempts} attempt(s) in {elapsed:?}")]
+    Transport {
+        attempts: u32,
+        elapsed: Duration,
+        #[source]
+        source: reqwest::Error,
+    },
+}
