@@ -49,7 +49,9 @@ fn bench_signing(c: &mut Criterion) {
     });
 
     // The whole client path: cached credentials, URL building, signing, header map.
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let time = SharedTimeSource::new(StaticTimeSource::from_secs(1_795_000_000));
     let endpoint = DomainEndpoint::parse(
         "https://search-logs-abc123.us-east-1.es.amazonaws.com",
@@ -70,7 +72,11 @@ fn bench_signing(c: &mut Criterion) {
     .query("wait_for_completion", "false")
     .json_body(BODY);
     c.bench_function("client/build signed snapshot create", |b| {
-        b.iter(|| runtime.block_on(client.build_signed(black_box(&domain_request))).unwrap())
+        b.iter(|| {
+            runtime
+                .block_on(client.build_signed(black_box(&domain_request)))
+                .unwrap()
+        })
     });
 }
 

@@ -43,7 +43,11 @@ async fn run() -> Result<(), signing::SigningError> {
         endpoint.region(),
         endpoint.service()
     );
-    let client = DomainClient::new(endpoint, CredentialSource::fixed(credentials, time.clone()), time)?;
+    let client = DomainClient::new(
+        endpoint,
+        CredentialSource::fixed(credentials, time.clone()),
+        time,
+    )?;
     let request = DomainRequest::new(Method::PUT, &["_snapshot", "my-repo", "snap-2026.11.28"])
         .query("wait_for_completion", "false")
         .json_body(BODY);
@@ -57,7 +61,10 @@ async fn run() -> Result<(), signing::SigningError> {
     println!("\n{BODY}");
 
     println!("\nThe endpoint guard refuses hosts that are not search domains:");
-    for other in ["https://example.com", "http://search-demo-abc.us-east-1.es.amazonaws.com"] {
+    for other in [
+        "https://example.com",
+        "http://search-demo-abc.us-east-1.es.amazonaws.com",
+    ] {
         match DomainEndpoint::parse(other, None, &EndpointPolicy::aws_only()) {
             Ok(_) => println!("  {other}: accepted"),
             Err(error) => println!("  {other}: {error}"),

@@ -15,6 +15,16 @@ use crate::{CredentialSource, DomainEndpoint, SharedTimeSource, SigningError};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// The HTTP client domain requests use (rustls, per-attempt timeouts). Build it once and
+/// share it, so connections are reused across requests and domains.
+pub fn http_client() -> Result<reqwest::Client, SigningError> {
+    reqwest::Client::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(ATTEMPT_TIMEOUT)
+        .build()
+        .map_err(|e| SigningError::InvalidRequest(format!("cannot build HTTP client: {e}")))
+}
+
 /// A request to a domain, relative to its endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DomainRequest {
@@ -102,17 +112,36 @@ impl DomainRequest {
 /// Percent-encodes one path segment. `,` and `*` stay literal: they are legal in a path, and
 /// the domain reads them as list separators and wildcards (`_snapshot/repo/a,b`, `logs-*`).
 fn encode_segment(segment: &str, out: &mut String) {
-    for byte in segment.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b',' | b'*' => {
-                out.push(char::from(byte));
-            }
-            _ => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                out.push('%');
-                out.push(char::from(HEX[usize::from(byte >> 4)]));
-                out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-            }
+    percent_encode(segment, |b| b == b',' || b == b'*', out);
+}
+
+/// The query string with every byte but the unreserved ones percent-encoded (space as `%20`,
+/// never `+`), which is the form SigV4 canonicalises to, so the signed and sent forms agree.
+fn encode_query(pairs: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        percent_encode(name, |_| false, &mut out);
+        out.push('=');
+        percent_encode(value, |_| false, &mut out);
+    }
+    out
+}
+
+fn percent_encode(text: &str, also_keep: impl Fn(u8) -> bool, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric()
+            || matches!(byte, b'-' | b'.' | b'_' | b'~')
+            || also_keep(byte)
+        {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0x0f)]));
         }
     }
 }
@@ -144,12 +173,12 @@ impl DomainClient {
         credentials: CredentialSource,
         time: SharedTimeSource,
     ) -> Result<Self, SigningError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(ATTEMPT_TIMEOUT)
-            .build()
-            .map_err(|e| SigningError::InvalidRequest(format!("cannot build HTTP client: {e}")))?;
-        Ok(Self::with_http_client(http, endpoint, credentials, time))
+        Ok(Self::with_http_client(
+            http_client()?,
+            endpoint,
+            credentials,
+            time,
+        ))
     }
 
     /// Builds the client over an existing HTTP client (shared connection pool).
@@ -272,7 +301,7 @@ impl DomainClient {
         let mut url = self.endpoint.url().clone();
         url.set_path(&request.path);
         if !request.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(&request.query);
+            url.set_query(Some(&encode_query(&request.query)));
         }
         let host = match url.port() {
             Some(port) => format!("{}:{port}", self.endpoint.host_for_header()),
@@ -357,6 +386,15 @@ mod tests {
         let request = DomainRequest::get(&["_snapshot", "my repo", "a/b", "x,y*", "ü"]);
         assert_eq!(request.path(), "/_snapshot/my%20repo/a%2Fb/x,y*/%C3%BC");
         assert_eq!(DomainRequest::get::<&str>(&[]).path(), "/");
+    }
+
+    #[test]
+    fn query_values_are_strictly_encoded() {
+        let pairs = [
+            ("h".to_owned(), "index,docs.count".to_owned()),
+            ("q".to_owned(), "a b+c*".to_owned()),
+        ];
+        assert_eq!(encode_query(&pairs), "h=index%2Cdocs.count&q=a%20b%2Bc%2A");
     }
 
     #[test]

@@ -1,0 +1,180 @@
+//! Turning an event's `domain` into a signed client, reusing credentials and connections
+//! across invocations of a warm function.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use aws_credential_types::Credentials;
+use signing::{
+    CredentialSource, DomainClient, DomainEndpoint, EndpointError, EndpointPolicy, SharedTimeSource,
+};
+use tokio::sync::Mutex;
+
+use crate::OsnapError;
+use crate::contract::DomainInput;
+
+/// Where signing credentials come from.
+#[derive(Debug, Clone)]
+pub enum CredentialMode {
+    /// The default AWS chain (the function's role); `assume_role_arn` is honoured.
+    Environment,
+    /// Fixed credentials (the local stand-in). `assume_role_arn` is refused.
+    Fixed(Credentials),
+}
+
+/// Builds and caches clients for the domains events name.
+#[derive(Debug, Clone)]
+pub struct Connector {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    mode: CredentialMode,
+    policy: EndpointPolicy,
+    time: SharedTimeSource,
+    http: reqwest::Client,
+    /// One credential source per assumed role (`None`: the base credentials), so each is
+    /// fetched once and refreshed only near expiry.
+    credentials: Mutex<HashMap<Option<String>, CredentialSource>>,
+}
+
+impl Connector {
+    pub fn new(
+        mode: CredentialMode,
+        policy: EndpointPolicy,
+        time: SharedTimeSource,
+    ) -> Result<Self, OsnapError> {
+        let http = signing::client::http_client().map_err(|e| OsnapError::InvalidRequest {
+            reason: format!("cannot build the HTTP client: {e}"),
+        })?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                mode,
+                policy,
+                time,
+                http,
+                credentials: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// A client for `domain`, after the endpoint guard.
+    pub async fn client(&self, domain: &DomainInput) -> Result<DomainClient, OsnapError> {
+        let endpoint = DomainEndpoint::parse(
+            &domain.endpoint,
+            domain.region.as_deref(),
+            &self.inner.policy,
+        )
+        .map_err(endpoint_error)?;
+        let credentials = self.credentials(domain.assume_role_arn.as_deref()).await?;
+        Ok(DomainClient::with_http_client(
+            self.inner.http.clone(),
+            endpoint,
+            credentials,
+            self.inner.time.clone(),
+        ))
+    }
+
+    async fn credentials(&self, role: Option<&str>) -> Result<CredentialSource, OsnapError> {
+        let mut cache = self.inner.credentials.lock().await;
+        let key = role.map(str::to_owned);
+        if let Some(found) = cache.get(&key) {
+            return Ok(found.clone());
+        }
+        let source = match (&self.inner.mode, role) {
+            (CredentialMode::Fixed(credentials), None) => {
+                CredentialSource::fixed(credentials.clone(), self.inner.time.clone())
+            }
+            (CredentialMode::Fixed(_), Some(_)) => {
+                return Err(OsnapError::InvalidRequest {
+                    reason: "assume_role_arn cannot be used with fixed credentials".into(),
+                });
+            }
+            (CredentialMode::Environment, role) => {
+                if let Some(role) = role {
+                    validate_role_arn(role)?;
+                }
+                CredentialSource::from_environment(role, self.inner.time.clone())
+                    .await
+                    .map_err(|e| crate::api_error::from_signing(&e))?
+            }
+        };
+        cache.insert(key, source.clone());
+        Ok(source)
+    }
+}
+
+fn validate_role_arn(arn: &str) -> Result<(), OsnapError> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let valid = matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+        if partition.starts_with("aws")
+            && account.len() == 12
+            && account.bytes().all(|b| b.is_ascii_digit())
+            && resource.starts_with("role/"));
+    if valid {
+        Ok(())
+    } else {
+        Err(OsnapError::InvalidRequest {
+            reason: format!(
+                "assume_role_arn `{arn}` is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+            ),
+        })
+    }
+}
+
+fn endpoint_error(error: EndpointError) -> OsnapError {
+    match error {
+        EndpointError::NotAllowed { .. } => OsnapError::EndpointNotAllowed {
+            reason: error.to_string(),
+        },
+        other => OsnapError::InvalidRequest {
+            reason: other.to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_arns_are_checked_before_any_sts_call() {
+        assert!(validate_role_arn("arn:aws:iam::222233334444:role/osnap-operator").is_ok());
+        assert!(validate_role_arn("arn:aws-cn:iam::222233334444:role/path/r").is_ok());
+        for bad in [
+            "",
+            "osnap-operator",
+            "arn:aws:iam::2222:role/x",
+            "arn:aws:iam::222233334444:user/x",
+            "arn:aws:sts::222233334444:role/x",
+        ] {
+            assert!(validate_role_arn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_endpoint_guard_applies_before_anything_else() {
+        let connector = Connector::new(
+            CredentialMode::Fixed(Credentials::new("a", "b", None, None, "t")),
+            EndpointPolicy::aws_only(),
+            SharedTimeSource::default(),
+        )
+        .unwrap();
+        let domain = DomainInput {
+            endpoint: "https://example.com".into(),
+            region: Some("us-east-1".into()),
+            assume_role_arn: None,
+        };
+        let error = connector.client(&domain).await.unwrap_err();
+        assert_eq!(error.error_type(), "EndpointNotAllowed");
+
+        let domain = DomainInput {
+            endpoint: "http://127.0.0.1:9".into(),
+            region: Some("us-east-1".into()),
+            assume_role_arn: Some("arn:aws:iam::222233334444:role/x".into()),
+        };
+        let error = connector.client(&domain).await.unwrap_err();
+        assert_eq!(error.error_type(), "InvalidRequest");
+    }
+}

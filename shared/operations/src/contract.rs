@@ -1,0 +1,230 @@
+//! The public JSON contract of the functions: what an event may hold, and how it is read.
+//!
+//! An event is either the input itself or an EventBridge event whose `detail` holds it (a
+//! scheduled rule's `detail` is `{}`). Fields the event leaves out are filled from the
+//! function's environment defaults. Unknown fields are refused, so that a typo never silently
+//! changes what a function does.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::OsnapError;
+
+/// Environment variables that give defaults for every function.
+pub const ENV_DOMAIN_ENDPOINT: &str = "OSNAP_DOMAIN_ENDPOINT";
+pub const ENV_DOMAIN_REGION: &str = "OSNAP_DOMAIN_REGION";
+pub const ENV_REPOSITORY: &str = "OSNAP_REPOSITORY";
+pub const ENV_ALLOWED_HOSTS: &str = "OSNAP_ALLOWED_HOSTS";
+
+/// The domain to talk to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainInput {
+    pub endpoint: String,
+    /// Optional where the endpoint is an AWS domain host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// A role to assume first, for a domain in another account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assume_role_arn: Option<String>,
+}
+
+/// Defaults read once from the environment by a function's `main`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Defaults {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub repository: Option<String>,
+    pub allowed_hosts: Option<String>,
+}
+
+impl Defaults {
+    /// Reads the defaults through `lookup` (the process environment in `main`, a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        Self {
+            endpoint: get(ENV_DOMAIN_ENDPOINT),
+            region: get(ENV_DOMAIN_REGION),
+            repository: get(ENV_REPOSITORY),
+            allowed_hosts: get(ENV_ALLOWED_HOSTS),
+        }
+    }
+}
+
+/// The domain and repository every request names, after defaults are applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub domain: DomainInput,
+    pub repository: String,
+}
+
+/// Implemented by every function's request: where its common fields are.
+pub trait Request: DeserializeOwned {
+    fn common(&self) -> (&Option<DomainInput>, &Option<String>);
+}
+
+/// Reads an event for a function: unwraps an EventBridge envelope, refuses unknown fields,
+/// and fills the domain and repository from `defaults`.
+pub fn parse_event<T: Request>(
+    event: Value,
+    defaults: &Defaults,
+) -> Result<(T, Target), OsnapError> {
+    let input = unwrap_eventbridge(event)?;
+    let request: T = serde_json::from_value(input).map_err(|e| OsnapError::InvalidRequest {
+        reason: format!("the event does not match the contract: {e}"),
+    })?;
+    let target = resolve_target(request.common(), defaults)?;
+    Ok((request, target))
+}
+
+fn unwrap_eventbridge(event: Value) -> Result<Value, OsnapError> {
+    let Value::Object(mut map) = event else {
+        return Err(OsnapError::InvalidRequest {
+            reason: "the event must be a JSON object".into(),
+        });
+    };
+    let is_envelope = map.contains_key("detail-type") && map.contains_key("source");
+    if !is_envelope {
+        return Ok(Value::Object(map));
+    }
+    match map.remove("detail") {
+        Some(Value::Object(detail)) => Ok(Value::Object(detail)),
+        None | Some(Value::Null) => Ok(Value::Object(Map::new())),
+        Some(_) => Err(OsnapError::InvalidRequest {
+            reason: "the EventBridge event's detail must be a JSON object".into(),
+        }),
+    }
+}
+
+fn resolve_target(
+    (domain, repository): (&Option<DomainInput>, &Option<String>),
+    defaults: &Defaults,
+) -> Result<Target, OsnapError> {
+    let domain = match domain {
+        Some(domain) => domain.clone(),
+        None => DomainInput {
+            endpoint: defaults
+                .endpoint
+                .clone()
+                .ok_or_else(|| OsnapError::InvalidRequest {
+                    reason: format!(
+                        "no domain: give \"domain\": {{\"endpoint\": …}} in the event or set \
+                     {ENV_DOMAIN_ENDPOINT}"
+                    ),
+                })?,
+            region: defaults.region.clone(),
+            assume_role_arn: None,
+        },
+    };
+    let repository = repository
+        .clone()
+        .or_else(|| defaults.repository.clone())
+        .ok_or_else(|| OsnapError::InvalidRequest {
+            reason: format!(
+                "no repository: give \"repository\" in the event or set {ENV_REPOSITORY}"
+            ),
+        })?;
+    if repository.trim().is_empty() {
+        return Err(OsnapError::InvalidRequest {
+            reason: "the repository name is empty".into(),
+        });
+    }
+    Ok(Target { domain, repository })
+}
+
+/// Implements [`Request`] for a struct with `domain` and `repository` fields.
+#[macro_export]
+macro_rules! impl_request {
+    ($t:ty) => {
+        impl $crate::contract::Request for $t {
+            fn common(&self) -> (&Option<$crate::contract::DomainInput>, &Option<String>) {
+                (&self.domain, &self.repository)
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Probe {
+        #[serde(default)]
+        domain: Option<DomainInput>,
+        #[serde(default)]
+        repository: Option<String>,
+        #[serde(default)]
+        dry_run: bool,
+    }
+    impl_request!(Probe);
+
+    fn defaults() -> Defaults {
+        Defaults::from_lookup(|name| match name {
+            ENV_DOMAIN_ENDPOINT => Some("https://search-a-b.us-east-1.es.amazonaws.com".into()),
+            ENV_REPOSITORY => Some("nightly".into()),
+            ENV_DOMAIN_REGION => Some("  ".into()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn explicit_fields_win_over_defaults() {
+        let event = serde_json::json!({
+            "domain": {"endpoint": "https://search-x-y.eu-west-1.es.amazonaws.com", "region": "eu-west-1"},
+            "repository": "weekly",
+            "dry_run": true
+        });
+        let (probe, target) = parse_event::<Probe>(event, &defaults()).unwrap();
+        assert!(probe.dry_run);
+        assert_eq!(target.repository, "weekly");
+        assert_eq!(target.domain.region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn a_bare_schedule_uses_the_environment() {
+        let event = serde_json::json!({
+            "version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": "2026-11-28T03:00:00Z", "region": "us-east-1",
+            "resources": ["arn:aws:events:us-east-1:123456789012:rule/nightly"], "detail": {}
+        });
+        let (_, target) = parse_event::<Probe>(event, &defaults()).unwrap();
+        assert_eq!(target.repository, "nightly");
+        assert_eq!(
+            target.domain.endpoint,
+            "https://search-a-b.us-east-1.es.amazonaws.com"
+        );
+        assert_eq!(target.domain.region, None, "a blank variable is no default");
+    }
+
+    #[test]
+    fn eventbridge_detail_holds_the_input() {
+        let event = serde_json::json!({
+            "detail-type": "osnap", "source": "custom", "detail": {"repository": "r", "dry_run": true}
+        });
+        let (probe, target) = parse_event::<Probe>(event, &defaults()).unwrap();
+        assert!(probe.dry_run);
+        assert_eq!(target.repository, "r");
+    }
+
+    #[test]
+    fn unknown_fields_and_missing_targets_are_invalid() {
+        for event in [
+            serde_json::json!({"dryrun": true}),
+            serde_json::json!({"domain": {"endpoint": "x", "regoin": "y"}}),
+            serde_json::json!([1, 2]),
+            serde_json::json!({"detail-type": "x", "source": "y", "detail": "text"}),
+        ] {
+            let error = parse_event::<Probe>(event.clone(), &defaults()).unwrap_err();
+            assert_eq!(error.error_type(), "InvalidRequest", "{event}");
+        }
+        let error = parse_event::<Probe>(serde_json::json!({}), &Defaults::default()).unwrap_err();
+        assert!(error.to_string().contains(ENV_DOMAIN_ENDPOINT), "{error}");
+    }
+}

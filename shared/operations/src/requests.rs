@@ -1,0 +1,250 @@
+//! The five functions' requests and responses: the public JSON contract.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::contract::DomainInput;
+use crate::impl_request;
+
+/// The repository settings an operator gives `register`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepositorySettingsInput {
+    pub bucket: String,
+    /// The bucket's region; resolved with S3 when neither this nor `endpoint` is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The S3 endpoint, for a bucket in another region than the domain (AWS's rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_path: Option<String>,
+    /// The role the domain assumes to write to the bucket.
+    pub role_arn: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_side_encryption: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readonly: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    #[serde(default)]
+    pub domain: Option<DomainInput>,
+    #[serde(default)]
+    pub repository: Option<String>,
+    pub settings: RepositorySettingsInput,
+    /// Ask the domain to verify it can write to the bucket.
+    #[serde(default = "yes")]
+    pub verify: bool,
+    /// Update a repository registered with other settings instead of failing.
+    #[serde(default)]
+    pub replace: bool,
+}
+impl_request!(RegisterRequest);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegisterStatus {
+    Created,
+    Unchanged,
+    Updated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterResponse {
+    pub repository: String,
+    pub status: RegisterStatus,
+    /// Nodes that verified access to the bucket (empty when verification was skipped).
+    pub verified_nodes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotRequest {
+    #[serde(default)]
+    pub domain: Option<DomainInput>,
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// A name or a template such as `nightly-{now:%Y.%m.%d-%H%M}` (UTC).
+    #[serde(default)]
+    pub snapshot: Option<String>,
+    /// Index patterns; system indices are excluded unless named.
+    #[serde(default)]
+    pub indices: Option<Vec<String>>,
+    #[serde(default)]
+    pub include_global_state: bool,
+    #[serde(default)]
+    pub partial: bool,
+    #[serde(default)]
+    pub metadata: Option<Map<String, Value>>,
+}
+impl_request!(SnapshotRequest);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotResponse {
+    pub repository: String,
+    pub snapshot: String,
+    pub state: String,
+    /// False when the snapshot already existed (a retried invocation).
+    pub started: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerifyCheck {
+    #[default]
+    Snapshot,
+    Restore,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    #[serde(default)]
+    pub domain: Option<DomainInput>,
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// A snapshot name, or `latest`.
+    #[serde(default = "latest")]
+    pub snapshot: String,
+    #[serde(default)]
+    pub expect_indices: Vec<String>,
+    /// E.g. `26h`: older than this is not ok.
+    #[serde(default)]
+    pub max_age: Option<String>,
+    #[serde(default)]
+    pub check: VerifyCheck,
+    /// With `check: restore`, the restored indices to follow.
+    #[serde(default)]
+    pub indices: Vec<String>,
+    #[serde(default)]
+    pub raise_on_failure: bool,
+}
+impl_request!(VerifyRequest);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ShardCounts {
+    pub total: u64,
+    pub successful: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyResponse {
+    pub repository: String,
+    pub snapshot: String,
+    pub state: String,
+    /// Whether polling can stop.
+    pub done: bool,
+    /// Whether the outcome is good.
+    pub ok: bool,
+    pub indices: Vec<String>,
+    pub shards: ShardCounts,
+    pub failures: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnConflict {
+    #[default]
+    Fail,
+    Rename,
+    Replace,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreRequest {
+    #[serde(default)]
+    pub domain: Option<DomainInput>,
+    #[serde(default)]
+    pub repository: Option<String>,
+    #[serde(default = "latest")]
+    pub snapshot: String,
+    #[serde(default)]
+    pub indices: Option<Vec<String>>,
+    #[serde(default)]
+    pub on_conflict: OnConflict,
+    #[serde(default)]
+    pub rename_pattern: Option<String>,
+    #[serde(default)]
+    pub rename_replacement: Option<String>,
+    #[serde(default)]
+    pub include_aliases: Option<bool>,
+    #[serde(default)]
+    pub include_global_state: bool,
+    #[serde(default)]
+    pub index_settings: Option<Map<String, Value>>,
+    #[serde(default)]
+    pub ignore_index_settings: Option<Vec<String>>,
+    /// Restore from a PARTIAL snapshot (only its complete indices).
+    #[serde(default)]
+    pub partial: bool,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+impl_request!(RestoreRequest);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoredIndex {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreResponse {
+    pub repository: String,
+    pub snapshot: String,
+    pub restored: Vec<RestoredIndex>,
+    pub deleted: Vec<String>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PruneRequest {
+    #[serde(default)]
+    pub domain: Option<DomainInput>,
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// Only snapshots whose names match (`*` wildcards) are pruned.
+    #[serde(default = "nightly_pattern", rename = "match")]
+    pub name_pattern: String,
+    #[serde(default)]
+    pub keep_last: Option<usize>,
+    #[serde(default)]
+    pub max_age: Option<String>,
+    #[serde(default = "one")]
+    pub min_count: usize,
+    #[serde(default)]
+    pub dry_run: bool,
+}
+impl_request!(PruneRequest);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PruneResponse {
+    pub repository: String,
+    pub deleted: Vec<String>,
+    pub kept: Vec<String>,
+    pub dry_run: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn one() -> usize {
+    1
+}
+
+fn latest() -> String {
+    "latest".to_owned()
+}
+
+fn nightly_pattern() -> String {
+    "nightly-*".to_owned()
+}

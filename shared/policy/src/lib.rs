@@ -1,0 +1,17 @@
+//! osnap's decisions as pure functions: no I/O, no clock (the time is always an argument),
+//! so every rule that protects an operator's data is tested here exhaustively.
+//!
+//! # Layout
+//! - [`time`]: UTC calendar arithmetic for names and ages.
+//! - [`duration`]: `"26h"`, `"30d"`, `"1d12h"` as written in events.
+//! - [`naming`]: snapshot name templates (`nightly-{now:%Y.%m.%d-%H%M}`), their reverse
+//!   (a name's time), and the server's snapshot naming rules.
+//! - [`indices`]: index patterns (wildcards, `-` exclusions) and which indices are system
+//!   indices that osnap never restores or deletes unless named.
+//! - [`retention`]: which snapshots a prune may delete.
+
+pub mod duration;
+pub mod indices;
+pub mod naming;
+pub mod retention;
+pub mod time;

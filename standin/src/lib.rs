@@ -1,0 +1,37 @@
+//! **A local stand-in for AWS, for tests and the demo only.** It emulates Amazon OpenSearch
+//! Service domains (the snapshot, index and alias APIs osnap uses, with AWS's signature check
+//! and error shapes) over a real S3 protocol server on loopback. It is not a search engine and
+//! must never be deployed.
+//!
+//! # Layout
+//! - [`auth`]: the domain's SigV4 check and AWS's 403 answers.
+//! - [`s3`]: the S3 server (s3s over a folder, SigV4 checked) and the S3 client domains use.
+//! - [`server`]: serving a hyper service on loopback until shut down.
+
+pub mod auth;
+pub mod s3;
+pub mod server;
+
+/// The region the stand-in's services live in.
+pub const TEST_REGION: &str = "us-east-1";
+
+/// Why the stand-in could not start or do its work.
+#[derive(Debug, thiserror::Error)]
+pub enum StandinError {
+    #[error("could not {what}")]
+    Io {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("stand-in set-up failed: {0}")]
+    Setup(String),
+    #[error("S3 request failed: {0}")]
+    S3(String),
+}
+
+impl StandinError {
+    pub(crate) fn io(what: &'static str, source: std::io::Error) -> Self {
+        Self::Io { what, source }
+    }
+}

@@ -1,0 +1,63 @@
+//! The stand-in S3 server speaks the real protocol and checks signatures.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use aws_credential_types::Credentials;
+use aws_sdk_s3::primitives::ByteStream;
+use standin::s3::{S3Server, s3_client};
+
+#[tokio::test]
+async fn objects_round_trip_and_bad_signatures_are_refused() {
+    let root = std::env::temp_dir().join(format!("standin-s3-test-{}", std::process::id()));
+    let server = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
+        .await
+        .unwrap();
+    server.create_bucket("snapshots").await.unwrap();
+    server.create_bucket("snapshots").await.unwrap(); // idempotent
+
+    let client = server.client();
+    client
+        .put_object()
+        .bucket("snapshots")
+        .key("base/index.json")
+        .body(ByteStream::from_static(b"{\"ok\":true}"))
+        .send()
+        .await
+        .unwrap();
+    let object = client
+        .get_object()
+        .bucket("snapshots")
+        .key("base/index.json")
+        .send()
+        .await
+        .unwrap();
+    let body = object.body.collect().await.unwrap().into_bytes();
+    assert_eq!(&body[..], b"{\"ok\":true}");
+    let listed = client
+        .list_objects_v2()
+        .bucket("snapshots")
+        .prefix("base/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.contents().len(), 1);
+
+    let wrong = s3_client(
+        &server.endpoint(),
+        Credentials::new("AKIDSTANDIN", "not-the-secret", None, None, "test"),
+    );
+    let refused = wrong
+        .get_object()
+        .bucket("snapshots")
+        .key("base/index.json")
+        .send()
+        .await;
+    let error = refused.unwrap_err();
+    let code = error
+        .as_service_error()
+        .and_then(|e| aws_sdk_s3::error::ProvideErrorMetadata::code(e));
+    assert_eq!(code, Some("SignatureDoesNotMatch"), "{error:?}");
+
+    server.shutdown().await;
+    std::fs::remove_dir_all(&root).unwrap();
+}
