@@ -1,0 +1,303 @@
+//! [`SnapshotApi`]: one method per endpoint osnap uses.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use signing::{DomainClient, DomainRequest, DomainResponse};
+
+use crate::cluster::ClusterInfo;
+use crate::error::{ApiError, parse_error};
+use crate::indices::{AliasAction, AliasesByIndex, CatIndex, CountResponse};
+use crate::recovery::RecoveryByIndex;
+use crate::repository::{Repository, VerifyResponse};
+use crate::restore::{RestoreRequest, RestoreResponse};
+use crate::snapshot::{
+    CreateSnapshotRequest, CreateSnapshotResponse, SnapshotInfo, SnapshotStatus, StatusList,
+    parse_snapshot_list,
+};
+
+/// The snapshot REST API of one domain.
+#[derive(Debug, Clone)]
+pub struct SnapshotApi {
+    domain: DomainClient,
+}
+
+impl SnapshotApi {
+    pub fn new(domain: DomainClient) -> Self {
+        Self { domain }
+    }
+
+    pub fn domain(&self) -> &DomainClient {
+        &self.domain
+    }
+
+    /// `GET /`.
+    pub async fn cluster_info(&self) -> Result<ClusterInfo, ApiError> {
+        self.json(DomainRequest::get::<&str>(&[]), "cluster info")
+            .await
+    }
+
+    /// `PUT _snapshot/<repo>`. Idempotent: the same definition twice is the same repository.
+    pub async fn put_repository(
+        &self,
+        repository: &str,
+        definition: &Repository,
+        verify: bool,
+    ) -> Result<(), ApiError> {
+        let mut request = DomainRequest::new(Method::PUT, &["_snapshot", repository])
+            .json_body(to_body(definition)?)
+            .idempotent();
+        if !verify {
+            request = request.query("verify", "false");
+        }
+        self.acknowledged(request).await
+    }
+
+    /// `GET _snapshot/<repo>`; `None` when the repository does not exist.
+    pub async fn get_repository(&self, repository: &str) -> Result<Option<Repository>, ApiError> {
+        let request = DomainRequest::get(&["_snapshot", repository]);
+        match self
+            .json::<BTreeMap<String, Repository>>(request, "repository")
+            .await
+        {
+            Ok(mut found) => Ok(found.remove(repository)),
+            Err(ApiError::RepositoryMissing { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET _snapshot`: every registered repository.
+    pub async fn get_repositories(&self) -> Result<BTreeMap<String, Repository>, ApiError> {
+        self.json(DomainRequest::get(&["_snapshot"]), "repositories")
+            .await
+    }
+
+    /// `POST _snapshot/<repo>/_verify`: the domain writes and deletes a test blob.
+    pub async fn verify_repository(&self, repository: &str) -> Result<VerifyResponse, ApiError> {
+        let request =
+            DomainRequest::new(Method::POST, &["_snapshot", repository, "_verify"]).idempotent();
+        self.json(request, "repository verification").await
+    }
+
+    /// `DELETE _snapshot/<repo>` (unregisters; the bucket's contents stay).
+    pub async fn delete_repository(&self, repository: &str) -> Result<(), ApiError> {
+        self.acknowledged(DomainRequest::new(
+            Method::DELETE,
+            &["_snapshot", repository],
+        ))
+        .await
+    }
+
+    /// `PUT _snapshot/<repo>/<snapshot>`. Never retried blindly: after a timeout, look the
+    /// snapshot up instead.
+    pub async fn create_snapshot(
+        &self,
+        repository: &str,
+        snapshot: &str,
+        body: &CreateSnapshotRequest,
+        wait_for_completion: bool,
+    ) -> Result<CreateSnapshotResponse, ApiError> {
+        let request = DomainRequest::new(Method::PUT, &["_snapshot", repository, snapshot])
+            .query("wait_for_completion", bool_text(wait_for_completion))
+            .json_body(to_body(body)?);
+        self.json(request, "snapshot creation").await
+    }
+
+    /// `GET _snapshot/<repo>/<snapshot>`.
+    pub async fn get_snapshot(
+        &self,
+        repository: &str,
+        snapshot: &str,
+    ) -> Result<SnapshotInfo, ApiError> {
+        let request = DomainRequest::get(&["_snapshot", repository, snapshot]);
+        let response = self.send_ok(request).await?;
+        let mut list = parse_snapshot_list(&response.body).map_err(|source| ApiError::Decode {
+            what: "snapshot",
+            source,
+        })?;
+        match list.iter().position(|s| s.snapshot == snapshot) {
+            Some(at) => Ok(list.swap_remove(at)),
+            None => Err(ApiError::SnapshotMissing {
+                reason: format!("[{repository}:{snapshot}] is missing"),
+            }),
+        }
+    }
+
+    /// `GET _snapshot/<repo>/_all`. `verbose=false` reads only the repository index on the
+    /// domain (cheap with thousands of snapshots) but carries no times.
+    pub async fn list_snapshots(
+        &self,
+        repository: &str,
+        verbose: bool,
+    ) -> Result<Vec<SnapshotInfo>, ApiError> {
+        let mut request = DomainRequest::get(&["_snapshot", repository, "_all"]);
+        if !verbose {
+            request = request.query("verbose", "false");
+        }
+        let response = self.send_ok(request).await?;
+        parse_snapshot_list(&response.body).map_err(|source| ApiError::Decode {
+            what: "snapshot listing",
+            source,
+        })
+    }
+
+    /// `GET _snapshot/<repo>/<snapshot>/_status`: shard and byte progress.
+    pub async fn snapshot_status(
+        &self,
+        repository: &str,
+        snapshot: &str,
+    ) -> Result<SnapshotStatus, ApiError> {
+        let request = DomainRequest::get(&["_snapshot", repository, snapshot, "_status"]);
+        let mut list: StatusList = self.json(request, "snapshot status").await?;
+        list.snapshots
+            .pop()
+            .ok_or_else(|| ApiError::SnapshotMissing {
+                reason: format!("[{repository}:{snapshot}] has no status"),
+            })
+    }
+
+    /// `DELETE _snapshot/<repo>/<a>,<b>`: one request for several snapshots.
+    pub async fn delete_snapshots(
+        &self,
+        repository: &str,
+        snapshots: &[&str],
+    ) -> Result<(), ApiError> {
+        if snapshots.is_empty() {
+            return Err(ApiError::InvalidArgument(
+                "no snapshot named for deletion".into(),
+            ));
+        }
+        let names = snapshots.join(",");
+        self.acknowledged(DomainRequest::new(
+            Method::DELETE,
+            &["_snapshot", repository, &names],
+        ))
+        .await
+    }
+
+    /// `POST _snapshot/<repo>/<snapshot>/_restore`.
+    pub async fn restore(
+        &self,
+        repository: &str,
+        snapshot: &str,
+        body: &RestoreRequest,
+        wait_for_completion: bool,
+    ) -> Result<RestoreResponse, ApiError> {
+        let request = DomainRequest::new(
+            Method::POST,
+            &["_snapshot", repository, snapshot, "_restore"],
+        )
+        .query("wait_for_completion", bool_text(wait_for_completion))
+        .json_body(to_body(body)?);
+        self.json(request, "restore").await
+    }
+
+    /// `GET _cat/indices[/<pattern>]?format=json&bytes=b&expand_wildcards=all`: every index,
+    /// hidden and closed ones included.
+    pub async fn cat_indices(&self, pattern: Option<&str>) -> Result<Vec<CatIndex>, ApiError> {
+        let mut segments = vec!["_cat", "indices"];
+        segments.extend(pattern);
+        let request = DomainRequest::get(&segments)
+            .query("format", "json")
+            .query("bytes", "b")
+            .query("expand_wildcards", "all");
+        self.json(request, "index listing").await
+    }
+
+    /// `DELETE <a>,<b>`: concrete names only, so a stray wildcard can never delete more.
+    pub async fn delete_indices(&self, indices: &[&str]) -> Result<(), ApiError> {
+        if indices.is_empty() {
+            return Err(ApiError::InvalidArgument(
+                "no index named for deletion".into(),
+            ));
+        }
+        if let Some(bad) = indices
+            .iter()
+            .find(|i| i.is_empty() || i.contains(['*', ',']) || **i == "_all")
+        {
+            return Err(ApiError::InvalidArgument(format!(
+                "`{bad}` is not a concrete index name"
+            )));
+        }
+        let names = indices.join(",");
+        self.acknowledged(DomainRequest::new(Method::DELETE, &[names.as_str()]))
+            .await
+    }
+
+    /// `GET [<pattern>/]_alias`.
+    pub async fn get_aliases(&self, pattern: Option<&str>) -> Result<AliasesByIndex, ApiError> {
+        let mut segments: Vec<&str> = pattern.into_iter().collect();
+        segments.push("_alias");
+        let request = DomainRequest::get(&segments).query("expand_wildcards", "all");
+        self.json(request, "aliases").await
+    }
+
+    /// `POST _aliases`: applied atomically by the domain.
+    pub async fn update_aliases(&self, actions: &[AliasAction]) -> Result<(), ApiError> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            actions: &'a [AliasAction],
+        }
+        let request = DomainRequest::new(Method::POST, &["_aliases"])
+            .json_body(to_body(&Body { actions })?)
+            .idempotent();
+        self.acknowledged(request).await
+    }
+
+    /// `GET <index>/_count`.
+    pub async fn count(&self, index: &str) -> Result<u64, ApiError> {
+        let response: CountResponse = self
+            .json(DomainRequest::get(&[index, "_count"]), "document count")
+            .await?;
+        Ok(response.count)
+    }
+
+    /// `GET <indices>/_recovery`.
+    pub async fn recovery(&self, indices: &[&str]) -> Result<RecoveryByIndex, ApiError> {
+        let names = indices.join(",");
+        let mut segments: Vec<&str> = Vec::new();
+        if !names.is_empty() {
+            segments.push(&names);
+        }
+        segments.push("_recovery");
+        self.json(DomainRequest::get(&segments), "recovery").await
+    }
+
+    async fn send_ok(&self, request: DomainRequest) -> Result<DomainResponse, ApiError> {
+        let response = self.domain.send(&request).await?;
+        if response.status.is_success() {
+            Ok(response)
+        } else {
+            Err(parse_error(response.status, &response.body))
+        }
+    }
+
+    async fn json<T: DeserializeOwned>(
+        &self,
+        request: DomainRequest,
+        what: &'static str,
+    ) -> Result<T, ApiError> {
+        let response = self.send_ok(request).await?;
+        serde_json::from_slice(&response.body).map_err(|source| ApiError::Decode { what, source })
+    }
+
+    async fn acknowledged(&self, request: DomainRequest) -> Result<(), ApiError> {
+        self.send_ok(request).await.map(|_| ())
+    }
+}
+
+fn to_body<T: Serialize>(body: &T) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|source| ApiError::Decode {
+            what: "request body",
+            source,
+        })
+}
+
+fn bool_text(value: bool) -> &'static str {
+    if value { "true" } else { "false" }
+}

@@ -1,0 +1,490 @@
+//! One typed error for every way the snapshot API can fail, parsed from the shapes the
+//! service really sends: the OpenSearch/Elasticsearch envelope
+//! `{"error":{"root_cause":[…],"type":…,"reason":…},"status":N}`, AWS's IAM and gateway
+//! shapes (`{"Message":…}`, `{"message":…}`), and bodies that are not JSON at all (an HTML
+//! 504 from the gateway).
+
+use http::StatusCode;
+use serde::Deserialize;
+use signing::SigningError;
+
+/// A failed snapshot API call.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// IAM refused the request (e.g. `iam:PassRole` for the snapshot role), or fine-grained
+    /// access control did (`security_exception`).
+    #[error("access denied: {message}")]
+    AccessDenied {
+        message: String,
+        /// The IAM action named by the message, e.g. `iam:PassRole`.
+        action: Option<String>,
+        /// The resource named by the message, e.g. the snapshot role's ARN.
+        resource: Option<String>,
+    },
+    #[error("throttled by the domain: {message}")]
+    Throttled { status: StatusCode, message: String },
+    /// 502/503/504 (incl. the AWS gateway's 504 while the domain may still be working).
+    #[error("domain unavailable ({status}): {message}")]
+    Unavailable { status: StatusCode, message: String },
+    #[error("repository missing: {reason}")]
+    RepositoryMissing { reason: String },
+    #[error("snapshot missing: {reason}")]
+    SnapshotMissing { reason: String },
+    /// Another snapshot is being created (`concurrent_snapshot_execution_exception`).
+    #[error("a snapshot is already running: {reason}")]
+    ConcurrentSnapshotExecution { reason: String },
+    /// The operation conflicts with a running snapshot or deletion.
+    #[error("snapshot in progress: {reason}")]
+    SnapshotInProgress { reason: String },
+    #[error("invalid snapshot name: {reason}")]
+    InvalidSnapshotName {
+        reason: String,
+        already_exists: bool,
+    },
+    /// A restore would overwrite open indices with the same names.
+    #[error("restore conflict with open indices {indices:?}: {reason}")]
+    RestoreConflict {
+        indices: Vec<String>,
+        reason: String,
+    },
+    #[error("index not found: {index}")]
+    IndexNotFound { index: String },
+    /// Any other error the domain answered with.
+    #[error("the domain answered {status} {error_type}: {reason}")]
+    Server {
+        status: StatusCode,
+        error_type: String,
+        reason: String,
+    },
+    /// No answer was had (connection, credentials, endpoint guard).
+    #[error("request not delivered")]
+    Transport(#[from] SigningError),
+    /// A successful answer that does not have the documented shape.
+    #[error("unexpected response to {what}")]
+    Decode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A call refused before anything was sent.
+    #[error("invalid call: {0}")]
+    InvalidArgument(String),
+}
+
+impl ApiError {
+    /// The HTTP status the domain answered with, where there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        Some(match self {
+            Self::AccessDenied { .. } => StatusCode::FORBIDDEN,
+            Self::Throttled { status, .. }
+            | Self::Unavailable { status, .. }
+            | Self::Server { status, .. } => *status,
+            Self::RepositoryMissing { .. }
+            | Self::SnapshotMissing { .. }
+            | Self::IndexNotFound { .. } => StatusCode::NOT_FOUND,
+            Self::ConcurrentSnapshotExecution { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::InvalidSnapshotName { .. } | Self::SnapshotInProgress { .. } => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::RestoreConflict { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Transport(_) | Self::Decode { .. } | Self::InvalidArgument(_) => return None,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    error: EnvelopeError,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum EnvelopeError {
+    Detailed(ErrorCause),
+    /// Very old servers answer `{"error":"text","status":N}`.
+    Text(String),
+}
+
+#[derive(Deserialize)]
+struct ErrorCause {
+    #[serde(rename = "type", default)]
+    error_type: String,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    root_cause: Vec<ErrorCause>,
+    #[serde(default)]
+    index: Option<String>,
+    #[serde(default)]
+    caused_by: Option<Box<ErrorCause>>,
+}
+
+/// AWS's own shapes: `Message` from IAM, `message` from the gateway and signature checks.
+#[derive(Deserialize)]
+struct AwsMessage {
+    #[serde(alias = "Message")]
+    message: String,
+}
+
+/// Parses a non-2xx answer into an [`ApiError`].
+pub fn parse_error(status: StatusCode, body: &[u8]) -> ApiError {
+    if let Ok(envelope) = serde_json::from_slice::<Envelope>(body) {
+        return match envelope.error {
+            EnvelopeError::Detailed(cause) => classify(status, cause),
+            EnvelopeError::Text(text) => by_status(status, text),
+        };
+    }
+    let message = match serde_json::from_slice::<AwsMessage>(body) {
+        Ok(aws) => aws.message,
+        Err(_) => summarize_text(body),
+    };
+    by_status(status, message)
+}
+
+/// Errors without a server-side type, classified by status and message.
+fn by_status(status: StatusCode, message: String) -> ApiError {
+    let throttle = message.to_ascii_lowercase().contains("throttl");
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => ApiError::Throttled { status, message },
+        StatusCode::FORBIDDEN if throttle => ApiError::Throttled { status, message },
+        StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => {
+            let (action, resource) = iam_action_and_resource(&message);
+            ApiError::AccessDenied {
+                message,
+                action,
+                resource,
+            }
+        }
+        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+            ApiError::Unavailable { status, message }
+        }
+        _ => ApiError::Server {
+            status,
+            error_type: String::new(),
+            reason: message,
+        },
+    }
+}
+
+fn classify(status: StatusCode, cause: ErrorCause) -> ApiError {
+    // The root cause carries the precise type when the top level wraps it.
+    let root = cause.root_cause.first();
+    let error_type = cause.error_type.as_str();
+    let reason = cause
+        .reason
+        .clone()
+        .or_else(|| root.and_then(|r| r.reason.clone()))
+        .unwrap_or_default();
+    let types: Vec<&str> = std::iter::once(error_type)
+        .chain(root.map(|r| r.error_type.as_str()))
+        .chain(cause.caused_by.as_deref().map(|c| c.error_type.as_str()))
+        .collect();
+    let has = |t: &str| types.contains(&t);
+
+    if has("concurrent_snapshot_execution_exception") {
+        ApiError::ConcurrentSnapshotExecution { reason }
+    } else if has("repository_missing_exception") {
+        ApiError::RepositoryMissing { reason }
+    } else if has("snapshot_missing_exception") {
+        ApiError::SnapshotMissing { reason }
+    } else if has("invalid_snapshot_name_exception") {
+        let already_exists = reason.contains("with the same name already exists")
+            || reason.contains("snapshot with such name already exists");
+        ApiError::InvalidSnapshotName {
+            reason,
+            already_exists,
+        }
+    } else if has("snapshot_in_progress_exception") {
+        ApiError::SnapshotInProgress { reason }
+    } else if has("snapshot_restore_exception") && reason.contains("with same name already exists")
+    {
+        ApiError::RestoreConflict {
+            indices: bracketed_after(&reason, "cannot restore index ["),
+            reason,
+        }
+    } else if has("index_not_found_exception") {
+        let index = cause
+            .index
+            .clone()
+            .or_else(|| root.and_then(|r| r.index.clone()))
+            .or_else(|| {
+                bracketed_after(&reason, "no such index [")
+                    .into_iter()
+                    .next()
+            })
+            .unwrap_or_default();
+        ApiError::IndexNotFound { index }
+    } else if has("security_exception") {
+        ApiError::AccessDenied {
+            message: reason,
+            action: None,
+            resource: None,
+        }
+    } else if has("es_rejected_execution_exception")
+        || has("rejected_execution_exception")
+        || status == StatusCode::TOO_MANY_REQUESTS
+    {
+        ApiError::Throttled {
+            status,
+            message: reason,
+        }
+    } else if matches!(
+        status,
+        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
+    ) {
+        ApiError::Unavailable {
+            status,
+            message: format!("{error_type}: {reason}"),
+        }
+    } else {
+        ApiError::Server {
+            status,
+            error_type: error_type.to_owned(),
+            reason,
+        }
+    }
+}
+
+/// Every `[...]` that follows `marker` in `text`.
+fn bracketed_after(text: &str, marker: &str) -> Vec<String> {
+    text.match_indices(marker)
+        .filter_map(|(at, _)| {
+            let rest = &text[at + marker.len()..];
+            rest.find(']').map(|end| rest[..end].to_owned())
+        })
+        .collect()
+}
+
+/// `User: X is not authorized to perform: iam:PassRole on resource: arn:…` → action, resource.
+fn iam_action_and_resource(message: &str) -> (Option<String>, Option<String>) {
+    let word_after = |marker: &str| {
+        message.split_once(marker).map(|(_, rest)| {
+            rest.trim_start()
+                .split(|c: char| c.is_whitespace() || c == '"')
+                .next()
+                .unwrap_or_default()
+                .trim_end_matches(['.', ','])
+                .to_owned()
+        })
+    };
+    (
+        word_after("not authorized to perform:"),
+        word_after("on resource:"),
+    )
+}
+
+/// A short, single-line version of a non-JSON body (an HTML error page, say).
+fn summarize_text(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let collapsed: Vec<&str> = out.split_whitespace().collect();
+    let mut summary = collapsed.join(" ");
+    if summary.len() > 200 {
+        let mut cut = 200;
+        while !summary.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        summary.truncate(cut);
+        summary.push('…');
+    }
+    if summary.is_empty() {
+        summary.push_str("(empty body)");
+    }
+    summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(status: u16, body: &str) -> ApiError {
+        parse_error(StatusCode::from_u16(status).unwrap(), body.as_bytes())
+    }
+
+    fn envelope(error_type: &str, reason: &str, status: u16) -> String {
+        serde_json::json!({
+            "error": {
+                "root_cause": [{"type": error_type, "reason": reason}],
+                "type": error_type, "reason": reason
+            },
+            "status": status
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn repository_and_snapshot_missing() {
+        let e = parse(
+            404,
+            &envelope("repository_missing_exception", "[nightly] missing", 404),
+        );
+        assert!(
+            matches!(e, ApiError::RepositoryMissing { ref reason } if reason == "[nightly] missing")
+        );
+        let e = parse(
+            404,
+            &envelope(
+                "snapshot_missing_exception",
+                "[nightly:snap-1] is missing",
+                404,
+            ),
+        );
+        assert!(matches!(e, ApiError::SnapshotMissing { .. }));
+        assert_eq!(e.status(), Some(StatusCode::NOT_FOUND));
+    }
+
+    #[test]
+    fn concurrent_execution_is_not_mistaken_for_unavailability() {
+        let body = envelope(
+            "concurrent_snapshot_execution_exception",
+            "[nightly:snap-2] a snapshot is already running",
+            503,
+        );
+        assert!(matches!(
+            parse(503, &body),
+            ApiError::ConcurrentSnapshotExecution { .. }
+        ));
+    }
+
+    #[test]
+    fn invalid_names_say_whether_the_name_exists() {
+        let exists = envelope(
+            "invalid_snapshot_name_exception",
+            "[nightly:snap-1] Invalid snapshot name [snap-1], snapshot with the same name already exists",
+            400,
+        );
+        assert!(matches!(
+            parse(400, &exists),
+            ApiError::InvalidSnapshotName {
+                already_exists: true,
+                ..
+            }
+        ));
+        let bad = envelope(
+            "invalid_snapshot_name_exception",
+            "[nightly:Snap] Invalid snapshot name [Snap], must be lowercase",
+            400,
+        );
+        assert!(matches!(
+            parse(400, &bad),
+            ApiError::InvalidSnapshotName {
+                already_exists: false,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn restore_conflict_names_the_index() {
+        let reason = "[nightly:snap-1/Xq1] cannot restore index [logs-1] because an open index with same name already exists in the cluster. Either close or delete the existing index or restore the index under a different name by providing a rename pattern and replacement name";
+        match parse(500, &envelope("snapshot_restore_exception", reason, 500)) {
+            ApiError::RestoreConflict { indices, .. } => assert_eq!(indices, ["logs-1"]),
+            other => panic!("{other:?}"),
+        }
+        // Other restore failures stay server errors.
+        let other = envelope(
+            "snapshot_restore_exception",
+            "[r:s] snapshot has failed shards",
+            500,
+        );
+        assert!(matches!(parse(500, &other), ApiError::Server { .. }));
+    }
+
+    #[test]
+    fn index_not_found_reads_the_index_field() {
+        let body = r#"{"error":{"root_cause":[{"type":"index_not_found_exception","reason":"no such index [logs-9]","index":"logs-9","resource.id":"logs-9","resource.type":"index_or_alias","index_uuid":"_na_"}],"type":"index_not_found_exception","reason":"no such index [logs-9]","index":"logs-9","resource.id":"logs-9","resource.type":"index_or_alias","index_uuid":"_na_"},"status":404}"#;
+        assert!(
+            matches!(parse(404, body), ApiError::IndexNotFound { ref index } if index == "logs-9")
+        );
+    }
+
+    #[test]
+    fn iam_pass_role_denial_names_action_and_resource() {
+        let body = r#"{"Message":"User: arn:aws:sts::123456789012:assumed-role/osnap-fn/osnap is not authorized to perform: iam:PassRole on resource: arn:aws:iam::123456789012:role/osnap-snapshots"}"#;
+        match parse(403, body) {
+            ApiError::AccessDenied {
+                action, resource, ..
+            } => {
+                assert_eq!(action.as_deref(), Some("iam:PassRole"));
+                assert_eq!(
+                    resource.as_deref(),
+                    Some("arn:aws:iam::123456789012:role/osnap-snapshots")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn security_exception_is_access_denied() {
+        let body = envelope(
+            "security_exception",
+            "no permissions for [cluster:admin/snapshot/create] and User [name=osnap, backend_roles=[], requestedTenant=null]",
+            403,
+        );
+        assert!(matches!(parse(403, &body), ApiError::AccessDenied { .. }));
+    }
+
+    #[test]
+    fn throttling_in_every_shape() {
+        assert!(matches!(
+            parse(429, r#"{"message":"Too Many Requests"}"#),
+            ApiError::Throttled { .. }
+        ));
+        assert!(matches!(
+            parse(
+                403,
+                r#"{"message":"Request throttled due to too many requests"}"#
+            ),
+            ApiError::Throttled { .. }
+        ));
+        let rejected = envelope("es_rejected_execution_exception", "rejected execution", 429);
+        assert!(matches!(parse(429, &rejected), ApiError::Throttled { .. }));
+    }
+
+    #[test]
+    fn gateway_timeouts_and_other_bodies() {
+        let html = "<html><body><h1>504 Gateway Time-out</h1>\nThe server didn't respond in time.\n</body></html>";
+        match parse(504, html) {
+            ApiError::Unavailable { status, message } => {
+                assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+                assert_eq!(
+                    message,
+                    "504 Gateway Time-out The server didn't respond in time."
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(parse(502, ""), ApiError::Unavailable { .. }));
+        let other = envelope("illegal_argument_exception", "unknown setting [x]", 400);
+        match parse(400, &other) {
+            ApiError::Server {
+                error_type,
+                reason,
+                status,
+            } => {
+                assert_eq!(
+                    (error_type.as_str(), reason.as_str(), status.as_u16()),
+                    ("illegal_argument_exception", "unknown setting [x]", 400)
+                );
+            }
+            e => panic!("{e:?}"),
+        }
+        assert!(matches!(
+            parse(400, r#"{"error":"old style","status":400}"#),
+            ApiError::Server { .. }
+        ));
+    }
+}

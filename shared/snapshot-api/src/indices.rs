@@ -1,0 +1,131 @@
+//! Indices, aliases and document counts.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// One row of `GET _cat/indices?format=json&bytes=b`. The cat API answers numbers as strings,
+/// and `null` for a closed index's counts.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CatIndex {
+    #[serde(default)]
+    pub health: Option<String>,
+    /// `open` or `close`.
+    #[serde(default)]
+    pub status: Option<String>,
+    pub index: String,
+    #[serde(default)]
+    pub uuid: Option<String>,
+    #[serde(default, deserialize_with = "number_or_string")]
+    pub pri: Option<u64>,
+    #[serde(default, deserialize_with = "number_or_string")]
+    pub rep: Option<u64>,
+    #[serde(rename = "docs.count", default, deserialize_with = "number_or_string")]
+    pub docs_count: Option<u64>,
+    #[serde(
+        rename = "docs.deleted",
+        default,
+        deserialize_with = "number_or_string"
+    )]
+    pub docs_deleted: Option<u64>,
+    #[serde(rename = "store.size", default, deserialize_with = "number_or_string")]
+    pub store_size: Option<u64>,
+}
+
+impl CatIndex {
+    pub fn is_open(&self) -> bool {
+        self.status.as_deref() != Some("close")
+    }
+}
+
+fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Number(u64),
+        Text(String),
+    }
+    match Option::<Either>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Either::Number(n)) => Ok(Some(n)),
+        Some(Either::Text(t)) => t
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a count"))),
+    }
+}
+
+/// `GET <indices>/_alias`: index → its aliases.
+pub type AliasesByIndex = BTreeMap<String, IndexAliases>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct IndexAliases {
+    #[serde(default)]
+    pub aliases: BTreeMap<String, AliasDefinition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AliasDefinition {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_write_index: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_routing: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_routing: Option<String>,
+}
+
+/// One action of `POST _aliases`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AliasAction {
+    Add {
+        index: String,
+        alias: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        is_write_index: Option<bool>,
+    },
+    Remove {
+        index: String,
+        alias: String,
+    },
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CountResponse {
+    pub(crate) count: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cat_rows_read_strings_and_nulls() {
+        let rows: Vec<CatIndex> = serde_json::from_str(r#"[{"health":"green","status":"open","index":"logs-1","uuid":"u","pri":"1","rep":"1","docs.count":"120","docs.deleted":"0","store.size":"20480","pri.store.size":"10240"},{"health":null,"status":"close","index":"old","uuid":"v","pri":"1","rep":"1","docs.count":null,"docs.deleted":null,"store.size":null,"pri.store.size":null}]"#).unwrap();
+        assert_eq!(rows[0].docs_count, Some(120));
+        assert_eq!(rows[0].store_size, Some(20_480));
+        assert!(rows[0].is_open() && !rows[1].is_open());
+        assert_eq!(rows[1].docs_count, None);
+    }
+
+    #[test]
+    fn alias_actions_serialise_as_the_api_wants() {
+        let actions = vec![
+            AliasAction::Add {
+                index: "a".into(),
+                alias: "x".into(),
+                is_write_index: Some(true),
+            },
+            AliasAction::Remove {
+                index: "b".into(),
+                alias: "x".into(),
+            },
+        ];
+        assert_eq!(
+            serde_json::to_string(&actions).unwrap(),
+            r#"[{"add":{"index":"a","alias":"x","is_write_index":true}},{"remove":{"index":"b","alias":"x"}}]"#
+        );
+    }
+}
