@@ -93,7 +93,7 @@ impl Connector {
             }
             (CredentialMode::Environment, role) => {
                 if let Some(role) = role {
-                    validate_role_arn(role)?;
+                    crate::validate::validate_role_arn(role, "assume_role_arn")?;
                 }
                 CredentialSource::from_environment(role, self.inner.time.clone())
                     .await
@@ -102,24 +102,6 @@ impl Connector {
         };
         cache.insert(key, source.clone());
         Ok(source)
-    }
-}
-
-fn validate_role_arn(arn: &str) -> Result<(), OsnapError> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let valid = matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
-        if partition.starts_with("aws")
-            && account.len() == 12
-            && account.bytes().all(|b| b.is_ascii_digit())
-            && resource.starts_with("role/"));
-    if valid {
-        Ok(())
-    } else {
-        Err(OsnapError::InvalidRequest {
-            reason: format!(
-                "assume_role_arn `{arn}` is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"
-            ),
-        })
     }
 }
 
@@ -137,21 +119,6 @@ fn endpoint_error(error: EndpointError) -> OsnapError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn role_arns_are_checked_before_any_sts_call() {
-        assert!(validate_role_arn("arn:aws:iam::222233334444:role/osnap-operator").is_ok());
-        assert!(validate_role_arn("arn:aws-cn:iam::222233334444:role/path/r").is_ok());
-        for bad in [
-            "",
-            "osnap-operator",
-            "arn:aws:iam::2222:role/x",
-            "arn:aws:iam::222233334444:user/x",
-            "arn:aws:sts::222233334444:role/x",
-        ] {
-            assert!(validate_role_arn(bad).is_err(), "{bad}");
-        }
-    }
 
     #[tokio::test]
     async fn the_endpoint_guard_applies_before_anything_else() {

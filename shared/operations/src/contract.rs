@@ -5,6 +5,9 @@
 //! function's environment defaults. Unknown fields are refused, so that a typo never silently
 //! changes what a function does.
 
+use std::time::SystemTime;
+
+use policy::time::UtcDateTime;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -61,6 +64,9 @@ impl Defaults {
 pub struct Target {
     pub domain: DomainInput,
     pub repository: String,
+    /// The EventBridge event's time: the same on every retry of the event, so a name
+    /// template expanded with it names the same snapshot each time.
+    pub event_time: Option<SystemTime>,
 }
 
 /// Implemented by every function's request: where its common fields are.
@@ -74,12 +80,37 @@ pub fn parse_event<T: Request>(
     event: Value,
     defaults: &Defaults,
 ) -> Result<(T, Target), OsnapError> {
+    let event_time = event_time(&event);
     let input = unwrap_eventbridge(event)?;
     let request: T = serde_json::from_value(input).map_err(|e| OsnapError::InvalidRequest {
         reason: format!("the event does not match the contract: {e}"),
     })?;
-    let target = resolve_target(request.common(), defaults)?;
+    let mut target = resolve_target(request.common(), defaults)?;
+    target.event_time = event_time;
     Ok((request, target))
+}
+
+/// `time` of an EventBridge envelope (`2026-11-28T03:00:00Z`).
+fn event_time(event: &Value) -> Option<SystemTime> {
+    let map = event.as_object()?;
+    if !map.contains_key("detail-type") {
+        return None;
+    }
+    let text = map.get("time")?.as_str()?;
+    let b = text.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| text.get(r)?.parse::<u32>().ok();
+    UtcDateTime {
+        year: i64::from(n(0..4)?),
+        month: n(5..7)?,
+        day: n(8..10)?,
+        hour: n(11..13)?,
+        minute: n(14..16)?,
+        second: n(17..19)?,
+    }
+    .to_system_time()
 }
 
 fn unwrap_eventbridge(event: Value) -> Result<Value, OsnapError> {
@@ -134,7 +165,11 @@ fn resolve_target(
             reason: "the repository name is empty".into(),
         });
     }
-    Ok(Target { domain, repository })
+    Ok(Target {
+        domain,
+        repository,
+        event_time: None,
+    })
 }
 
 /// Implements [`Request`] for a struct with `domain` and `repository` fields.
@@ -201,6 +236,15 @@ mod tests {
             "https://search-a-b.us-east-1.es.amazonaws.com"
         );
         assert_eq!(target.domain.region, None, "a blank variable is no default");
+        let expected = UtcDateTime {
+            year: 2026,
+            month: 11,
+            day: 28,
+            hour: 3,
+            minute: 0,
+            second: 0,
+        };
+        assert_eq!(target.event_time, expected.to_system_time());
     }
 
     #[test]

@@ -3,14 +3,25 @@
 //!
 //! # Layout
 //! - [`contract`]: reading events (EventBridge envelopes, environment defaults, unknown
-//!   fields refused).
-//! - [`requests`]: each function's request and response types.
-//! - [`error`]: [`OsnapError`], whose `error_type` is the stable Lambda `errorType`.
+//!   fields refused); [`requests`]: each function's request and response types.
+//! - [`OsnapError`]: the taxonomy; its `error_type` is the stable Lambda `errorType`.
+//! - [`connect`] and [`Context`]: clients for the domains events name, built once per process.
+//! - [`register`], [`snapshot`], [`verify`], [`restore`], [`prune`]: one module per
+//!   function, each with a `handle(ctx, event)` entry point.
 
 mod api_error;
 pub mod connect;
+mod context;
 pub mod contract;
 mod error;
+mod listing;
+pub mod prune;
+pub mod register;
 pub mod requests;
+pub mod restore;
+pub mod snapshot;
+mod validate;
+pub mod verify;
 
+pub use context::Context;
 pub use error::OsnapError;

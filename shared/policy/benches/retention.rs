@@ -16,7 +16,11 @@ fn bench_retention(c: &mut Criterion) {
     let template = NameTemplate::parse(DEFAULT_TEMPLATE).unwrap();
     let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_500_000_000);
     let names: Vec<String> = (0..SNAPSHOTS)
-        .map(|i| template.expand(start + Duration::from_secs(i * 3_600)).unwrap())
+        .map(|i| {
+            template
+                .expand(start + Duration::from_secs(i * 3_600))
+                .unwrap()
+        })
         .collect();
     let indices: Vec<Vec<String>> = (0..SNAPSHOTS)
         .map(|i| (0..5).map(|k| format!("logs-{}-{k}", i / 24)).collect())

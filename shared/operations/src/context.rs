@@ -1,0 +1,31 @@
+//! What every operation needs: the clients and the time.
+
+use std::time::SystemTime;
+
+use signing::SharedTimeSource;
+use snapshot_api::SnapshotApi;
+
+use crate::OsnapError;
+use crate::connect::Connector;
+use crate::contract::{Defaults, Target};
+
+/// Built once per process (in a function's `main`) and shared by every invocation.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub connector: Connector,
+    pub defaults: Defaults,
+    pub time: SharedTimeSource,
+}
+
+impl Context {
+    /// The API of the target's domain.
+    pub async fn api(&self, target: &Target) -> Result<SnapshotApi, OsnapError> {
+        Ok(SnapshotApi::new(
+            self.connector.client(&target.domain).await?,
+        ))
+    }
+
+    pub fn now(&self) -> SystemTime {
+        self.time.now()
+    }
+}

@@ -1,0 +1,123 @@
+//! prune: delete what the retention rule no longer needs, and nothing else.
+
+use policy::duration::parse_duration;
+use policy::retention::{RetentionRule, SnapshotFacts, SnapshotState as RetentionState};
+use serde_json::Value;
+use snapshot_api::ApiError;
+use snapshot_api::snapshot::SnapshotState;
+
+use crate::OsnapError;
+use crate::api_error::{Subject, from_api};
+use crate::context::Context;
+use crate::contract::{Target, parse_event};
+use crate::listing::dated_snapshots;
+use crate::requests::{PruneRequest, PruneResponse};
+use crate::validate::validate_repository_name;
+
+/// Snapshots deleted per request: the domain deletes a comma-separated batch in one go.
+const DELETE_BATCH: usize = 50;
+
+/// Handles one `prune` event.
+pub async fn handle(ctx: Context, event: Value) -> Result<PruneResponse, OsnapError> {
+    let (request, target) = parse_event::<PruneRequest>(event, &ctx.defaults)?;
+    prune(&ctx, &request, &target).await
+}
+
+pub async fn prune(
+    ctx: &Context,
+    request: &PruneRequest,
+    target: &Target,
+) -> Result<PruneResponse, OsnapError> {
+    let repository = target.repository.as_str();
+    // Also refuses AWS's cs-automated repositories.
+    validate_repository_name(repository)?;
+    let rule = RetentionRule {
+        name_pattern: request.name_pattern.clone(),
+        keep_last: request.keep_last,
+        max_age: request
+            .max_age
+            .as_deref()
+            .map(parse_duration)
+            .transpose()
+            .map_err(|e| OsnapError::invalid(e.to_string()))?,
+        min_count: request.min_count,
+    };
+    rule.validate()
+        .map_err(|e| OsnapError::invalid(e.to_string()))?;
+
+    let api = ctx.api(target).await?;
+    let subject = Subject {
+        repository,
+        snapshot: None,
+    };
+    let dated = dated_snapshots(&api, repository, &request.name_pattern)
+        .await
+        .map_err(|e| from_api(e, subject))?;
+    let facts: Vec<SnapshotFacts<'_>> = dated
+        .iter()
+        .map(|d| SnapshotFacts {
+            name: &d.info.snapshot,
+            state: retention_state(d.info.state.as_ref()),
+            time: d.time,
+            indices: &d.info.indices,
+        })
+        .collect();
+    let decision = rule
+        .decide(&facts, ctx.now())
+        .map_err(|e| OsnapError::invalid(e.to_string()))?;
+    let deleted: Vec<String> = decision.delete.iter().map(|s| (*s).to_owned()).collect();
+    let kept: Vec<String> = decision.keep.iter().map(|(s, _)| (*s).to_owned()).collect();
+    for (name, reason) in &decision.keep {
+        tracing::debug!(snapshot = name, ?reason, "kept");
+    }
+
+    if !request.dry_run {
+        for batch in decision.delete.chunks(DELETE_BATCH) {
+            delete_batch(&api, repository, batch).await?;
+            tracing::info!(repository, count = batch.len(), "snapshots deleted");
+        }
+    }
+    Ok(PruneResponse {
+        repository: repository.to_owned(),
+        deleted,
+        kept,
+        dry_run: request.dry_run,
+    })
+}
+
+/// Deletes a batch. A snapshot already gone (a retried invocation deleted it) counts as
+/// deleted: the batch is then retried one by one, ignoring the missing ones.
+async fn delete_batch(
+    api: &snapshot_api::SnapshotApi,
+    repository: &str,
+    batch: &[&str],
+) -> Result<(), OsnapError> {
+    let subject = Subject {
+        repository,
+        snapshot: None,
+    };
+    match api.delete_snapshots(repository, batch).await {
+        Ok(()) => Ok(()),
+        Err(ApiError::SnapshotMissing { .. }) => {
+            for name in batch {
+                match api.delete_snapshots(repository, &[name]).await {
+                    Ok(()) | Err(ApiError::SnapshotMissing { .. }) => {}
+                    Err(error) => return Err(from_api(error, subject)),
+                }
+            }
+            Ok(())
+        }
+        Err(error) => Err(from_api(error, subject)),
+    }
+}
+
+fn retention_state(state: Option<&SnapshotState>) -> RetentionState {
+    match state {
+        Some(SnapshotState::Success) => RetentionState::Success,
+        Some(SnapshotState::Partial) => RetentionState::Partial,
+        Some(SnapshotState::Failed) => RetentionState::Failed,
+        Some(SnapshotState::Incompatible) => RetentionState::Incompatible,
+        Some(SnapshotState::InProgress) => RetentionState::InProgress,
+        Some(SnapshotState::Other(_)) | None => RetentionState::Unknown,
+    }
+}

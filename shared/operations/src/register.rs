@@ -1,0 +1,239 @@
+//! register: put the S3 repository on the domain, idempotently.
+
+use snapshot_api::repository::{Repository, S3Settings};
+
+use crate::OsnapError;
+use crate::api_error::{Subject, from_api};
+use crate::context::Context;
+use crate::contract::{Target, parse_event};
+use crate::requests::{RegisterRequest, RegisterResponse, RegisterStatus, RepositorySettingsInput};
+use crate::validate::{validate_repository_name, validate_role_arn};
+
+/// Handles one `register` event.
+pub async fn handle(
+    ctx: Context,
+    event: serde_json::Value,
+) -> Result<RegisterResponse, OsnapError> {
+    let (request, target) = parse_event::<RegisterRequest>(event, &ctx.defaults)?;
+    register(&ctx, &request, &target).await
+}
+
+pub async fn register(
+    ctx: &Context,
+    request: &RegisterRequest,
+    target: &Target,
+) -> Result<RegisterResponse, OsnapError> {
+    let repository = target.repository.as_str();
+    validate_repository_name(repository)?;
+    let wanted = Repository::s3(settings_for_domain(&request.settings)?);
+    let api = ctx.api(target).await?;
+    let subject = Subject {
+        repository,
+        snapshot: None,
+    };
+
+    let existing = api
+        .get_repository(repository)
+        .await
+        .map_err(|e| from_api(e, subject))?;
+    let status = match existing {
+        None => RegisterStatus::Created,
+        Some(current) => match difference(&current, &wanted) {
+            None => RegisterStatus::Unchanged,
+            Some(_) if request.replace => RegisterStatus::Updated,
+            Some(difference) => {
+                return Err(OsnapError::RepositoryConflict {
+                    repository: repository.to_owned(),
+                    difference,
+                });
+            }
+        },
+    };
+    if status != RegisterStatus::Unchanged {
+        // Verification is a separate call so its answer (the nodes) can be reported.
+        api.put_repository(repository, &wanted, false)
+            .await
+            .map_err(|e| from_api(e, subject))?;
+        tracing::info!(repository, ?status, "repository registered");
+    }
+    let verified_nodes = if request.verify {
+        let verified = api
+            .verify_repository(repository)
+            .await
+            .map_err(|e| verification_error(e, &wanted.settings, subject))?;
+        verified.nodes.into_values().map(|n| n.name).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(RegisterResponse {
+        repository: repository.to_owned(),
+        status,
+        verified_nodes,
+    })
+}
+
+/// The settings as the domain should receive them. AWS requires the `endpoint` form for a
+/// bucket in us-east-1 (`s3.amazonaws.com`) instead of its region.
+fn settings_for_domain(input: &RepositorySettingsInput) -> Result<S3Settings, OsnapError> {
+    if input.bucket.trim().is_empty() {
+        return Err(OsnapError::invalid("settings.bucket is empty"));
+    }
+    validate_role_arn(&input.role_arn, "settings.role_arn")?;
+    if let Some(base_path) = &input.base_path
+        && (base_path.starts_with('/') || base_path.ends_with('/'))
+    {
+        return Err(OsnapError::invalid(
+            "settings.base_path must not start or end with `/`",
+        ));
+    }
+    let (region, endpoint) = match (input.region.as_deref(), input.endpoint.as_deref()) {
+        (Some(_), Some(_)) => {
+            return Err(OsnapError::invalid(
+                "give settings.region or settings.endpoint, not both",
+            ));
+        }
+        (Some("us-east-1"), None) => (None, Some("s3.amazonaws.com".to_owned())),
+        (region, endpoint) => (region.map(str::to_owned), endpoint.map(str::to_owned)),
+    };
+    Ok(S3Settings {
+        bucket: input.bucket.clone(),
+        region,
+        endpoint,
+        base_path: input.base_path.clone(),
+        role_arn: Some(input.role_arn.clone()),
+        server_side_encryption: input.server_side_encryption,
+        readonly: input.readonly,
+        other: Default::default(),
+    })
+}
+
+/// A readable list of the managed settings that differ, or `None` when they agree. Settings
+/// the domain adds on its own (and osnap does not manage) are not compared.
+fn difference(current: &Repository, wanted: &Repository) -> Option<String> {
+    let (c, w) = (&current.settings, &wanted.settings);
+    let mut differences = Vec::new();
+    if current.repository_type != wanted.repository_type {
+        differences.push(format!(
+            "type {} → {}",
+            current.repository_type, wanted.repository_type
+        ));
+    }
+    let mut compare = |name: &str, now: Option<String>, then: Option<String>| {
+        if now != then {
+            differences.push(format!(
+                "{name} {} → {}",
+                now.as_deref().unwrap_or("(unset)"),
+                then.as_deref().unwrap_or("(unset)")
+            ));
+        }
+    };
+    compare("bucket", Some(c.bucket.clone()), Some(w.bucket.clone()));
+    compare("region", c.region.clone(), w.region.clone());
+    compare("endpoint", c.endpoint.clone(), w.endpoint.clone());
+    compare("base_path", c.base_path.clone(), w.base_path.clone());
+    compare("role_arn", c.role_arn.clone(), w.role_arn.clone());
+    let flag = |v: Option<bool>| Some(v.unwrap_or(false).to_string());
+    compare(
+        "server_side_encryption",
+        flag(c.server_side_encryption),
+        flag(w.server_side_encryption),
+    );
+    compare("readonly", flag(c.readonly), flag(w.readonly));
+    (!differences.is_empty()).then(|| differences.join(", "))
+}
+
+/// A failed `_verify` is almost always the snapshot role: say so.
+fn verification_error(
+    error: snapshot_api::ApiError,
+    settings: &S3Settings,
+    subject: Subject<'_>,
+) -> OsnapError {
+    match error {
+        snapshot_api::ApiError::Server {
+            error_type, reason, ..
+        } if error_type.contains("repository") => OsnapError::AccessDenied {
+            message: format!(
+                "the domain could not write to bucket `{}`: {reason}",
+                settings.bucket
+            ),
+            advice: format!(
+                "; check that {} trusts es.amazonaws.com and may read and write the bucket{}",
+                settings.role_arn.as_deref().unwrap_or("the snapshot role"),
+                settings
+                    .base_path
+                    .as_deref()
+                    .map(|p| format!(" under `{p}/`"))
+                    .unwrap_or_default()
+            ),
+        },
+        other => from_api(other, subject),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> RepositorySettingsInput {
+        RepositorySettingsInput {
+            bucket: "osnap-snapshots".into(),
+            region: Some("eu-west-1".into()),
+            endpoint: None,
+            base_path: Some("prod".into()),
+            role_arn: "arn:aws:iam::123456789012:role/osnap-snapshots".into(),
+            server_side_encryption: Some(true),
+            readonly: None,
+        }
+    }
+
+    #[test]
+    fn us_east_1_buckets_use_the_global_endpoint() {
+        let mut i = input();
+        i.region = Some("us-east-1".into());
+        let s = settings_for_domain(&i).unwrap();
+        assert_eq!(
+            (s.region, s.endpoint.as_deref()),
+            (None, Some("s3.amazonaws.com"))
+        );
+        let s = settings_for_domain(&input()).unwrap();
+        assert_eq!((s.region.as_deref(), s.endpoint), (Some("eu-west-1"), None));
+    }
+
+    #[test]
+    fn bad_settings_are_invalid_requests() {
+        let mut both = input();
+        both.endpoint = Some("s3.eu-west-1.amazonaws.com".into());
+        let mut bad_role = input();
+        bad_role.role_arn = "TheSnapshotRole".into();
+        let mut bad_path = input();
+        bad_path.base_path = Some("/prod".into());
+        let mut no_bucket = input();
+        no_bucket.bucket = " ".into();
+        for i in [both, bad_role, bad_path, no_bucket] {
+            assert_eq!(
+                settings_for_domain(&i).unwrap_err().error_type(),
+                "InvalidRequest"
+            );
+        }
+    }
+
+    #[test]
+    fn differences_are_named_and_string_flags_compare_equal() {
+        let wanted = Repository::s3(settings_for_domain(&input()).unwrap());
+        // As GET returns it: flags as strings (parsed to bools), and a setting osnap does not manage.
+        let current: Repository = serde_json::from_value(serde_json::json!({
+            "type": "s3",
+            "settings": {"bucket": "osnap-snapshots", "region": "eu-west-1", "base_path": "prod",
+                         "role_arn": "arn:aws:iam::123456789012:role/osnap-snapshots",
+                         "server_side_encryption": "true", "readonly": "false", "compress": "true"}
+        }))
+        .unwrap();
+        assert_eq!(difference(&current, &wanted), None);
+        let mut moved = current.clone();
+        moved.settings.base_path = Some("staging".into());
+        assert_eq!(
+            difference(&moved, &wanted).unwrap(),
+            "base_path staging → prod"
+        );
+    }
+}

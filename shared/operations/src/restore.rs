@@ -1,0 +1,616 @@
+//! restore: bring indices back from a snapshot without losing any.
+//!
+//! The plan is worked out first, from the snapshot and the cluster as they are, and checked
+//! whole; only then is anything deleted or restored (`dry_run` stops after the plan):
+//! - system indices are never restored or deleted unless named (`.kibana*`, `.opendistro*`,
+//!   `.plugins*`, `.tasks`, anything starting with `.`);
+//! - a snapshot that is not SUCCESS is refused (PARTIAL only with `partial: true`);
+//! - `fail` (default): any existing index with a target name stops the restore;
+//!   `rename`: indices are restored under new names, which must be free;
+//!   `replace`: existing indices are deleted first, only when the snapshot is SUCCESS and
+//!   holds an index of that very name, and never while an alias on them has moved on to
+//!   another index (restoring the aliases would point them back at the old data).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use policy::indices::{IndexSelection, is_system_index};
+use regex::Regex;
+use serde_json::Value;
+use snapshot_api::indices::{AliasesByIndex, CatIndex};
+use snapshot_api::restore::RestoreRequest as RestoreBody;
+use snapshot_api::snapshot::{SnapshotInfo, SnapshotState};
+
+use crate::OsnapError;
+use crate::api_error::{Subject, from_api};
+use crate::context::Context;
+use crate::contract::{Target, parse_event};
+use crate::listing::{dated_snapshots, newest};
+use crate::requests::{OnConflict, RestoreRequest, RestoreResponse, RestoredIndex};
+
+/// What `on_conflict: rename` uses when no pattern is given.
+const DEFAULT_RENAME_PATTERN: &str = "(.+)";
+const DEFAULT_RENAME_REPLACEMENT: &str = "restored-$1";
+
+/// Handles one `restore` event.
+pub async fn handle(ctx: Context, event: Value) -> Result<RestoreResponse, OsnapError> {
+    let (request, target) = parse_event::<RestoreRequest>(event, &ctx.defaults)?;
+    restore(&ctx, &request, &target).await
+}
+
+pub async fn restore(
+    ctx: &Context,
+    request: &RestoreRequest,
+    target: &Target,
+) -> Result<RestoreResponse, OsnapError> {
+    let repository = target.repository.as_str();
+    let api = ctx.api(target).await?;
+    let subject = Subject {
+        repository,
+        snapshot: None,
+    };
+    let name = if request.snapshot == "latest" {
+        let dated = dated_snapshots(&api, repository, "*")
+            .await
+            .map_err(|e| from_api(e, subject))?;
+        let usable = |s: &SnapshotState| {
+            *s == SnapshotState::Success || (request.partial && *s == SnapshotState::Partial)
+        };
+        newest(&dated, usable)
+            .map(|d| d.info.snapshot.clone())
+            .ok_or_else(|| OsnapError::SnapshotMissing {
+                repository: repository.to_owned(),
+                snapshot: "latest (no successful snapshot in the repository)".to_owned(),
+            })?
+    } else {
+        request.snapshot.clone()
+    };
+    let subject = Subject {
+        repository,
+        snapshot: Some(&name),
+    };
+    let info = api
+        .get_snapshot(repository, &name)
+        .await
+        .map_err(|e| from_api(e, subject))?;
+    let cluster = api
+        .cat_indices(None)
+        .await
+        .map_err(|e| from_api(e, subject))?;
+    let aliases = if request.on_conflict == OnConflict::Replace {
+        api.get_aliases(None)
+            .await
+            .map_err(|e| from_api(e, subject))?
+    } else {
+        AliasesByIndex::new()
+    };
+    let plan = plan(request, &info, &cluster, &aliases)?;
+
+    if !request.dry_run {
+        if !plan.delete.is_empty() {
+            let names: Vec<&str> = plan.delete.iter().map(String::as_str).collect();
+            api.delete_indices(&names)
+                .await
+                .map_err(|e| from_api(e, subject))?;
+            tracing::info!(indices = ?plan.delete, "deleted indices to be replaced");
+        }
+        api.restore(repository, &name, &plan.body, false)
+            .await
+            .map_err(|e| from_api(e, subject))?;
+        tracing::info!(repository, snapshot = %name, count = plan.restored.len(), "restore started");
+    }
+    Ok(RestoreResponse {
+        repository: repository.to_owned(),
+        snapshot: name,
+        restored: plan.restored,
+        deleted: plan.delete,
+        dry_run: request.dry_run,
+    })
+}
+
+/// A checked restore: what will be deleted, what restored under which name, and the body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestorePlan {
+    pub restored: Vec<RestoredIndex>,
+    pub delete: Vec<String>,
+    pub body: RestoreBody,
+}
+
+/// Works out the restore without touching anything (pure, so each rule is tested directly).
+pub fn plan(
+    request: &RestoreRequest,
+    snapshot: &SnapshotInfo,
+    cluster: &[CatIndex],
+    aliases: &AliasesByIndex,
+) -> Result<RestorePlan, OsnapError> {
+    check_state(request, snapshot)?;
+    let selection = IndexSelection::new(request.indices.as_deref().unwrap_or(&["*".to_owned()]));
+    let missing: Vec<&str> = selection
+        .concrete_names()
+        .filter(|n| !snapshot.indices.iter().any(|i| i == n))
+        .collect();
+    if !missing.is_empty() {
+        return Err(OsnapError::invalid(format!(
+            "snapshot `{}` does not hold {missing:?}",
+            snapshot.snapshot
+        )));
+    }
+    let selected = selection.select(&snapshot.indices);
+    if selected.is_empty() {
+        return Err(OsnapError::invalid(format!(
+            "no index of snapshot `{}` matches {:?} (system indices only match when named)",
+            snapshot.snapshot,
+            selection.patterns()
+        )));
+    }
+
+    let rename = renaming(request)?;
+    let mut restored = Vec::new();
+    let mut targets = BTreeSet::new();
+    for from in &selected {
+        let to = match &rename {
+            Some((pattern, replacement)) => {
+                pattern.replace_all(from, replacement.as_str()).into_owned()
+            }
+            None => (*from).to_owned(),
+        };
+        validate_target(from, &to)?;
+        if !targets.insert(to.clone()) {
+            return Err(OsnapError::invalid(format!(
+                "two indices would be restored as `{to}`: change the rename pattern"
+            )));
+        }
+        restored.push(RestoredIndex {
+            from: (*from).to_owned(),
+            to,
+        });
+    }
+
+    let existing: BTreeSet<&str> = cluster.iter().map(|c| c.index.as_str()).collect();
+    let conflicts: Vec<String> = restored
+        .iter()
+        .filter(|r| existing.contains(r.to.as_str()))
+        .map(|r| r.to.clone())
+        .collect();
+    let mut include_aliases = request.include_aliases;
+    let delete = match (request.on_conflict, conflicts.is_empty()) {
+        (_, true) => Vec::new(),
+        (OnConflict::Fail | OnConflict::Rename, false) => {
+            return Err(OsnapError::RestoreConflict { indices: conflicts });
+        }
+        (OnConflict::Replace, false) => {
+            check_replaceable(snapshot, &restored, &conflicts)?;
+            if let Some(hazard) = moved_alias(&conflicts, aliases) {
+                if request.include_aliases == Some(true) {
+                    return Err(OsnapError::UnsafeOperation {
+                        reason: format!(
+                            "{hazard}; restoring aliases would point it back at the restored \
+                             index: set include_aliases to false"
+                        ),
+                    });
+                }
+                tracing::warn!(%hazard, "restoring without aliases");
+                include_aliases = Some(false);
+            }
+            conflicts
+        }
+    };
+
+    let body = RestoreBody {
+        indices: Some(selected.join(",")),
+        ignore_unavailable: Some(false),
+        include_global_state: Some(request.include_global_state),
+        include_aliases,
+        partial: Some(request.partial),
+        index_settings: request.index_settings.clone(),
+        ignore_index_settings: request.ignore_index_settings.clone(),
+        rename_pattern: rename.as_ref().map(|(p, _)| p.as_str().to_owned()),
+        rename_replacement: rename.as_ref().map(|_| {
+            request
+                .rename_replacement
+                .clone()
+                .unwrap_or_else(|| DEFAULT_RENAME_REPLACEMENT.to_owned())
+        }),
+    };
+    Ok(RestorePlan {
+        restored,
+        delete,
+        body,
+    })
+}
+
+fn check_state(request: &RestoreRequest, snapshot: &SnapshotInfo) -> Result<(), OsnapError> {
+    match snapshot.state.as_ref() {
+        Some(SnapshotState::Success) => Ok(()),
+        Some(SnapshotState::Partial) if request.partial => Ok(()),
+        Some(SnapshotState::InProgress) | None => Err(OsnapError::SnapshotInProgress {
+            message: format!("snapshot `{}` has not finished", snapshot.snapshot),
+        }),
+        Some(state) => Err(OsnapError::SnapshotFailed {
+            snapshot: snapshot.snapshot.clone(),
+            state: state.as_str().to_owned(),
+            detail: if *state == SnapshotState::Partial {
+                "refusing to restore from it; pass \"partial\": true to restore its complete indices".into()
+            } else {
+                "a snapshot in this state cannot be restored".into()
+            },
+        }),
+    }
+}
+
+/// The compiled rename, in the server's syntax (Java regex, `$1` groups) translated to
+/// what this evaluates, so the plan names exactly what the domain will create.
+fn renaming(request: &RestoreRequest) -> Result<Option<(Regex, String)>, OsnapError> {
+    let (pattern, replacement) = match (
+        request.rename_pattern.as_deref(),
+        request.rename_replacement.as_deref(),
+        request.on_conflict,
+    ) {
+        (Some(p), Some(r), _) => (p, r),
+        (None, None, OnConflict::Rename) => (DEFAULT_RENAME_PATTERN, DEFAULT_RENAME_REPLACEMENT),
+        (None, None, _) => return Ok(None),
+        _ => {
+            return Err(OsnapError::invalid(
+                "rename_pattern and rename_replacement go together",
+            ));
+        }
+    };
+    let regex = Regex::new(pattern).map_err(|e| {
+        OsnapError::invalid(format!(
+            "rename_pattern `{pattern}` is not a usable regex: {e}"
+        ))
+    })?;
+    Ok(Some((regex, braced_groups(replacement))))
+}
+
+/// `$1abc` (Java: group 1, then `abc`) → `${1}abc` (the same here).
+fn braced_groups(replacement: &str) -> String {
+    let mut out = String::new();
+    let mut chars = replacement.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push_str("${");
+            while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                out.push(d);
+                chars.next();
+            }
+            out.push('}');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn validate_target(from: &str, to: &str) -> Result<(), OsnapError> {
+    let bad = |why: &str| {
+        OsnapError::invalid(format!("`{from}` would be restored as `{to}`, which {why}"))
+    };
+    if to.is_empty() || to.starts_with(['_', '-', '+']) || to == "." || to == ".." {
+        return Err(bad("is not a valid index name"));
+    }
+    if to.chars().any(|c| c.is_uppercase() || c.is_whitespace())
+        || to.contains(['\\', '/', '*', '?', '"', '<', '>', '|', ',', '#', ':'])
+    {
+        return Err(bad("is not a valid index name"));
+    }
+    if is_system_index(to) && !is_system_index(from) {
+        return Err(bad("is a system index name"));
+    }
+    Ok(())
+}
+
+fn check_replaceable(
+    snapshot: &SnapshotInfo,
+    restored: &[RestoredIndex],
+    conflicts: &[String],
+) -> Result<(), OsnapError> {
+    if snapshot.state != Some(SnapshotState::Success) {
+        return Err(OsnapError::UnsafeOperation {
+            reason: format!(
+                "replace deletes indices, so it needs a SUCCESS snapshot; `{}` is not",
+                snapshot.snapshot
+            ),
+        });
+    }
+    for name in conflicts {
+        if is_system_index(name) {
+            return Err(OsnapError::UnsafeOperation {
+                reason: format!("`{name}` is a system index and is never deleted"),
+            });
+        }
+        let same_name_in_snapshot = restored.iter().any(|r| &r.to == name && &r.from == name);
+        if !same_name_in_snapshot {
+            return Err(OsnapError::UnsafeOperation {
+                reason: format!(
+                    "`{name}` exists but the snapshot holds no index of that name to replace it \
+                     with (renamed restores never replace)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// An alias on an index to be replaced that also points at an index that stays.
+fn moved_alias(replaced: &[String], aliases: &AliasesByIndex) -> Option<String> {
+    let mut holders: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (index, entry) in aliases {
+        for alias in entry.aliases.keys() {
+            holders
+                .entry(alias.as_str())
+                .or_default()
+                .push(index.as_str());
+        }
+    }
+    for index in replaced {
+        let Some(entry) = aliases.get(index) else {
+            continue;
+        };
+        for alias in entry.aliases.keys() {
+            let elsewhere: Vec<&&str> = holders[alias.as_str()]
+                .iter()
+                .filter(|i| !replaced.iter().any(|r| r == **i))
+                .collect();
+            if !elsewhere.is_empty() {
+                return Some(format!(
+                    "alias `{alias}` of `{index}` now also points at {elsewhere:?}"
+                ));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn snapshot(state: &str) -> SnapshotInfo {
+        serde_json::from_value(json!({
+            "snapshot": "nightly-1", "state": state,
+            "indices": ["logs-1", "logs-2", "orders", ".kibana_1", ".opendistro_security"]
+        }))
+        .unwrap()
+    }
+
+    fn cluster(names: &[&str]) -> Vec<CatIndex> {
+        names
+            .iter()
+            .map(|n| serde_json::from_value(json!({"index": n, "status": "open"})).unwrap())
+            .collect()
+    }
+
+    fn request(extra: Value) -> RestoreRequest {
+        let mut base = json!({"repository": "r"});
+        base.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(base).unwrap()
+    }
+
+    fn names(plan: &RestorePlan) -> Vec<(&str, &str)> {
+        plan.restored
+            .iter()
+            .map(|r| (r.from.as_str(), r.to.as_str()))
+            .collect()
+    }
+
+    const SYSTEM: [&str; 2] = [".kibana_1", ".opendistro_security"];
+
+    #[test]
+    fn all_means_every_non_system_index() {
+        let plan = plan(
+            &request(json!({})),
+            &snapshot("SUCCESS"),
+            &cluster(&SYSTEM),
+            &AliasesByIndex::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            names(&plan),
+            [
+                ("logs-1", "logs-1"),
+                ("logs-2", "logs-2"),
+                ("orders", "orders")
+            ]
+        );
+        assert_eq!(plan.body.indices.as_deref(), Some("logs-1,logs-2,orders"));
+        assert!(plan.delete.is_empty());
+        assert_eq!(plan.body.include_global_state, Some(false));
+    }
+
+    #[test]
+    fn system_indices_only_when_named_and_never_deleted() {
+        let named = request(json!({"indices": [".kibana_1"]}));
+        let plan = plan(
+            &named,
+            &snapshot("SUCCESS"),
+            &cluster(&[]),
+            &AliasesByIndex::new(),
+        )
+        .unwrap();
+        assert_eq!(names(&plan), [(".kibana_1", ".kibana_1")]);
+        let replace = request(json!({"indices": [".kibana_1"], "on_conflict": "replace"}));
+        let error = super::plan(
+            &replace,
+            &snapshot("SUCCESS"),
+            &cluster(&SYSTEM),
+            &AliasesByIndex::new(),
+        )
+        .unwrap_err();
+        assert_eq!(error.error_type(), "UnsafeOperation");
+    }
+
+    #[test]
+    fn only_success_snapshots_are_restored_unless_partial_is_asked() {
+        for (state, partial, expected) in [
+            ("PARTIAL", false, Some("SnapshotFailed")),
+            ("PARTIAL", true, None),
+            ("FAILED", true, Some("SnapshotFailed")),
+            ("IN_PROGRESS", false, Some("SnapshotInProgress")),
+        ] {
+            let r = request(json!({"partial": partial}));
+            let got = plan(&r, &snapshot(state), &cluster(&[]), &AliasesByIndex::new());
+            assert_eq!(
+                got.err().map(|e| e.error_type()),
+                expected,
+                "{state} partial={partial}"
+            );
+        }
+    }
+
+    #[test]
+    fn conflicts_fail_by_default_and_nothing_is_planned() {
+        let error = plan(
+            &request(json!({})),
+            &snapshot("SUCCESS"),
+            &cluster(&["orders", "logs-1"]),
+            &AliasesByIndex::new(),
+        )
+        .unwrap_err();
+        match error {
+            OsnapError::RestoreConflict { indices } => assert_eq!(indices, ["logs-1", "orders"]),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn rename_restores_under_new_names_that_must_be_free() {
+        let r = request(json!({"on_conflict": "rename"}));
+        let plan = plan(
+            &r,
+            &snapshot("SUCCESS"),
+            &cluster(&["orders"]),
+            &AliasesByIndex::new(),
+        )
+        .unwrap();
+        assert_eq!(names(&plan)[2], ("orders", "restored-orders"));
+        assert_eq!(plan.body.rename_pattern.as_deref(), Some("(.+)"));
+        assert_eq!(plan.body.rename_replacement.as_deref(), Some("restored-$1"));
+        let taken = super::plan(
+            &r,
+            &snapshot("SUCCESS"),
+            &cluster(&["restored-orders"]),
+            &AliasesByIndex::new(),
+        );
+        assert_eq!(taken.unwrap_err().error_type(), "RestoreConflict");
+
+        let custom = request(
+            json!({"indices": ["logs-*"], "rename_pattern": "logs-(\\d+)", "rename_replacement": "old-logs-$1x"}),
+        );
+        let plan = super::plan(
+            &custom,
+            &snapshot("SUCCESS"),
+            &cluster(&[]),
+            &AliasesByIndex::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            names(&plan),
+            [("logs-1", "old-logs-1x"), ("logs-2", "old-logs-2x")]
+        );
+        let collide = request(json!({"rename_pattern": ".*", "rename_replacement": "same"}));
+        assert_eq!(
+            super::plan(
+                &collide,
+                &snapshot("SUCCESS"),
+                &cluster(&[]),
+                &AliasesByIndex::new()
+            )
+            .unwrap_err()
+            .error_type(),
+            "InvalidRequest"
+        );
+        let into_system = request(
+            json!({"indices": ["orders"], "rename_pattern": "(.+)", "rename_replacement": ".$1"}),
+        );
+        assert_eq!(
+            super::plan(
+                &into_system,
+                &snapshot("SUCCESS"),
+                &cluster(&[]),
+                &AliasesByIndex::new()
+            )
+            .unwrap_err()
+            .error_type(),
+            "InvalidRequest"
+        );
+    }
+
+    #[test]
+    fn replace_deletes_only_same_named_indices_of_a_success_snapshot() {
+        let r = request(json!({"on_conflict": "replace", "indices": ["orders", "logs-1"]}));
+        let plan = plan(
+            &r,
+            &snapshot("SUCCESS"),
+            &cluster(&["orders", "unrelated"]),
+            &AliasesByIndex::new(),
+        )
+        .unwrap();
+        assert_eq!(plan.delete, ["orders"]);
+        let partial = request(json!({"on_conflict": "replace", "partial": true}));
+        let error = super::plan(
+            &partial,
+            &snapshot("PARTIAL"),
+            &cluster(&["orders"]),
+            &AliasesByIndex::new(),
+        )
+        .unwrap_err();
+        assert_eq!(error.error_type(), "UnsafeOperation");
+    }
+
+    #[test]
+    fn replace_never_points_a_moved_alias_back() {
+        let aliases: AliasesByIndex = serde_json::from_value(json!({
+            "orders": {"aliases": {"orders-current": {}}},
+            "orders-v2": {"aliases": {"orders-current": {"is_write_index": true}}}
+        }))
+        .unwrap();
+        let r = request(json!({"on_conflict": "replace", "indices": ["orders"]}));
+        let plan = plan(
+            &r,
+            &snapshot("SUCCESS"),
+            &cluster(&["orders", "orders-v2"]),
+            &aliases,
+        )
+        .unwrap();
+        assert_eq!(plan.body.include_aliases, Some(false));
+        let explicit = request(
+            json!({"on_conflict": "replace", "indices": ["orders"], "include_aliases": true}),
+        );
+        let error = super::plan(
+            &explicit,
+            &snapshot("SUCCESS"),
+            &cluster(&["orders", "orders-v2"]),
+            &aliases,
+        )
+        .unwrap_err();
+        assert_eq!(error.error_type(), "UnsafeOperation");
+    }
+
+    #[test]
+    fn unknown_names_and_empty_selections_are_invalid() {
+        for extra in [
+            json!({"indices": ["users"]}),
+            json!({"indices": ["nothing-*"]}),
+            json!({"rename_pattern": "x"}),
+        ] {
+            let error = plan(
+                &request(extra.clone()),
+                &snapshot("SUCCESS"),
+                &cluster(&[]),
+                &AliasesByIndex::new(),
+            )
+            .unwrap_err();
+            assert_eq!(error.error_type(), "InvalidRequest", "{extra}");
+        }
+    }
+
+    #[test]
+    fn java_group_references_translate() {
+        assert_eq!(braced_groups("restored-$1"), "restored-${1}");
+        assert_eq!(braced_groups("$12x$"), "${12}x$");
+    }
+}

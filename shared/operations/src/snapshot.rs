@@ -1,0 +1,148 @@
+//! snapshot: start a snapshot, safe to retry.
+//!
+//! A create is sent once. If the domain answers that the name exists (a retried invocation),
+//! or the answer is lost (a 504 from the AWS gateway, a broken connection) the snapshot is
+//! looked up instead of sending the create again.
+
+use policy::indices::IndexSelection;
+use policy::naming::{DEFAULT_TEMPLATE, NameTemplate};
+use serde_json::Value;
+use snapshot_api::ApiError;
+use snapshot_api::snapshot::CreateSnapshotRequest;
+
+use crate::OsnapError;
+use crate::api_error::{Subject, from_api};
+use crate::context::Context;
+use crate::contract::{Target, parse_event};
+use crate::requests::{SnapshotRequest, SnapshotResponse};
+use crate::validate::validate_repository_name;
+
+/// Handles one `snapshot` event.
+pub async fn handle(ctx: Context, event: Value) -> Result<SnapshotResponse, OsnapError> {
+    let (request, target) = parse_event::<SnapshotRequest>(event, &ctx.defaults)?;
+    snapshot(&ctx, &request, &target).await
+}
+
+pub async fn snapshot(
+    ctx: &Context,
+    request: &SnapshotRequest,
+    target: &Target,
+) -> Result<SnapshotResponse, OsnapError> {
+    let repository = target.repository.as_str();
+    validate_repository_name(repository)?;
+    let template = NameTemplate::parse(request.snapshot.as_deref().unwrap_or(DEFAULT_TEMPLATE))
+        .map_err(|e| OsnapError::invalid(e.to_string()))?;
+    // The event's own time keeps the name stable when the same event is retried.
+    let name = template
+        .expand(target.event_time.unwrap_or_else(|| ctx.now()))
+        .map_err(|e| OsnapError::invalid(e.to_string()))?;
+    let body = create_body(request);
+    let api = ctx.api(target).await?;
+    let subject = Subject {
+        repository,
+        snapshot: Some(&name),
+    };
+    let outcome = api.create_snapshot(repository, &name, &body, false).await;
+
+    let existing = match outcome {
+        Ok(_) => {
+            tracing::info!(repository, snapshot = %name, "snapshot started");
+            return Ok(response(repository, &name, "IN_PROGRESS", true));
+        }
+        Err(ApiError::InvalidSnapshotName {
+            already_exists: true,
+            ..
+        }) => Existing::AlreadyThere,
+        Err(ApiError::ConcurrentSnapshotExecution { reason }) => Existing::BusyWith(reason),
+        Err(error) if answer_was_lost(&error) => {
+            tracing::warn!(repository, snapshot = %name, %error, "create answer lost; looking the snapshot up");
+            Existing::Unknown(error)
+        }
+        Err(error) => return Err(from_api(error, subject)),
+    };
+
+    // Decide from what the domain says now, never by sending the create again.
+    match api.get_snapshot(repository, &name).await {
+        Ok(info) => {
+            let state = info.state.as_ref().map_or("IN_PROGRESS", |s| s.as_str());
+            let started = matches!(existing, Existing::Unknown(_));
+            Ok(response(repository, &name, state, started))
+        }
+        Err(ApiError::SnapshotMissing { .. }) => Err(match existing {
+            Existing::BusyWith(message) => OsnapError::SnapshotInProgress { message },
+            Existing::Unknown(error) => from_api(error, subject),
+            Existing::AlreadyThere => OsnapError::SnapshotInProgress {
+                message: format!("`{name}` was reported to exist but cannot be read yet"),
+            },
+        }),
+        Err(error) => Err(from_api(error, subject)),
+    }
+}
+
+/// What a failed create leaves us knowing.
+enum Existing {
+    /// The name exists: an earlier invocation created it.
+    AlreadyThere,
+    /// Another snapshot is running (maybe this very one, from an earlier invocation).
+    BusyWith(String),
+    /// The answer was lost; the domain may or may not have started it.
+    Unknown(ApiError),
+}
+
+fn answer_was_lost(error: &ApiError) -> bool {
+    match error {
+        ApiError::Unavailable { status, .. } => status.as_u16() == 504 || status.as_u16() == 502,
+        ApiError::Transport(signing::SigningError::Transport { .. }) => true,
+        _ => false,
+    }
+}
+
+fn create_body(request: &SnapshotRequest) -> CreateSnapshotRequest {
+    let selection = request
+        .indices
+        .as_deref()
+        .map_or_else(IndexSelection::all, IndexSelection::new);
+    let mut metadata = request.metadata.clone().unwrap_or_default();
+    metadata
+        .entry("taken_by")
+        .or_insert_with(|| Value::String("osnap".into()));
+    CreateSnapshotRequest {
+        indices: Some(selection.to_request_string()),
+        ignore_unavailable: Some(true),
+        include_global_state: Some(request.include_global_state),
+        partial: Some(request.partial),
+        metadata: Some(metadata),
+    }
+}
+
+fn response(repository: &str, snapshot: &str, state: &str, started: bool) -> SnapshotResponse {
+    SnapshotResponse {
+        repository: repository.to_owned(),
+        snapshot: snapshot.to_owned(),
+        state: state.to_owned(),
+        started,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(json: Value) -> SnapshotRequest {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn default_body_excludes_system_indices_and_tags_osnap() {
+        let body = create_body(&request(serde_json::json!({})));
+        assert_eq!(body.indices.as_deref(), Some("*,-.*"));
+        assert_eq!(body.include_global_state, Some(false));
+        assert_eq!(body.metadata.unwrap()["taken_by"], "osnap");
+        let body = create_body(&request(serde_json::json!({
+            "indices": ["logs-*"], "metadata": {"taken_by": "ops", "ticket": 7}, "partial": true
+        })));
+        assert_eq!(body.indices.as_deref(), Some("logs-*,-.*"));
+        assert_eq!(body.partial, Some(true));
+        assert_eq!(body.metadata.unwrap()["taken_by"], "ops");
+    }
+}

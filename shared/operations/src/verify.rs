@@ -1,0 +1,361 @@
+//! verify: a snapshot's true state, or a restore's progress. One poll is one cheap call, so a
+//! Step Functions loop can call it every few seconds; `done` says when to stop polling and
+//! `ok` whether the outcome is good.
+
+use std::time::{Duration, SystemTime};
+
+use policy::duration::{format_duration, parse_duration};
+use policy::indices::glob_match;
+use serde_json::Value;
+use snapshot_api::ApiError;
+use snapshot_api::snapshot::{SnapshotInfo, SnapshotState};
+
+use crate::OsnapError;
+use crate::api_error::{Subject, from_api};
+use crate::context::Context;
+use crate::contract::{Target, parse_event};
+use crate::listing::{dated_snapshots, newest};
+use crate::requests::{ShardCounts, VerifyCheck, VerifyRequest, VerifyResponse};
+
+/// Handles one `verify` event.
+pub async fn handle(ctx: Context, event: Value) -> Result<VerifyResponse, OsnapError> {
+    let (request, target) = parse_event::<VerifyRequest>(event, &ctx.defaults)?;
+    verify(&ctx, &request, &target).await
+}
+
+pub async fn verify(
+    ctx: &Context,
+    request: &VerifyRequest,
+    target: &Target,
+) -> Result<VerifyResponse, OsnapError> {
+    let max_age = request
+        .max_age
+        .as_deref()
+        .map(parse_duration)
+        .transpose()
+        .map_err(|e| OsnapError::invalid(e.to_string()))?;
+    let response = match request.check {
+        VerifyCheck::Snapshot => verify_snapshot(ctx, request, target, max_age).await?,
+        VerifyCheck::Restore => verify_restore(ctx, request, target).await?,
+    };
+    if request.raise_on_failure && response.done && !response.ok {
+        return Err(failure_error(&response, max_age));
+    }
+    Ok(response)
+}
+
+async fn verify_snapshot(
+    ctx: &Context,
+    request: &VerifyRequest,
+    target: &Target,
+    max_age: Option<Duration>,
+) -> Result<VerifyResponse, OsnapError> {
+    let repository = target.repository.as_str();
+    let api = ctx.api(target).await?;
+    let info = if request.snapshot == "latest" {
+        let subject = Subject {
+            repository,
+            snapshot: None,
+        };
+        let dated = dated_snapshots(&api, repository, "*")
+            .await
+            .map_err(|e| from_api(e, subject))?;
+        let Some(latest) = newest(&dated, |_| true) else {
+            return Err(OsnapError::SnapshotMissing {
+                repository: repository.to_owned(),
+                snapshot: "latest (the repository has no snapshot)".to_owned(),
+            });
+        };
+        fetch(&api, repository, &latest.info.snapshot).await?
+    } else {
+        fetch(&api, repository, &request.snapshot).await?
+    };
+    Ok(judge_snapshot(
+        repository,
+        &info,
+        &request.expect_indices,
+        max_age,
+        ctx.now(),
+    ))
+}
+
+async fn fetch(
+    api: &snapshot_api::SnapshotApi,
+    repository: &str,
+    snapshot: &str,
+) -> Result<SnapshotInfo, OsnapError> {
+    api.get_snapshot(repository, snapshot).await.map_err(|e| {
+        from_api(
+            e,
+            Subject {
+                repository,
+                snapshot: Some(snapshot),
+            },
+        )
+    })
+}
+
+/// The verdict on one snapshot (pure, so every rule is tested directly).
+pub fn judge_snapshot(
+    repository: &str,
+    info: &SnapshotInfo,
+    expect_indices: &[String],
+    max_age: Option<Duration>,
+    now: SystemTime,
+) -> VerifyResponse {
+    let state = info.state.clone().unwrap_or(SnapshotState::InProgress);
+    let done = state.is_done();
+    let mut failures: Vec<String> = info
+        .failures
+        .iter()
+        .map(|f| {
+            format!(
+                "{}[{}]: {}",
+                f.index.as_deref().unwrap_or("?"),
+                f.shard_id.map_or_else(|| "?".to_owned(), |s| s.to_string()),
+                f.reason.as_deref().unwrap_or("no reason given")
+            )
+        })
+        .collect();
+    for pattern in expect_indices {
+        if !info.indices.iter().any(|i| glob_match(pattern, i)) {
+            failures.push(format!("expected index `{pattern}` is not in the snapshot"));
+        }
+    }
+    let taken = info
+        .end_time_in_millis
+        .or(info.start_time_in_millis)
+        .map(|ms| SystemTime::UNIX_EPOCH + Duration::from_millis(ms));
+    let age = taken.map(|t| now.duration_since(t).unwrap_or_default());
+    if let (Some(age), Some(max)) = (age, max_age)
+        && age > max
+    {
+        failures.push(format!(
+            "snapshot is {} old, more than {}",
+            format_duration(age),
+            format_duration(max)
+        ));
+    }
+    let ok = done && state == SnapshotState::Success && failures.is_empty();
+    let shards = info.shards.unwrap_or_default();
+    VerifyResponse {
+        repository: repository.to_owned(),
+        snapshot: info.snapshot.clone(),
+        state: state.as_str().to_owned(),
+        done,
+        ok,
+        indices: info.indices.clone(),
+        shards: ShardCounts {
+            total: shards.total,
+            successful: shards.successful,
+            failed: shards.failed,
+        },
+        failures,
+        age_seconds: age.map(|a| a.as_secs()),
+    }
+}
+
+async fn verify_restore(
+    ctx: &Context,
+    request: &VerifyRequest,
+    target: &Target,
+) -> Result<VerifyResponse, OsnapError> {
+    if request.indices.is_empty() {
+        return Err(OsnapError::invalid(
+            "check \"restore\" needs \"indices\": the restored indices to follow",
+        ));
+    }
+    let repository = target.repository.as_str();
+    let api = ctx.api(target).await?;
+    let names: Vec<&str> = request.indices.iter().map(String::as_str).collect();
+    let recovery = match api.recovery(&names).await {
+        Ok(recovery) => recovery,
+        // An index the restore has not created yet: not done, not an error.
+        Err(ApiError::IndexNotFound { index }) => {
+            return Ok(restore_progress(
+                repository,
+                request,
+                0,
+                0,
+                vec![format!("index `{index}` does not exist yet")],
+            ));
+        }
+        Err(error) => {
+            return Err(from_api(
+                error,
+                Subject {
+                    repository,
+                    snapshot: None,
+                },
+            ));
+        }
+    };
+    let mut total = 0;
+    let mut finished = 0;
+    let mut pending = Vec::new();
+    for index in &request.indices {
+        let shards = recovery
+            .get(index)
+            .map(|r| r.shards.as_slice())
+            .unwrap_or_default();
+        if shards.is_empty() {
+            pending.push(format!("index `{index}` has no recovery yet"));
+        }
+        total += shards.len() as u64;
+        for shard in shards {
+            if shard.is_done() {
+                finished += 1;
+            } else {
+                pending.push(format!("{index}[{}]: {}", shard.id, shard.stage));
+            }
+        }
+    }
+    Ok(restore_progress(
+        repository, request, total, finished, pending,
+    ))
+}
+
+fn restore_progress(
+    repository: &str,
+    request: &VerifyRequest,
+    total: u64,
+    finished: u64,
+    pending: Vec<String>,
+) -> VerifyResponse {
+    let done = pending.is_empty();
+    VerifyResponse {
+        repository: repository.to_owned(),
+        snapshot: request.snapshot.clone(),
+        state: if done { "DONE" } else { "IN_PROGRESS" }.to_owned(),
+        done,
+        ok: done,
+        indices: request.indices.clone(),
+        shards: ShardCounts {
+            total,
+            successful: finished,
+            failed: 0,
+        },
+        failures: pending,
+        age_seconds: None,
+    }
+}
+
+fn failure_error(response: &VerifyResponse, max_age: Option<Duration>) -> OsnapError {
+    let stale_only = response.state == "SUCCESS"
+        && response
+            .failures
+            .iter()
+            .all(|f| f.starts_with("snapshot is "));
+    match (stale_only, response.age_seconds, max_age) {
+        (true, Some(age), Some(max)) => OsnapError::SnapshotStale {
+            snapshot: response.snapshot.clone(),
+            age: format_duration(Duration::from_secs(age)),
+            max_age: format_duration(max),
+        },
+        _ => OsnapError::SnapshotFailed {
+            snapshot: response.snapshot.clone(),
+            state: response.state.clone(),
+            detail: if response.failures.is_empty() {
+                "no failure detail was reported".to_owned()
+            } else {
+                response.failures.join("; ")
+            },
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use snapshot_api::snapshot::{ShardFailure, ShardStats};
+
+    use super::*;
+
+    const NOW: u64 = 1_795_000_000;
+
+    fn info(state: SnapshotState, end_secs: u64) -> SnapshotInfo {
+        serde_json::from_value(serde_json::json!({
+            "snapshot": "nightly-1", "indices": ["logs-1", "orders"], "state": state.as_str(),
+            "start_time_in_millis": (end_secs - 60) * 1000, "end_time_in_millis": end_secs * 1000,
+            "shards": {"total": 2, "successful": 2, "failed": 0}
+        }))
+        .unwrap()
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn success_that_is_fresh_and_complete_is_ok() {
+        let v = judge_snapshot(
+            "r",
+            &info(SnapshotState::Success, NOW - 3_600),
+            &["logs-*".into()],
+            Some(Duration::from_secs(26 * 3_600)),
+            at(NOW),
+        );
+        assert!(v.done && v.ok, "{v:?}");
+        assert_eq!(v.age_seconds, Some(3_600));
+        assert_eq!(
+            v.shards,
+            ShardCounts {
+                total: 2,
+                successful: 2,
+                failed: 0
+            }
+        );
+    }
+
+    #[test]
+    fn in_progress_is_not_done() {
+        let v = judge_snapshot(
+            "r",
+            &info(SnapshotState::InProgress, NOW),
+            &[],
+            None,
+            at(NOW),
+        );
+        assert!(!v.done && !v.ok);
+    }
+
+    #[test]
+    fn partial_failed_missing_index_and_stale_are_not_ok() {
+        let mut partial = info(SnapshotState::Partial, NOW);
+        partial.shards = Some(ShardStats {
+            total: 2,
+            failed: 1,
+            successful: 1,
+        });
+        partial.failures = vec![ShardFailure {
+            index: Some("orders".into()),
+            shard_id: Some(0),
+            reason: Some("IndexShardSnapshotFailedException".into()),
+            node_id: None,
+            status: None,
+        }];
+        let v = judge_snapshot("r", &partial, &[], None, at(NOW));
+        assert!(v.done && !v.ok);
+        assert_eq!(v.failures, ["orders[0]: IndexShardSnapshotFailedException"]);
+
+        let v = judge_snapshot(
+            "r",
+            &info(SnapshotState::Success, NOW),
+            &["users".into()],
+            None,
+            at(NOW),
+        );
+        assert!(!v.ok && v.failures[0].contains("users"));
+
+        let stale = judge_snapshot(
+            "r",
+            &info(SnapshotState::Success, NOW - 3 * 86_400),
+            &[],
+            Some(Duration::from_secs(86_400)),
+            at(NOW),
+        );
+        assert!(!stale.ok);
+        let error = failure_error(&stale, Some(Duration::from_secs(86_400)));
+        assert_eq!(error.error_type(), "SnapshotStale");
+        assert_eq!(failure_error(&v, None).error_type(), "SnapshotFailed");
+    }
+}
