@@ -2,13 +2,17 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
+
+use crate::de::bool_or_string;
 
 /// A repository's definition, as sent to `PUT _snapshot/<repo>` and read back from `GET`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repository {
     #[serde(rename = "type")]
     pub repository_type: String,
+    /// Absent for AWS's own `cs-automated*` repositories, whose settings are hidden.
+    #[serde(default)]
     pub settings: S3Settings,
 }
 
@@ -16,6 +20,7 @@ pub struct Repository {
 /// string (`"readonly": "true"`), so booleans are read from either form.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct S3Settings {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub bucket: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
@@ -51,26 +56,6 @@ impl Repository {
     }
 }
 
-fn bool_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        Bool(bool),
-        Text(String),
-    }
-    match Option::<Either>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(Either::Bool(b)) => Ok(Some(b)),
-        Some(Either::Text(t)) => match t.as_str() {
-            "true" => Ok(Some(true)),
-            "false" => Ok(Some(false)),
-            other => Err(serde::de::Error::custom(format!(
-                "`{other}` is not a boolean"
-            ))),
-        },
-    }
-}
-
 /// `POST _snapshot/<repo>/_verify`: the nodes that could write to the repository.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VerifyResponse {
@@ -79,10 +64,12 @@ pub struct VerifyResponse {
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VerifiedNode {
+    #[serde(default)]
     pub name: String,
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
