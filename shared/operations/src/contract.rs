@@ -96,9 +96,18 @@ fn event_time(event: &Value) -> Option<SystemTime> {
     if !map.contains_key("detail-type") {
         return None;
     }
-    let text = map.get("time")?.as_str()?;
+    parse_rfc3339_utc(map.get("time")?.as_str()?)
+}
+
+/// `2026-11-28T03:00:00Z` or `2026-11-28T03:00:00.123Z` (UTC only; fractions dropped).
+pub fn parse_rfc3339_utc(text: &str) -> Option<SystemTime> {
     let b = text.as_bytes();
-    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
+    let fraction_ok = match &b.get(19..)? {
+        [b'Z'] => true,
+        [b'.', digits @ .., b'Z'] => !digits.is_empty() && digits.iter().all(u8::is_ascii_digit),
+        _ => false,
+    };
+    if !fraction_ok || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
         return None;
     }
     let n = |r: std::ops::Range<usize>| text.get(r)?.parse::<u32>().ok();

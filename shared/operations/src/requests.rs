@@ -70,6 +70,11 @@ pub struct SnapshotRequest {
     /// A name or a template such as `nightly-{now:%Y.%m.%d-%H%M}` (UTC).
     #[serde(default)]
     pub snapshot: Option<String>,
+    /// The time `{now}` stands for (RFC 3339, e.g. a Step Functions execution's start time),
+    /// so that a retried invocation names the same snapshot. Default: the EventBridge event's
+    /// time, else the current time.
+    #[serde(default)]
+    pub time: Option<String>,
     /// Index patterns; system indices are excluded unless named.
     #[serde(default)]
     pub indices: Option<Vec<String>>,
@@ -97,6 +102,8 @@ pub enum VerifyCheck {
     #[default]
     Snapshot,
     Restore,
+    /// Compare document counts of restored indices with their source domain.
+    Counts,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +126,13 @@ pub struct VerifyRequest {
     /// With `check: restore`, the restored indices to follow.
     #[serde(default)]
     pub indices: Vec<String>,
+    /// With `check: counts`, the domain the indices were restored from.
+    #[serde(default)]
+    pub source: Option<DomainInput>,
+    /// With `check: counts`, the restore's `restored` list: each `from` index on the source
+    /// must hold as many documents as its `to` index here.
+    #[serde(default)]
+    pub restored: Vec<RestoredIndex>,
     #[serde(default)]
     pub raise_on_failure: bool,
 }

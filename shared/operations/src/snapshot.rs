@@ -13,7 +13,7 @@ use snapshot_api::snapshot::CreateSnapshotRequest;
 use crate::OsnapError;
 use crate::api_error::{Subject, from_api};
 use crate::context::Context;
-use crate::contract::{Target, parse_event};
+use crate::contract::{Target, parse_event, parse_rfc3339_utc};
 use crate::requests::{SnapshotRequest, SnapshotResponse};
 use crate::validate::validate_repository_name;
 
@@ -32,9 +32,15 @@ pub async fn snapshot(
     validate_repository_name(repository)?;
     let template = NameTemplate::parse(request.snapshot.as_deref().unwrap_or(DEFAULT_TEMPLATE))
         .map_err(|e| OsnapError::invalid(e.to_string()))?;
-    // The event's own time keeps the name stable when the same event is retried.
+    // A time that travels with the event keeps the name stable when it is retried.
+    let time = match request.time.as_deref() {
+        Some(text) => parse_rfc3339_utc(text).ok_or_else(|| {
+            OsnapError::invalid(format!("time `{text}` is not an RFC 3339 UTC time"))
+        })?,
+        None => target.event_time.unwrap_or_else(|| ctx.now()),
+    };
     let name = template
-        .expand(target.event_time.unwrap_or_else(|| ctx.now()))
+        .expand(time)
         .map_err(|e| OsnapError::invalid(e.to_string()))?;
     let body = create_body(request);
     let api = ctx.api(target).await?;

@@ -37,6 +37,7 @@ pub async fn verify(
     let response = match request.check {
         VerifyCheck::Snapshot => verify_snapshot(ctx, request, target, max_age).await?,
         VerifyCheck::Restore => verify_restore(ctx, request, target).await?,
+        VerifyCheck::Counts => verify_counts(ctx, request, target).await?,
     };
     if request.raise_on_failure && response.done && !response.ok {
         return Err(failure_error(&response, max_age));
@@ -213,6 +214,75 @@ async fn verify_restore(
     Ok(restore_progress(
         repository, request, total, finished, pending,
     ))
+}
+
+async fn verify_counts(
+    ctx: &Context,
+    request: &VerifyRequest,
+    target: &Target,
+) -> Result<VerifyResponse, OsnapError> {
+    let Some(source) = &request.source else {
+        return Err(OsnapError::invalid(
+            "check \"counts\" needs \"source\": {\"domain\": …} to compare with",
+        ));
+    };
+    if request.restored.is_empty() {
+        return Err(OsnapError::invalid(
+            "check \"counts\" needs \"restored\": the restore's list of {from, to}",
+        ));
+    }
+    let repository = target.repository.as_str();
+    let subject = Subject {
+        repository,
+        snapshot: None,
+    };
+    let here = ctx.api(target).await?;
+    let there = ctx
+        .api(&Target {
+            domain: source.clone(),
+            repository: target.repository.clone(),
+            event_time: None,
+        })
+        .await?;
+    let mut mismatches = Vec::new();
+    for pair in &request.restored {
+        let expected = there
+            .count(&pair.from)
+            .await
+            .map_err(|e| from_api(e, subject))?;
+        let found = here
+            .count(&pair.to)
+            .await
+            .map_err(|e| from_api(e, subject))?;
+        if expected != found {
+            mismatches.push(format!(
+                "{}: {expected} documents on the source, {} has {found}",
+                pair.from, pair.to
+            ));
+        }
+    }
+    let total = request.restored.len() as u64;
+    let failed = mismatches.len() as u64;
+    Ok(VerifyResponse {
+        repository: repository.to_owned(),
+        snapshot: request.snapshot.clone(),
+        state: if mismatches.is_empty() {
+            "MATCH"
+        } else {
+            "MISMATCH"
+        }
+        .to_owned(),
+        done: true,
+        ok: mismatches.is_empty(),
+        indices: request.restored.iter().map(|r| r.to.clone()).collect(),
+        shards: ShardCounts {
+            total,
+            successful: total - failed,
+            failed,
+        },
+        failures: mismatches,
+        age_seconds: None,
+    })
 }
 
 fn restore_progress(

@@ -1,4 +1,8 @@
 //! [`SnapshotApi`]: one method per endpoint osnap uses.
+//!
+//! Names are checked before anything is sent: an empty name would collapse the path
+//! (`DELETE _snapshot/<repo>/` is not what was meant), and a delete never takes a wildcard,
+//! a list or `_all` where one name is expected, so a bad input cannot delete more than named.
 
 use std::collections::BTreeMap;
 
@@ -15,8 +19,8 @@ use crate::recovery::RecoveryByIndex;
 use crate::repository::{Repository, VerifyResponse};
 use crate::restore::{RestoreRequest, RestoreResponse};
 use crate::snapshot::{
-    CreateSnapshotRequest, CreateSnapshotResponse, SnapshotInfo, SnapshotStatus, StatusList,
-    parse_snapshot_list,
+    CatSnapshot, CreateSnapshotRequest, CreateSnapshotResponse, SnapshotInfo, SnapshotStatus,
+    StatusList, parse_snapshot_list,
 };
 
 /// The snapshot REST API of one domain.
@@ -47,6 +51,7 @@ impl SnapshotApi {
         definition: &Repository,
         verify: bool,
     ) -> Result<(), ApiError> {
+        concrete("repository", repository)?;
         let mut request = DomainRequest::new(Method::PUT, &["_snapshot", repository])
             .json_body(to_body(definition)?)
             .idempotent();
@@ -58,6 +63,7 @@ impl SnapshotApi {
 
     /// `GET _snapshot/<repo>`; `None` when the repository does not exist.
     pub async fn get_repository(&self, repository: &str) -> Result<Option<Repository>, ApiError> {
+        named("repository", repository)?;
         let request = DomainRequest::get(&["_snapshot", repository]);
         match self
             .json::<BTreeMap<String, Repository>>(request, "repository")
@@ -69,7 +75,8 @@ impl SnapshotApi {
         }
     }
 
-    /// `GET _snapshot`: every registered repository.
+    /// `GET _snapshot`: every registered repository (AWS's own `cs-automated*` ones included,
+    /// with empty settings).
     pub async fn get_repositories(&self) -> Result<BTreeMap<String, Repository>, ApiError> {
         self.json(DomainRequest::get(&["_snapshot"]), "repositories")
             .await
@@ -77,6 +84,7 @@ impl SnapshotApi {
 
     /// `POST _snapshot/<repo>/_verify`: the domain writes and deletes a test blob.
     pub async fn verify_repository(&self, repository: &str) -> Result<VerifyResponse, ApiError> {
+        named("repository", repository)?;
         let request =
             DomainRequest::new(Method::POST, &["_snapshot", repository, "_verify"]).idempotent();
         self.json(request, "repository verification").await
@@ -84,6 +92,7 @@ impl SnapshotApi {
 
     /// `DELETE _snapshot/<repo>` (unregisters; the bucket's contents stay).
     pub async fn delete_repository(&self, repository: &str) -> Result<(), ApiError> {
+        concrete("repository", repository)?;
         self.acknowledged(DomainRequest::new(
             Method::DELETE,
             &["_snapshot", repository],
@@ -100,6 +109,8 @@ impl SnapshotApi {
         body: &CreateSnapshotRequest,
         wait_for_completion: bool,
     ) -> Result<CreateSnapshotResponse, ApiError> {
+        named("repository", repository)?;
+        concrete("snapshot", snapshot)?;
         let request = DomainRequest::new(Method::PUT, &["_snapshot", repository, snapshot])
             .query("wait_for_completion", bool_text(wait_for_completion))
             .json_body(to_body(body)?);
@@ -112,12 +123,11 @@ impl SnapshotApi {
         repository: &str,
         snapshot: &str,
     ) -> Result<SnapshotInfo, ApiError> {
+        named("repository", repository)?;
+        named("snapshot", snapshot)?;
         let request = DomainRequest::get(&["_snapshot", repository, snapshot]);
         let response = self.send_ok(request).await?;
-        let mut list = parse_snapshot_list(&response.body).map_err(|source| ApiError::Decode {
-            what: "snapshot",
-            source,
-        })?;
+        let mut list = parse_snapshot_list(&response.body)?;
         match list.iter().position(|s| s.snapshot == snapshot) {
             Some(at) => Ok(list.swap_remove(at)),
             None => Err(ApiError::SnapshotMissing {
@@ -127,21 +137,29 @@ impl SnapshotApi {
     }
 
     /// `GET _snapshot/<repo>/_all`. `verbose=false` reads only the repository index on the
-    /// domain (cheap with thousands of snapshots) but carries no times.
+    /// domain (cheap with thousands of snapshots) but carries no times. The answer is parsed
+    /// straight from the received bytes (see [`parse_snapshot_list`]).
     pub async fn list_snapshots(
         &self,
         repository: &str,
         verbose: bool,
     ) -> Result<Vec<SnapshotInfo>, ApiError> {
+        named("repository", repository)?;
         let mut request = DomainRequest::get(&["_snapshot", repository, "_all"]);
         if !verbose {
             request = request.query("verbose", "false");
         }
         let response = self.send_ok(request).await?;
-        parse_snapshot_list(&response.body).map_err(|source| ApiError::Decode {
-            what: "snapshot listing",
-            source,
-        })
+        parse_snapshot_list(&response.body)
+    }
+
+    /// `GET _cat/snapshots/<repo>?format=json`: one row per snapshot, with start and end
+    /// times, read from the same repository data as a verbose listing.
+    pub async fn cat_snapshots(&self, repository: &str) -> Result<Vec<CatSnapshot>, ApiError> {
+        named("repository", repository)?;
+        let request =
+            DomainRequest::get(&["_cat", "snapshots", repository]).query("format", "json");
+        self.json(request, "snapshot table").await
     }
 
     /// `GET _snapshot/<repo>/<snapshot>/_status`: shard and byte progress.
@@ -150,6 +168,8 @@ impl SnapshotApi {
         repository: &str,
         snapshot: &str,
     ) -> Result<SnapshotStatus, ApiError> {
+        named("repository", repository)?;
+        concrete("snapshot", snapshot)?;
         let request = DomainRequest::get(&["_snapshot", repository, snapshot, "_status"]);
         let mut list: StatusList = self.json(request, "snapshot status").await?;
         list.snapshots
@@ -159,16 +179,21 @@ impl SnapshotApi {
             })
     }
 
-    /// `DELETE _snapshot/<repo>/<a>,<b>`: one request for several snapshots.
+    /// `DELETE _snapshot/<repo>/<a>,<b>`: one request for several snapshots. Every name must
+    /// be a concrete one (no wildcard, no `_all`), and at least one is required.
     pub async fn delete_snapshots(
         &self,
         repository: &str,
         snapshots: &[&str],
     ) -> Result<(), ApiError> {
+        named("repository", repository)?;
         if snapshots.is_empty() {
             return Err(ApiError::InvalidArgument(
                 "no snapshot named for deletion".into(),
             ));
+        }
+        for snapshot in snapshots {
+            concrete("snapshot", snapshot)?;
         }
         let names = snapshots.join(",");
         self.acknowledged(DomainRequest::new(
@@ -178,7 +203,8 @@ impl SnapshotApi {
         .await
     }
 
-    /// `POST _snapshot/<repo>/<snapshot>/_restore`.
+    /// `POST _snapshot/<repo>/<snapshot>/_restore`. Not idempotent: never retried after the
+    /// domain may have started it.
     pub async fn restore(
         &self,
         repository: &str,
@@ -186,6 +212,8 @@ impl SnapshotApi {
         body: &RestoreRequest,
         wait_for_completion: bool,
     ) -> Result<RestoreResponse, ApiError> {
+        named("repository", repository)?;
+        concrete("snapshot", snapshot)?;
         let request = DomainRequest::new(
             Method::POST,
             &["_snapshot", repository, snapshot, "_restore"],
@@ -196,10 +224,10 @@ impl SnapshotApi {
     }
 
     /// `GET _cat/indices[/<pattern>]?format=json&bytes=b&expand_wildcards=all`: every index,
-    /// hidden and closed ones included.
+    /// hidden and closed ones included, sizes in bytes.
     pub async fn cat_indices(&self, pattern: Option<&str>) -> Result<Vec<CatIndex>, ApiError> {
         let mut segments = vec!["_cat", "indices"];
-        segments.extend(pattern);
+        segments.extend(pattern.filter(|p| !p.is_empty()));
         let request = DomainRequest::get(&segments)
             .query("format", "json")
             .query("bytes", "b")
@@ -214,13 +242,8 @@ impl SnapshotApi {
                 "no index named for deletion".into(),
             ));
         }
-        if let Some(bad) = indices
-            .iter()
-            .find(|i| i.is_empty() || i.contains(['*', ',']) || **i == "_all")
-        {
-            return Err(ApiError::InvalidArgument(format!(
-                "`{bad}` is not a concrete index name"
-            )));
+        for index in indices {
+            concrete("index", index)?;
         }
         let names = indices.join(",");
         self.acknowledged(DomainRequest::new(Method::DELETE, &[names.as_str()]))
@@ -229,7 +252,7 @@ impl SnapshotApi {
 
     /// `GET [<pattern>/]_alias`.
     pub async fn get_aliases(&self, pattern: Option<&str>) -> Result<AliasesByIndex, ApiError> {
-        let mut segments: Vec<&str> = pattern.into_iter().collect();
+        let mut segments: Vec<&str> = pattern.into_iter().filter(|p| !p.is_empty()).collect();
         segments.push("_alias");
         let request = DomainRequest::get(&segments).query("expand_wildcards", "all");
         self.json(request, "aliases").await
@@ -241,21 +264,25 @@ impl SnapshotApi {
         struct Body<'a> {
             actions: &'a [AliasAction],
         }
+        if actions.is_empty() {
+            return Err(ApiError::InvalidArgument("no alias action given".into()));
+        }
         let request = DomainRequest::new(Method::POST, &["_aliases"])
             .json_body(to_body(&Body { actions })?)
             .idempotent();
         self.acknowledged(request).await
     }
 
-    /// `GET <index>/_count`.
+    /// `GET <index>/_count`: the documents of an index (or a pattern's indices).
     pub async fn count(&self, index: &str) -> Result<u64, ApiError> {
+        named("index", index)?;
         let response: CountResponse = self
             .json(DomainRequest::get(&[index, "_count"]), "document count")
             .await?;
         Ok(response.count)
     }
 
-    /// `GET <indices>/_recovery`.
+    /// `GET <indices>/_recovery`; no names means every index.
     pub async fn recovery(&self, indices: &[&str]) -> Result<RecoveryByIndex, ApiError> {
         let names = indices.join(",");
         let mut segments: Vec<&str> = Vec::new();
@@ -266,13 +293,19 @@ impl SnapshotApi {
         self.json(DomainRequest::get(&segments), "recovery").await
     }
 
+    /// Sends `request` and turns an error status into an [`ApiError`]. Logs the method, path
+    /// and classified error, never a body.
     async fn send_ok(&self, request: DomainRequest) -> Result<DomainResponse, ApiError> {
         let response = self.domain.send(&request).await?;
         if response.status.is_success() {
-            Ok(response)
-        } else {
-            Err(parse_error(response.status, &response.body))
+            return Ok(response);
         }
+        let error = parse_error(response.status, &response.body);
+        tracing::debug!(
+            method = %request.method(), path = request.path(), status = response.status.as_u16(),
+            attempts = response.attempts, error = %error, "the domain refused the request"
+        );
+        Err(error)
     }
 
     async fn json<T: DeserializeOwned>(
@@ -281,12 +314,37 @@ impl SnapshotApi {
         what: &'static str,
     ) -> Result<T, ApiError> {
         let response = self.send_ok(request).await?;
-        serde_json::from_slice(&response.body).map_err(|source| ApiError::Decode { what, source })
+        serde_json::from_slice(&response.body).map_err(|source| {
+            tracing::warn!(
+                what, status = response.status.as_u16(), bytes = response.body.len(),
+                error = %source, "the domain's answer does not have the expected shape"
+            );
+            ApiError::Decode { what, source }
+        })
     }
 
     async fn acknowledged(&self, request: DomainRequest) -> Result<(), ApiError> {
         self.send_ok(request).await.map(|_| ())
     }
+}
+
+/// A name that must not be empty.
+fn named(kind: &str, name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() {
+        return Err(ApiError::InvalidArgument(format!("no {kind} name given")));
+    }
+    Ok(())
+}
+
+/// A single concrete name: no wildcard, no list, not `_all`.
+fn concrete(kind: &str, name: &str) -> Result<(), ApiError> {
+    named(kind, name)?;
+    if name.contains(['*', ',']) || name == "_all" {
+        return Err(ApiError::InvalidArgument(format!(
+            "`{name}` is not a concrete {kind} name"
+        )));
+    }
+    Ok(())
 }
 
 fn to_body<T: Serialize>(body: &T) -> Result<Bytes, ApiError> {
@@ -300,4 +358,25 @@ fn to_body<T: Serialize>(body: &T) -> Result<Bytes, ApiError> {
 
 fn bool_text(value: bool) -> &'static str {
     if value { "true" } else { "false" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert!(named("repository", "nightly").is_ok());
+        assert!(matches!(
+            named("repository", " "),
+            Err(ApiError::InvalidArgument(_))
+        ));
+        assert!(concrete("snapshot", "nightly-2026.11.28").is_ok());
+        for bad in ["", "*", "nightly-*", "a,b", "_all"] {
+            assert!(
+                matches!(concrete("snapshot", bad), Err(ApiError::InvalidArgument(_))),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -50,7 +50,6 @@ pub(crate) fn count_or_string<'de, D: Deserializer<'de>>(
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use serde::Deserialize;
 

@@ -72,7 +72,10 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// The HTTP status the domain answered with, where there was one.
+    /// The HTTP status of the domain's answer, where there was one. Variants without a
+    /// `status` field report the status that error is sent with (404 for the missing ones,
+    /// 503 for a concurrent snapshot, 400 for invalid names and snapshots in progress, 500
+    /// for a restore conflict, 403 for an access denial).
     pub fn status(&self) -> Option<StatusCode> {
         Some(match self {
             Self::AccessDenied { .. } => StatusCode::FORBIDDEN,
@@ -143,10 +146,11 @@ pub fn parse_error(status: StatusCode, body: &[u8]) -> ApiError {
 
 /// Errors without a server-side type, classified by status and message.
 fn by_status(status: StatusCode, message: String) -> ApiError {
-    let throttle = message.to_ascii_lowercase().contains("throttl");
     match status {
         StatusCode::TOO_MANY_REQUESTS => ApiError::Throttled { status, message },
-        StatusCode::FORBIDDEN if throttle => ApiError::Throttled { status, message },
+        StatusCode::FORBIDDEN if mentions_throttling(&message) => {
+            ApiError::Throttled { status, message }
+        }
         StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => {
             let (action, resource) = iam_action_and_resource(&message);
             ApiError::AccessDenied {
@@ -155,9 +159,7 @@ fn by_status(status: StatusCode, message: String) -> ApiError {
                 resource,
             }
         }
-        StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
-            ApiError::Unavailable { status, message }
-        }
+        status if is_unavailable(status) => ApiError::Unavailable { status, message },
         _ => ApiError::Server {
             status,
             error_type: String::new(),
@@ -166,83 +168,124 @@ fn by_status(status: StatusCode, message: String) -> ApiError {
     }
 }
 
-fn classify(status: StatusCode, cause: ErrorCause) -> ApiError {
-    // The root cause carries the precise type when the top level wraps it.
-    let root = cause.root_cause.first();
-    let error_type = cause.error_type.as_str();
-    let reason = cause
-        .reason
-        .clone()
-        .or_else(|| root.and_then(|r| r.reason.clone()))
-        .unwrap_or_default();
-    let types: Vec<&str> = std::iter::once(error_type)
-        .chain(root.map(|r| r.error_type.as_str()))
-        .chain(cause.caused_by.as_deref().map(|c| c.error_type.as_str()))
-        .collect();
-    let has = |t: &str| types.contains(&t);
+fn classify(status: StatusCode, top: ErrorCause) -> ApiError {
+    // A wrapper (`remote_transport_exception`, say) carries the precise type and reason in
+    // its `caused_by` chain or its root causes; look at all of them, outermost first.
+    let mut causes: Vec<&ErrorCause> = vec![&top];
+    let mut next = top.caused_by.as_deref();
+    while let Some(cause) = next {
+        causes.push(cause);
+        next = cause.caused_by.as_deref();
+    }
+    causes.extend(top.root_cause.iter());
+    let find = |t: &str| causes.iter().copied().find(|c| c.error_type == t);
+    let fallback_reason = || {
+        causes
+            .iter()
+            .find_map(|c| c.reason.clone())
+            .unwrap_or_default()
+    };
+    let reason_of = |cause: &ErrorCause| cause.reason.clone().unwrap_or_else(fallback_reason);
 
-    if has("concurrent_snapshot_execution_exception") {
-        ApiError::ConcurrentSnapshotExecution { reason }
-    } else if has("repository_missing_exception") {
-        ApiError::RepositoryMissing { reason }
-    } else if has("snapshot_missing_exception") {
-        ApiError::SnapshotMissing { reason }
-    } else if has("invalid_snapshot_name_exception") {
+    if let Some(c) = find("concurrent_snapshot_execution_exception") {
+        // Answered with 503: must come before the generic unavailability rule.
+        return ApiError::ConcurrentSnapshotExecution {
+            reason: reason_of(c),
+        };
+    }
+    if let Some(c) = find("repository_missing_exception") {
+        return ApiError::RepositoryMissing {
+            reason: reason_of(c),
+        };
+    }
+    if let Some(c) = find("snapshot_missing_exception") {
+        return ApiError::SnapshotMissing {
+            reason: reason_of(c),
+        };
+    }
+    if let Some(c) = find("invalid_snapshot_name_exception") {
+        let reason = reason_of(c);
         let already_exists = reason.contains("with the same name already exists")
             || reason.contains("snapshot with such name already exists");
-        ApiError::InvalidSnapshotName {
+        return ApiError::InvalidSnapshotName {
             reason,
             already_exists,
+        };
+    }
+    if let Some(c) = find("snapshot_in_progress_exception") {
+        return ApiError::SnapshotInProgress {
+            reason: reason_of(c),
+        };
+    }
+    if let Some(c) = find("snapshot_restore_exception") {
+        let reason = reason_of(c);
+        if reason.contains("with same name already exists") {
+            return ApiError::RestoreConflict {
+                indices: bracketed_after(&reason, "cannot restore index ["),
+                reason,
+            };
         }
-    } else if has("snapshot_in_progress_exception") {
-        ApiError::SnapshotInProgress { reason }
-    } else if has("snapshot_restore_exception") && reason.contains("with same name already exists")
-    {
-        ApiError::RestoreConflict {
-            indices: bracketed_after(&reason, "cannot restore index ["),
-            reason,
-        }
-    } else if has("index_not_found_exception") {
-        let index = cause
+    }
+    if let Some(c) = find("index_not_found_exception") {
+        let reason = reason_of(c);
+        let index = c
             .index
             .clone()
-            .or_else(|| root.and_then(|r| r.index.clone()))
+            .or_else(|| causes.iter().find_map(|c| c.index.clone()))
             .or_else(|| {
                 bracketed_after(&reason, "no such index [")
                     .into_iter()
                     .next()
             })
             .unwrap_or_default();
-        ApiError::IndexNotFound { index }
-    } else if has("security_exception") {
-        ApiError::AccessDenied {
-            message: reason,
-            action: None,
-            resource: None,
-        }
-    } else if has("es_rejected_execution_exception")
-        || has("rejected_execution_exception")
+        return ApiError::IndexNotFound { index };
+    }
+    let top_reason = reason_of(&top);
+    if find("es_rejected_execution_exception").is_some()
+        || find("rejected_execution_exception").is_some()
         || status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::FORBIDDEN && mentions_throttling(&top_reason))
     {
-        ApiError::Throttled {
+        return ApiError::Throttled {
             status,
-            message: reason,
-        }
-    } else if matches!(
+            message: top_reason,
+        };
+    }
+    if let Some(c) = find("security_exception") {
+        // Fine-grained access control: "no permissions for [cluster:admin/snapshot/create]
+        // and User [name=…, backend_roles=[…]]".
+        let message = reason_of(c);
+        return ApiError::AccessDenied {
+            action: bracketed_after(&message, "no permissions for [")
+                .into_iter()
+                .next(),
+            resource: None,
+            message,
+        };
+    }
+    if is_unavailable(status) {
+        return ApiError::Unavailable {
+            status,
+            message: format!("{}: {top_reason}", top.error_type),
+        };
+    }
+    ApiError::Server {
+        status,
+        error_type: top.error_type.clone(),
+        reason: top_reason,
+    }
+}
+
+fn is_unavailable(status: StatusCode) -> bool {
+    matches!(
         status,
         StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT
-    ) {
-        ApiError::Unavailable {
-            status,
-            message: format!("{error_type}: {reason}"),
-        }
-    } else {
-        ApiError::Server {
-            status,
-            error_type: error_type.to_owned(),
-            reason,
-        }
-    }
+    )
+}
+
+/// AWS answers some throttles with 403 and "Request throttled due to too many requests".
+fn mentions_throttling(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("throttl")
 }
 
 /// Every `[...]` that follows `marker` in `text`.
@@ -486,5 +529,119 @@ mod tests {
             parse(400, r#"{"error":"old style","status":400}"#),
             ApiError::Server { .. }
         ));
+    }
+
+    #[test]
+    fn snapshot_in_progress() {
+        let body = envelope(
+            "snapshot_in_progress_exception",
+            "[nightly:snap-1/Xq1] Cannot delete snapshot while it is being restored",
+            400,
+        );
+        let e = parse(400, &body);
+        assert!(
+            matches!(e, ApiError::SnapshotInProgress { ref reason } if reason.contains("being restored"))
+        );
+        assert_eq!(e.status(), Some(StatusCode::BAD_REQUEST));
+    }
+
+    #[test]
+    fn a_wrapped_cause_gives_its_own_type_and_reason() {
+        let body = r#"{"error":{"root_cause":[{"type":"remote_transport_exception","reason":"[node-1][10.0.0.1:9300][cluster:admin/snapshot/get]"}],"type":"remote_transport_exception","reason":"[node-1][10.0.0.1:9300][cluster:admin/snapshot/get]","caused_by":{"type":"snapshot_missing_exception","reason":"[nightly:snap-9] is missing"}},"status":404}"#;
+        assert!(
+            matches!(parse(404, body), ApiError::SnapshotMissing { ref reason } if reason == "[nightly:snap-9] is missing")
+        );
+    }
+
+    #[test]
+    fn fine_grained_denials_name_the_permission() {
+        let body = envelope(
+            "security_exception",
+            "no permissions for [cluster:admin/snapshot/restore] and User [name=arn:aws:iam::123456789012:role/osnap-fn, backend_roles=[arn:aws:iam::123456789012:role/osnap-fn], requestedTenant=null]",
+            403,
+        );
+        match parse(403, &body) {
+            ApiError::AccessDenied {
+                action, resource, ..
+            } => {
+                assert_eq!(action.as_deref(), Some("cluster:admin/snapshot/restore"));
+                assert_eq!(resource, None);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn iam_denials_without_pass_role() {
+        let body = r#"{"Message":"User: arn:aws:sts::123456789012:assumed-role/osnap-fn/osnap is not authorized to perform: es:ESHttpPut because no identity-based policy allows the es:ESHttpPut action"}"#;
+        match parse(403, body) {
+            ApiError::AccessDenied {
+                action, resource, ..
+            } => assert_eq!((action.as_deref(), resource), (Some("es:ESHttpPut"), None)),
+            other => panic!("{other:?}"),
+        }
+        let bad_signature = r#"{"message":"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."}"#;
+        assert!(matches!(
+            parse(403, bad_signature),
+            ApiError::AccessDenied { action: None, .. }
+        ));
+    }
+
+    #[test]
+    fn throttles_in_an_envelope_and_the_generic_unavailable_rule() {
+        let throttled = envelope("status_exception", "Request throttled, retry later", 403);
+        assert!(matches!(
+            parse(403, &throttled),
+            ApiError::Throttled { status, .. } if status == StatusCode::FORBIDDEN
+        ));
+        let rejected = r#"{"error":{"root_cause":[{"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation [shard_detail=[logs-1][0][C], shard_coordinating_and_primary_bytes=0, shard_operation_bytes=98, shard_max_coordinating_and_primary_bytes=0]"}],"type":"es_rejected_execution_exception","reason":"rejected execution of coordinating operation"},"status":429}"#;
+        assert!(matches!(parse(429, rejected), ApiError::Throttled { .. }));
+        let no_master = envelope(
+            "master_not_discovered_exception",
+            "FailedToCommitClusterStateException[publication failed]",
+            503,
+        );
+        match parse(503, &no_master) {
+            ApiError::Unavailable { status, message } => {
+                assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+                assert!(message.starts_with("master_not_discovered_exception: "));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A 403 that is not a denial stays a server error (a read-only index block).
+        let block = envelope(
+            "cluster_block_exception",
+            "index [logs-1] blocked by: [FORBIDDEN/8/index write (api)];",
+            403,
+        );
+        assert!(matches!(parse(403, &block), ApiError::Server { .. }));
+    }
+
+    #[test]
+    fn statuses_and_messages() {
+        let concurrent = parse(
+            503,
+            &envelope(
+                "concurrent_snapshot_execution_exception",
+                "[r:s] a snapshot is already running",
+                503,
+            ),
+        );
+        assert_eq!(concurrent.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+        assert_eq!(
+            concurrent.to_string(),
+            "a snapshot is already running: [r:s] a snapshot is already running"
+        );
+        let unavailable = parse(504, "<html>504 Gateway Time-out</html>");
+        assert_eq!(unavailable.status(), Some(StatusCode::GATEWAY_TIMEOUT));
+        assert_eq!(
+            unavailable.to_string(),
+            "domain unavailable (504 Gateway Timeout): 504 Gateway Time-out"
+        );
+        assert_eq!(ApiError::InvalidArgument("x".into()).status(), None);
+        assert_eq!(
+            parse(502, "").to_string(),
+            "domain unavailable (502 Bad Gateway): (empty body)"
+        );
     }
 }

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
+
+use crate::de::count_or_string;
 
 /// One row of `GET _cat/indices?format=json&bytes=b`. The cat API answers numbers as strings,
 /// and `null` for a closed index's counts.
@@ -16,42 +18,21 @@ pub struct CatIndex {
     pub index: String,
     #[serde(default)]
     pub uuid: Option<String>,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "count_or_string")]
     pub pri: Option<u64>,
-    #[serde(default, deserialize_with = "number_or_string")]
+    #[serde(default, deserialize_with = "count_or_string")]
     pub rep: Option<u64>,
-    #[serde(rename = "docs.count", default, deserialize_with = "number_or_string")]
+    #[serde(rename = "docs.count", default, deserialize_with = "count_or_string")]
     pub docs_count: Option<u64>,
-    #[serde(
-        rename = "docs.deleted",
-        default,
-        deserialize_with = "number_or_string"
-    )]
+    #[serde(rename = "docs.deleted", default, deserialize_with = "count_or_string")]
     pub docs_deleted: Option<u64>,
-    #[serde(rename = "store.size", default, deserialize_with = "number_or_string")]
+    #[serde(rename = "store.size", default, deserialize_with = "count_or_string")]
     pub store_size: Option<u64>,
 }
 
 impl CatIndex {
     pub fn is_open(&self) -> bool {
         self.status.as_deref() != Some("close")
-    }
-}
-
-fn number_or_string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        Number(u64),
-        Text(String),
-    }
-    match Option::<Either>::deserialize(deserializer)? {
-        None => Ok(None),
-        Some(Either::Number(n)) => Ok(Some(n)),
-        Some(Either::Text(t)) => t
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("`{t}` is not a count"))),
     }
 }
 

@@ -7,9 +7,15 @@
 //! - [`error`]: [`ApiError`], parsed from every error shape the service sends.
 //! - [`cluster`], [`repository`], [`snapshot`], [`restore`], [`indices`], [`recovery`]:
 //!   request and response types of each API area.
+//! - `de` (private): lenient readers for values sent as strings (`"readonly": "true"`,
+//!   `"docs.count": "120"`).
+//!
+//! Listings are parsed straight from the response bytes into typed structs
+//! ([`snapshot::parse_snapshot_list`]); unknown fields are skipped, never collected.
 
 pub mod client;
 pub mod cluster;
+mod de;
 pub mod error;
 pub mod indices;
 pub mod recovery;

@@ -69,7 +69,6 @@ pub struct VerifiedNode {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -86,6 +85,34 @@ mod tests {
         assert_eq!(&back, repo);
         assert!(
             serde_json::from_str::<S3Settings>(r#"{"bucket":"b","readonly":"maybe"}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn aws_managed_repositories_have_no_settings() {
+        let all: BTreeMap<String, Repository> = serde_json::from_str(r#"{"cs-automated-enc":{"type":"s3"},"nightly":{"type":"s3","settings":{"bucket":"b","readonly":"false"}}}"#).unwrap();
+        assert_eq!(all["cs-automated-enc"].settings, S3Settings::default());
+        assert_eq!(all["nightly"].settings.readonly, Some(false));
+        // Nothing is invented when such a definition is written back.
+        assert_eq!(
+            serde_json::to_string(&all["cs-automated-enc"]).unwrap(),
+            r#"{"type":"s3","settings":{}}"#
+        );
+    }
+
+    #[test]
+    fn a_definition_serialises_only_what_is_set() {
+        let repo = Repository::s3(S3Settings {
+            bucket: "osnap".into(),
+            role_arn: Some("arn:aws:iam::123456789012:role/snap".into()),
+            readonly: Some(true),
+            ..S3Settings::default()
+        });
+        assert_eq!(
+            serde_json::to_value(&repo).unwrap(),
+            serde_json::json!({"type": "s3", "settings": {
+                "bucket": "osnap", "role_arn": "arn:aws:iam::123456789012:role/snap", "readonly": true
+            }})
         );
     }
 }

@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::de::count_or_string;
+use crate::error::ApiError;
+
 /// The body of `PUT _snapshot/<repo>/<snapshot>`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct CreateSnapshotRequest {
@@ -37,6 +40,7 @@ pub enum SnapshotState {
     Partial,
     Failed,
     Incompatible,
+    /// A state this version of osnap does not know, kept as sent.
     Other(String),
 }
 
@@ -82,7 +86,7 @@ impl SnapshotState {
 
 /// One snapshot as `GET _snapshot/<repo>/<snapshot>` describes it. With `verbose=false`
 /// only the name, uuid, indices and (on most versions) the state are present.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SnapshotInfo {
     pub snapshot: String,
     #[serde(default)]
@@ -125,10 +129,14 @@ pub struct ShardFailure {
     pub status: Option<String>,
 }
 
+/// Shard counts of a snapshot or a restore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ShardStats {
+    #[serde(default)]
     pub total: u64,
+    #[serde(default)]
     pub failed: u64,
+    #[serde(default)]
     pub successful: u64,
 }
 
@@ -138,26 +146,116 @@ struct SnapshotList {
 }
 
 /// Parses a `GET _snapshot/<repo>/<names>` answer straight from the received bytes into
-/// typed snapshots: no intermediate JSON tree, fields osnap does not use are skipped.
-pub fn parse_snapshot_list(body: &[u8]) -> Result<Vec<SnapshotInfo>, serde_json::Error> {
-    serde_json::from_slice::<SnapshotList>(body).map(|list| list.snapshots)
+/// typed snapshots: no intermediate JSON tree, and the fields osnap does not keep (the
+/// human-readable times, `remote_store_index_shallow_copy`, a failed repository's
+/// `failures`…) are skipped by the parser without being allocated.
+pub fn parse_snapshot_list(body: &[u8]) -> Result<Vec<SnapshotInfo>, ApiError> {
+    serde_json::from_slice::<SnapshotList>(body)
+        .map(|list| list.snapshots)
+        .map_err(|source| ApiError::Decode {
+            what: "snapshot listing",
+            source,
+        })
 }
 
-/// `GET _snapshot/<repo>/<snapshot>/_status`.
+/// One row of `GET _cat/snapshots/<repo>?format=json`: a cheaper listing whose numbers are
+/// strings on the wire. Times are in seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CatSnapshot {
+    pub id: String,
+    /// Only Elasticsearch 7.x and later name the repository.
+    #[serde(default)]
+    pub repository: Option<String>,
+    #[serde(default)]
+    pub status: Option<SnapshotState>,
+    #[serde(default, deserialize_with = "count_or_string")]
+    pub start_epoch: Option<u64>,
+    #[serde(default, deserialize_with = "count_or_string")]
+    pub end_epoch: Option<u64>,
+    /// Human-readable (`4.6m`).
+    #[serde(default)]
+    pub duration: Option<String>,
+    /// How many indices the snapshot holds.
+    #[serde(default, deserialize_with = "count_or_string")]
+    pub indices: Option<u64>,
+    #[serde(default, deserialize_with = "count_or_string")]
+    pub successful_shards: Option<u64>,
+    #[serde(default, deserialize_with = "count_or_string")]
+    pub failed_shards: Option<u64>,
+    #[serde(default, deserialize_with = "count_or_string")]
+    pub total_shards: Option<u64>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `GET _snapshot/<repo>/<snapshot>/_status`: shard and byte progress.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct SnapshotStatus {
     pub snapshot: String,
     pub repository: String,
     #[serde(default)]
     pub uuid: Option<String>,
-    /// `STARTED`, `SUCCESS`, `FAILED`, `ABORTED`, `INIT`…
-    pub state: String,
+    pub state: SnapshotStatusState,
     #[serde(default)]
     pub include_global_state: Option<bool>,
+    #[serde(default)]
     pub shards_stats: ShardsStats,
+    #[serde(default)]
     pub stats: StatusStats,
     #[serde(default)]
-    pub indices: BTreeMap<String, serde_json::Value>,
+    pub indices: BTreeMap<String, IndexStatus>,
+}
+
+/// The state `_status` reports. Unlike a listing's [`SnapshotState`], a finished `PARTIAL`
+/// snapshot is reported as `SUCCESS` here (its shard counts tell them apart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum SnapshotStatusState {
+    Init,
+    Started,
+    Success,
+    Failed,
+    /// Being aborted (a deletion of a running snapshot).
+    Aborted,
+    /// A state this version of osnap does not know, kept as sent.
+    Other(String),
+}
+
+impl From<String> for SnapshotStatusState {
+    fn from(s: String) -> Self {
+        match s.as_str() {
+            "INIT" => Self::Init,
+            "STARTED" => Self::Started,
+            "SUCCESS" => Self::Success,
+            "FAILED" => Self::Failed,
+            "ABORTED" => Self::Aborted,
+            _ => Self::Other(s),
+        }
+    }
+}
+
+impl From<SnapshotStatusState> for String {
+    fn from(s: SnapshotStatusState) -> Self {
+        s.as_str().to_owned()
+    }
+}
+
+impl SnapshotStatusState {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Init => "INIT",
+            Self::Started => "STARTED",
+            Self::Success => "SUCCESS",
+            Self::Failed => "FAILED",
+            Self::Aborted => "ABORTED",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// Whether the snapshot has stopped changing.
+    pub fn is_finished(&self) -> bool {
+        matches!(self, Self::Success | Self::Failed)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -176,6 +274,9 @@ pub struct ShardsStats {
     pub total: u64,
 }
 
+/// Files and bytes: `incremental` is what this snapshot had to copy, `total` what it refers
+/// to, `processed` (while running) what has been copied so far. Elasticsearch 6.x before
+/// 6.4 used other names; those parse as zeros.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 pub struct StatusStats {
     #[serde(default)]
@@ -196,6 +297,31 @@ pub struct FileStats {
     pub file_count: u64,
     #[serde(default)]
     pub size_in_bytes: u64,
+}
+
+/// One index of a `_status` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct IndexStatus {
+    #[serde(default)]
+    pub shards_stats: ShardsStats,
+    #[serde(default)]
+    pub stats: StatusStats,
+    /// Shard number (as a string key) → its progress.
+    #[serde(default)]
+    pub shards: BTreeMap<String, ShardStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct ShardStatus {
+    /// `INIT`, `STARTED`, `FINALIZE`, `DONE` or `FAILURE`.
+    #[serde(default)]
+    pub stage: String,
+    #[serde(default)]
+    pub stats: StatusStats,
+    #[serde(default)]
+    pub node: Option<String>,
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -245,5 +371,61 @@ mod tests {
             serde_json::to_string(&SnapshotState::Partial).unwrap(),
             r#""PARTIAL""#
         );
+    }
+
+    #[test]
+    fn parses_an_elasticsearch_6_listing() {
+        // ES 6.8: no data_streams, no metadata, `version_id` in the 6.x numbering.
+        let body = r#"{"snapshots":[{"snapshot":"snap-1","uuid":"dKb54xw67gvdRctLCxSket","version_id":6080099,"version":"6.8.0","indices":["logs-1"],"include_global_state":true,"state":"SUCCESS","start_time":"2019-05-06T12:00:00.000Z","start_time_in_millis":1557144000000,"end_time":"2019-05-06T12:00:01.000Z","end_time_in_millis":1557144001000,"duration_in_millis":1000,"failures":[],"shards":{"total":5,"failed":0,"successful":5}}]}"#;
+        let list = parse_snapshot_list(body.as_bytes()).unwrap();
+        assert_eq!(list[0].version.as_deref(), Some("6.8.0"));
+        assert!(list[0].data_streams.is_empty() && list[0].metadata.is_none());
+        assert_eq!(list[0].shards.map(|s| s.successful), Some(5));
+    }
+
+    #[test]
+    fn a_listing_that_is_not_one_is_a_decode_error() {
+        let err = parse_snapshot_list(br#"{"snapshot":{"snapshot":"s"}}"#).unwrap_err();
+        assert!(matches!(
+            err,
+            ApiError::Decode {
+                what: "snapshot listing",
+                ..
+            }
+        ));
+        assert_eq!(err.status(), None);
+    }
+
+    #[test]
+    fn parses_a_running_snapshots_status() {
+        let body = r#"{"snapshots":[{"snapshot":"nightly-2","repository":"nightly","uuid":"u2","state":"STARTED","include_global_state":false,"shards_stats":{"initializing":0,"started":1,"finalizing":0,"done":1,"failed":0,"total":2},"stats":{"incremental":{"file_count":40,"size_in_bytes":1048576},"processed":{"file_count":12,"size_in_bytes":262144},"total":{"file_count":52,"size_in_bytes":2097152},"start_time_in_millis":1795748400123,"time_in_millis":5230},"indices":{"logs-1":{"shards_stats":{"initializing":0,"started":1,"finalizing":0,"done":1,"failed":0,"total":2},"stats":{"incremental":{"file_count":40,"size_in_bytes":1048576},"total":{"file_count":52,"size_in_bytes":2097152},"start_time_in_millis":1795748400123,"time_in_millis":5230},"shards":{"0":{"stage":"DONE","stats":{"incremental":{"file_count":20,"size_in_bytes":524288},"total":{"file_count":26,"size_in_bytes":1048576},"start_time_in_millis":1795748400200,"time_in_millis":3000}},"1":{"stage":"STARTED","stats":{"incremental":{"file_count":20,"size_in_bytes":524288},"processed":{"file_count":12,"size_in_bytes":262144},"total":{"file_count":26,"size_in_bytes":1048576},"start_time_in_millis":1795748400300,"time_in_millis":4900},"node":"aBcDeF"}}}}}]}"#;
+        let mut list: StatusList = serde_json::from_str(body).unwrap();
+        let status = list.snapshots.pop().unwrap();
+        assert_eq!(status.state, SnapshotStatusState::Started);
+        assert!(!status.state.is_finished());
+        assert_eq!(status.shards_stats.done, 1);
+        assert_eq!(
+            status.stats.processed.map(|p| p.size_in_bytes),
+            Some(262_144)
+        );
+        let shard = &status.indices["logs-1"].shards["1"];
+        assert_eq!(
+            (shard.stage.as_str(), shard.node.as_deref()),
+            ("STARTED", Some("aBcDeF"))
+        );
+        let other: SnapshotStatusState = serde_json::from_str(r#""PAUSED""#).unwrap();
+        assert_eq!(other.as_str(), "PAUSED");
+    }
+
+    #[test]
+    fn parses_cat_snapshots_rows() {
+        let body = r#"[{"id":"snap1","repository":"nightly","status":"FAILED","start_epoch":"1445616705","start_time":"18:11:45","end_epoch":"1445616978","end_time":"18:16:18","duration":"4.6m","indices":"1","successful_shards":"4","failed_shards":"1","total_shards":"5"},{"id":"snap2","status":"IN_PROGRESS","start_epoch":"1445634298","start_time":"23:04:58","end_epoch":"0","end_time":"00:00:00","duration":"6.2m","indices":"2","successful_shards":"0","failed_shards":"0","total_shards":"10"}]"#;
+        let rows: Vec<CatSnapshot> = serde_json::from_str(body).unwrap();
+        assert_eq!(rows[0].status, Some(SnapshotState::Failed));
+        assert_eq!(
+            (rows[0].start_epoch, rows[0].failed_shards),
+            (Some(1_445_616_705), Some(1))
+        );
+        assert_eq!(rows[1].repository, None);
     }
 }

@@ -3,53 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use aws_credential_types::Credentials;
+mod common;
+
+use common::{api, ok, signed};
 use serde_json::json;
-use signing::{
-    CredentialSource, DomainClient, DomainEndpoint, EndpointPolicy, RetryPolicy, SharedTimeSource,
-    StaticTimeSource,
-};
+use snapshot_api::ApiError;
 use snapshot_api::indices::AliasAction;
 use snapshot_api::repository::{Repository, S3Settings};
 use snapshot_api::restore::{RestoreRequest, RestoreResponse};
 use snapshot_api::snapshot::{CreateSnapshotRequest, CreateSnapshotResponse, SnapshotState};
-use snapshot_api::{ApiError, SnapshotApi};
-use wiremock::matchers::{body_json, header_regex, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
-
-async fn api(server: &MockServer) -> SnapshotApi {
-    let time = SharedTimeSource::new(StaticTimeSource::from_secs(1_795_000_000));
-    let endpoint = DomainEndpoint::parse(
-        &server.uri(),
-        Some("us-east-1"),
-        &EndpointPolicy::aws_only(),
-    )
-    .unwrap();
-    let credentials = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
-    let client = DomainClient::new(
-        endpoint,
-        CredentialSource::fixed(credentials, time.clone()),
-        time,
-    )
-    .unwrap()
-    .with_retry_policy(RetryPolicy::none());
-    SnapshotApi::new(client)
-}
-
-/// A mock that only answers a correctly signed request with this method and path.
-fn signed(verb: &str, p: &str) -> wiremock::MockBuilder {
-    Mock::given(method(verb))
-        .and(path(p))
-        .and(header_regex(
-            "authorization",
-            r"^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261118/us-east-1/es/aws4_request, SignedHeaders=[a-z;-]*host;x-amz-date, Signature=[0-9a-f]{64}$",
-        ))
-        .and(header_regex("x-amz-date", "^20261118T110640Z$"))
-}
-
-fn ok(body: serde_json::Value) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(body)
-}
+use wiremock::matchers::{body_json, header_regex, query_param};
+use wiremock::{MockServer, ResponseTemplate};
 
 #[tokio::test]
 async fn repositories() {
@@ -92,7 +56,7 @@ async fn repositories() {
         .mount(&server)
         .await;
 
-    let api = api(&server).await;
+    let api = api(&server);
     let definition = Repository::s3(settings.clone());
     api.put_repository("nightly", &definition, true)
         .await
@@ -138,7 +102,7 @@ async fn snapshots() {
         .mount(&server)
         .await;
 
-    let api = api(&server).await;
+    let api = api(&server);
     let body = CreateSnapshotRequest {
         indices: Some("*,-.*".into()),
         ignore_unavailable: Some(true),
@@ -229,7 +193,7 @@ async fn restore_and_indices() {
         .mount(&server)
         .await;
 
-    let api = api(&server).await;
+    let api = api(&server);
     let body = RestoreRequest {
         indices: Some("logs-*".into()),
         ignore_unavailable: Some(true),
@@ -331,7 +295,7 @@ async fn errors_from_real_shapes() {
         .mount(&server)
         .await;
 
-    let api = api(&server).await;
+    let api = api(&server);
     let body = CreateSnapshotRequest::default();
     assert!(matches!(
         api.create_snapshot("r", "running", &body, false).await,
