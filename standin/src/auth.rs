@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use hmac::{KeyInit, Mac};
 use http::StatusCode;
+use policy::time::UtcDateTime;
 use sha2::{Digest, Sha256};
 
 /// A caller the emulated domain knows.
@@ -380,25 +381,16 @@ pub fn parse_amz_date(text: &str) -> Option<SystemTime> {
     if b.len() != 16 || b[8] != b'T' || b[15] != b'Z' {
         return None;
     }
-    let n = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
-    let (year, month, day) = (n(0..4)?, n(4..6)?, n(6..8)?);
-    let (hour, minute, second) = (n(9..11)?, n(11..13)?, n(13..15)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
-        return None;
+    let n = |r: std::ops::Range<usize>| text.get(r)?.parse::<u32>().ok();
+    UtcDateTime {
+        year: i64::from(n(0..4)?),
+        month: n(4..6)?,
+        day: n(6..8)?,
+        hour: n(9..11)?,
+        minute: n(11..13)?,
+        second: n(13..15)?,
     }
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + hour * 3_600 + minute * 60 + second;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).ok()?))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    .to_system_time()
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
+use policy::time::UtcDateTime;
 use sha2::{Digest, Sha256};
 use signing::sigv4::{RequestToSign, SignatureOptions, SigningScope, sign_request};
 use tracing::field::{Field, Visit};
@@ -93,19 +94,17 @@ fn wire_encode(target: &str) -> String {
 
 /// `2015-08-30T12:36:00Z` → `SystemTime`.
 fn parse_timestamp(ts: &str) -> SystemTime {
-    let n = |range: std::ops::Range<usize>| ts[range].parse::<i64>().unwrap();
-    let (year, month, day) = (n(0..4), n(5..7), n(8..10));
-    let (hour, minute, second) = (n(11..13), n(14..16), n(17..19));
-    // Days from the civil calendar date (proleptic Gregorian), counted from 1970-01-01.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let secs = days * 86_400 + hour * 3_600 + minute * 60 + second;
-    SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(secs).unwrap())
+    let n = |range: std::ops::Range<usize>| ts[range].parse::<u32>().unwrap();
+    UtcDateTime {
+        year: i64::from(n(0..4)),
+        month: n(5..7),
+        day: n(8..10),
+        hour: n(11..13),
+        minute: n(14..16),
+        second: n(17..19),
+    }
+    .to_system_time()
+    .unwrap()
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -275,28 +274,10 @@ fn check(case: &Path, prefix: &str, request: &RawRequest, inputs: &Inputs) -> Ve
 }
 
 fn inputs_amz_date(inputs: &Inputs) -> String {
-    let secs = inputs
-        .time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    // Reverse of parse_timestamp, enough for the suite's dates.
-    let days = i64::try_from(secs / 86_400).unwrap();
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let t = UtcDateTime::from_system_time(inputs.time);
     format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3_600,
-        (rem % 3_600) / 60,
-        rem % 60
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
     )
 }
 
