@@ -1,0 +1,193 @@
+//! Runs a built function binary behind `cargo lambda watch`, the local Lambda Runtime API, and
+//! invokes it the way the Lambda service does: the event goes in through the invoke API, the
+//! function polls the Runtime API for it and posts its response or error back.
+//!
+//! The binaries are the workspace's own debug builds (`./dev test` builds them first);
+//! `cargo-lambda` comes from the project's tool folder (`.tools/venv/bin`) or `PATH`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::process::{Child, Command};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    #[error("{0}")]
+    Setup(String),
+    #[error("invoke failed: {0}")]
+    Invoke(#[from] reqwest::Error),
+}
+
+/// A function's answer: its response, or the error it reported.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Ok(Value),
+    Error { error_type: String, message: String },
+}
+
+impl Outcome {
+    pub fn error_type(&self) -> Option<&str> {
+        match self {
+            Self::Ok(_) => None,
+            Self::Error { error_type, .. } => Some(error_type),
+        }
+    }
+}
+
+/// The workspace root (this crate lives in `tests/`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn cargo_lambda() -> PathBuf {
+    let pinned = workspace_root().join(".tools/venv/bin/cargo-lambda");
+    if pinned.exists() {
+        pinned
+    } else {
+        PathBuf::from("cargo-lambda")
+    }
+}
+
+/// The debug build of a function binary.
+pub fn function_binary(name: &str) -> Result<PathBuf, HarnessError> {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    let path = target.join("debug").join(name);
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(HarnessError::Setup(format!(
+            "{} is not built: run `cargo build --workspace --bins` first (./dev test does)",
+            path.display()
+        )))
+    }
+}
+
+fn free_port() -> Result<u16, HarnessError> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| HarnessError::Setup(format!("no free port: {e}")))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| HarnessError::Setup(e.to_string()))
+}
+
+/// One function behind its own local Runtime API. Both processes end when this is dropped.
+#[derive(Debug)]
+pub struct LambdaFunction {
+    runtime_api: Child,
+    function: Child,
+    port: u16,
+    http: reqwest::Client,
+}
+
+impl LambdaFunction {
+    /// Starts `cargo lambda watch --only-lambda-apis` and the function binary `name` with
+    /// `env` (plus the Runtime API variables and test credentials).
+    pub async fn start(name: &str, env: &[(&str, &str)]) -> Result<Self, HarnessError> {
+        let binary = function_binary(name)?;
+        let port = free_port()?;
+        let runtime_api = Command::new(cargo_lambda())
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+            ])
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| HarnessError::Setup(format!("cannot run cargo-lambda: {e}")))?;
+        wait_for_port(port).await?;
+        let function = Command::new(binary)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env(
+                "AWS_LAMBDA_RUNTIME_API",
+                format!("http://127.0.0.1:{port}/.rt"),
+            )
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ACCESS_KEY_ID", "AKIDSTANDIN")
+            .env("AWS_SECRET_ACCESS_KEY", "standin-secret")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| HarnessError::Setup(format!("cannot run {name}: {e}")))?;
+        Ok(Self {
+            runtime_api,
+            function,
+            port,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// Invokes the function with `event` and waits for its answer.
+    pub async fn invoke(&self, event: &Value) -> Result<Outcome, HarnessError> {
+        let url = format!(
+            "http://127.0.0.1:{}/2015-03-31/functions/_/invocations",
+            self.port
+        );
+        let response = self
+            .http
+            .post(url)
+            .body(event.to_string())
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(Outcome::Ok(value));
+        }
+        // cargo lambda answers a function error with HTTP 500 and the Lambda error body.
+        match (value.get("errorType"), value.get("errorMessage")) {
+            (Some(Value::String(t)), Some(Value::String(m))) => Ok(Outcome::Error {
+                error_type: t.clone(),
+                message: m.clone(),
+            }),
+            _ => Err(HarnessError::Setup(format!(
+                "unexpected answer {status}: {}",
+                String::from_utf8_lossy(&body)
+            ))),
+        }
+    }
+
+    /// Stops both processes.
+    pub async fn stop(mut self) {
+        let _ = self.function.kill().await;
+        let _ = self.runtime_api.kill().await;
+    }
+}
+
+async fn wait_for_port(port: u16) -> Result<(), HarnessError> {
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(HarnessError::Setup(format!(
+        "the Runtime API did not open port {port} within 10 s"
+    )))
+}
