@@ -100,9 +100,14 @@ impl IndexSelection {
     }
 
     /// The selection as the snapshot API's `indices` string, with system indices excluded
-    /// unless named: osnap never sends a bare `*`.
+    /// unless named: osnap never sends a bare `*`. A domain applies `-x` only after a
+    /// wildcard (a leading `-orders` is read as an index name), so exclusions alone are sent
+    /// after `*`.
     pub fn to_request_string(&self) -> String {
         let mut parts = self.patterns.clone();
+        if parts.first().is_none_or(|p| p.starts_with('-')) {
+            parts.insert(0, "*".to_owned());
+        }
         let names_system = parts
             .iter()
             .any(|p| !p.starts_with('-') && p.starts_with('.'));

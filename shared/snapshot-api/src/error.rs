@@ -205,7 +205,10 @@ fn classify(status: StatusCode, top: ErrorCause) -> ApiError {
     }
     if let Some(c) = find("invalid_snapshot_name_exception") {
         let reason = reason_of(c);
+        // Taken and finished, or taken and still running (OpenSearch says so while the
+        // snapshot with that name is in progress).
         let already_exists = reason.contains("with the same name already exists")
+            || reason.contains("with the same name is already in-progress")
             || reason.contains("snapshot with such name already exists");
         return ApiError::InvalidSnapshotName {
             reason,
@@ -410,6 +413,18 @@ mod tests {
         );
         assert!(matches!(
             parse(400, &exists),
+            ApiError::InvalidSnapshotName {
+                already_exists: true,
+                ..
+            }
+        ));
+        let running = envelope(
+            "invalid_snapshot_name_exception",
+            "[nightly:snap-2] Invalid snapshot name [snap-2], snapshot with the same name is already in-progress",
+            400,
+        );
+        assert!(matches!(
+            parse(400, &running),
             ApiError::InvalidSnapshotName {
                 already_exists: true,
                 ..

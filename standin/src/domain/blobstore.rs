@@ -1,0 +1,366 @@
+//! Where a repository's snapshots live in S3, written through the real S3 API so that any
+//! domain registering the same bucket and base path sees the same snapshots.
+//!
+//! Layout under `<base_path>/`:
+//! - `standin-index.json`: the repository index, every snapshot's name, uuid, state,
+//!   indices and times (all a `verbose=false` listing needs);
+//! - `snapshots/<uuid>/manifest.json`: the snapshot's full description;
+//! - `snapshots/<uuid>/indices/<index>.json`: one index's settings, mappings, aliases and
+//!   documents;
+//! - `tests-<id>/`: short-lived blobs written while a repository is verified.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::primitives::ByteStream;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::domain::reply::EsError;
+
+/// Why a blob operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum BlobError {
+    #[error("The specified bucket does not exist")]
+    NoSuchBucket,
+    #[error("S3 answered {code}: {message}")]
+    S3 { code: String, message: String },
+    #[error("blob [{key}] is not readable: {reason}")]
+    Corrupt { key: String, reason: String },
+}
+
+impl BlobError {
+    fn from_sdk<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+        error: aws_sdk_s3::error::SdkError<E, R>,
+    ) -> Self {
+        match error.code() {
+            Some("NoSuchBucket") => Self::NoSuchBucket,
+            code => Self::S3 {
+                code: code.unwrap_or("unknown").to_owned(),
+                message: DisplayErrorContext(&error).to_string(),
+            },
+        }
+    }
+
+    /// The exception chain the engine's S3 client reports: an I/O failure caused by S3.
+    pub fn to_cause(&self, what: String) -> EsError {
+        let s3 = match self {
+            Self::NoSuchBucket => EsError::internal(
+                "amazon_s3_exception",
+                "The specified bucket does not exist (Service: Amazon S3; Status Code: 404; \
+                 Error Code: NoSuchBucket; Request ID: STANDIN; S3 Extended Request ID: STANDIN)",
+            ),
+            Self::S3 { code, message } => EsError::internal(
+                "amazon_s3_exception",
+                format!("{message} (Service: Amazon S3; Error Code: {code})"),
+            ),
+            Self::Corrupt { .. } => {
+                return EsError::internal("corrupt_state_exception", self.to_string());
+            }
+        };
+        EsError::internal("i_o_exception", what).caused_by(s3)
+    }
+}
+
+/// A repository's place in S3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BlobLocation {
+    pub bucket: String,
+    /// Without leading or trailing `/`; empty for the bucket's root.
+    pub base: String,
+}
+
+impl BlobLocation {
+    pub fn new(bucket: &str, base_path: &str) -> Self {
+        Self {
+            bucket: bucket.to_owned(),
+            base: base_path.trim_matches('/').to_owned(),
+        }
+    }
+
+    pub fn key(&self, relative: &str) -> String {
+        if self.base.is_empty() {
+            relative.to_owned()
+        } else {
+            format!("{}/{relative}", self.base)
+        }
+    }
+
+    /// The base path as the engine prints a blob path: `[a][b]`, or nothing for the root.
+    pub fn display(&self) -> String {
+        self.base
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .map(|p| format!("[{p}]"))
+            .collect()
+    }
+}
+
+pub(crate) const INDEX_BLOB: &str = "standin-index.json";
+
+pub(crate) fn manifest_key(uuid: &str) -> String {
+    format!("snapshots/{uuid}/manifest.json")
+}
+
+pub(crate) fn index_key(uuid: &str, index: &str) -> String {
+    format!("snapshots/{uuid}/indices/{index}.json")
+}
+
+/// One snapshot in the repository index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct IndexEntry {
+    pub name: String,
+    pub uuid: String,
+    pub state: String,
+    pub indices: Vec<String>,
+    #[serde(default)]
+    pub data_streams: Vec<String>,
+    pub start_time_in_millis: u64,
+    pub end_time_in_millis: u64,
+    pub version: String,
+}
+
+/// `standin-index.json`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RepositoryIndex {
+    pub generation: u64,
+    pub snapshots: Vec<IndexEntry>,
+}
+
+/// A shard that could not be snapshotted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ShardFailure {
+    pub index: String,
+    pub index_uuid: String,
+    pub shard_id: u32,
+    pub reason: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ShardCounts {
+    pub total: u64,
+    pub failed: u64,
+    pub successful: u64,
+}
+
+/// What a snapshot holds of one index, for status and restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct IndexStats {
+    pub uuid: String,
+    pub shards: u32,
+    pub bytes: u64,
+    pub files: u64,
+    pub failed_shards: Vec<u32>,
+}
+
+/// `manifest.json`: everything `GET _snapshot/<repo>/<snapshot>` shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SnapshotRecord {
+    pub snapshot: String,
+    pub uuid: String,
+    pub version_id: u64,
+    pub version: String,
+    pub indices: Vec<String>,
+    pub data_streams: Vec<String>,
+    pub include_global_state: bool,
+    pub metadata: Option<Map<String, Value>>,
+    pub state: String,
+    pub reason: Option<String>,
+    pub start_time_in_millis: u64,
+    pub end_time_in_millis: u64,
+    pub failures: Vec<ShardFailure>,
+    pub shards: ShardCounts,
+    pub index_stats: BTreeMap<String, IndexStats>,
+}
+
+impl SnapshotRecord {
+    pub fn entry(&self) -> IndexEntry {
+        IndexEntry {
+            name: self.snapshot.clone(),
+            uuid: self.uuid.clone(),
+            state: self.state.clone(),
+            indices: self.indices.clone(),
+            data_streams: self.data_streams.clone(),
+            start_time_in_millis: self.start_time_in_millis,
+            end_time_in_millis: self.end_time_in_millis,
+            version: self.version.clone(),
+        }
+    }
+}
+
+/// One document of a snapshotted index.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredDoc {
+    #[serde(rename = "_id")]
+    pub id: String,
+    #[serde(rename = "_source")]
+    pub source: Value,
+}
+
+/// `indices/<index>.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct IndexContents {
+    pub name: String,
+    pub uuid: String,
+    pub settings: BTreeMap<String, String>,
+    pub mappings: Value,
+    pub aliases: BTreeMap<String, Value>,
+    pub docs: Vec<StoredDoc>,
+}
+
+/// Blob operations on one repository.
+#[derive(Debug, Clone)]
+pub(crate) struct Blobs {
+    pub s3: aws_sdk_s3::Client,
+    pub location: BlobLocation,
+}
+
+impl Blobs {
+    /// The file-backed S3 server would create a missing bucket on a put and answer
+    /// `NoSuchKey` for a get in one; real S3 answers `NoSuchBucket` to both, so check first.
+    async fn ensure_bucket(&self) -> Result<(), BlobError> {
+        self.s3
+            .head_bucket()
+            .bucket(&self.location.bucket)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| match BlobError::from_sdk(e) {
+                BlobError::S3 { code, .. } if code == "NotFound" || code == "unknown" => {
+                    BlobError::NoSuchBucket
+                }
+                other => other,
+            })
+    }
+
+    pub async fn put_bytes(&self, relative: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
+        self.ensure_bucket().await?;
+        self.s3
+            .put_object()
+            .bucket(&self.location.bucket)
+            .key(self.location.key(relative))
+            .content_type("application/json")
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(BlobError::from_sdk)
+    }
+
+    pub async fn put_json<T: Serialize>(&self, relative: &str, value: &T) -> Result<(), BlobError> {
+        let bytes = serde_json::to_vec(value).map_err(|e| BlobError::Corrupt {
+            key: relative.to_owned(),
+            reason: e.to_string(),
+        })?;
+        self.put_bytes(relative, bytes).await
+    }
+
+    /// `None` when there is no such blob.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        relative: &str,
+    ) -> Result<Option<T>, BlobError> {
+        let key = self.location.key(relative);
+        let object = match self
+            .s3
+            .get_object()
+            .bucket(&self.location.bucket)
+            .key(&key)
+            .send()
+            .await
+        {
+            Ok(object) => object,
+            Err(error) if error.code() == Some("NoSuchKey") => return Ok(None),
+            Err(error) => return Err(BlobError::from_sdk(error)),
+        };
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| BlobError::S3 {
+                code: "ReadError".into(),
+                message: e.to_string(),
+            })?
+            .into_bytes();
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| BlobError::Corrupt {
+                key,
+                reason: e.to_string(),
+            })
+    }
+
+    /// Deletes every blob whose key starts with `relative`.
+    pub async fn delete_prefix(&self, relative: &str) -> Result<(), BlobError> {
+        let prefix = self.location.key(relative);
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .s3
+                .list_objects_v2()
+                .bucket(&self.location.bucket)
+                .prefix(&prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(BlobError::from_sdk)?;
+            for object in page.contents() {
+                if let Some(key) = object.key() {
+                    self.s3
+                        .delete_object()
+                        .bucket(&self.location.bucket)
+                        .key(key)
+                        .send()
+                        .await
+                        .map_err(BlobError::from_sdk)?;
+                }
+            }
+            match page.next_continuation_token() {
+                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Fails as listing the bucket fails (a missing bucket, refused credentials).
+    pub async fn check_readable(&self) -> Result<(), BlobError> {
+        self.s3
+            .list_objects_v2()
+            .bucket(&self.location.bucket)
+            .prefix(self.location.key(INDEX_BLOB))
+            .max_keys(1)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(BlobError::from_sdk)
+    }
+
+    pub async fn read_index(&self) -> Result<RepositoryIndex, BlobError> {
+        self.ensure_bucket().await?;
+        Ok(self.get_json(INDEX_BLOB).await?.unwrap_or_default())
+    }
+
+    pub async fn write_index(&self, index: &RepositoryIndex) -> Result<(), BlobError> {
+        self.put_json(INDEX_BLOB, index).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_paths() {
+        let root = BlobLocation::new("b", "");
+        assert_eq!(root.key(INDEX_BLOB), "standin-index.json");
+        assert_eq!(root.display(), "");
+        let nested = BlobLocation::new("b", "/osnap/prod/");
+        assert_eq!(
+            nested.key(&manifest_key("u")),
+            "osnap/prod/snapshots/u/manifest.json"
+        );
+        assert_eq!(nested.display(), "[osnap][prod]");
+    }
+}

@@ -1,0 +1,335 @@
+//! The cat APIs osnap reads: `_cat/indices` and `_cat/snapshots`, as JSON (every value a
+//! string) or as the text table, with the `h`, `s`, `v`, `bytes` and `health` parameters.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use http::StatusCode;
+use serde_json::{Map, Value};
+
+use crate::domain::Shared;
+use crate::domain::expressions::IndicesOptions;
+use crate::domain::names::split_list;
+use crate::domain::reply::{EsError, Reply};
+use crate::domain::repository;
+use crate::domain::service::{Answer, Call};
+use crate::domain::snapshot_views::{full_records, select};
+use crate::domain::time::{human_duration, millis, time_of_day};
+
+/// One column: its name, the other names `h` accepts, and whether it is numeric.
+struct Column {
+    name: &'static str,
+    aliases: &'static [&'static str],
+    numeric: bool,
+    default: bool,
+}
+
+const fn column(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    numeric: bool,
+    default: bool,
+) -> Column {
+    Column {
+        name,
+        aliases,
+        numeric,
+        default,
+    }
+}
+
+const INDEX_COLUMNS: [Column; 12] = [
+    column("health", &["h"], false, true),
+    column("status", &["s"], false, true),
+    column("index", &["i", "idx"], false, true),
+    column("uuid", &["id", "uuid"], false, true),
+    column("pri", &["p", "shards.primary", "shardsPrimary"], true, true),
+    column("rep", &["r", "shards.replica", "shardsReplica"], true, true),
+    column("docs.count", &["dc", "docsCount"], true, true),
+    column("docs.deleted", &["dd", "docsDeleted"], true, true),
+    column("store.size", &["ss", "storeSize"], true, true),
+    column("pri.store.size", &[], true, true),
+    column("creation.date", &["cd"], true, false),
+    column("creation.date.string", &["cds"], false, false),
+];
+
+const SNAPSHOT_COLUMNS: [Column; 12] = [
+    column("id", &["snapshot"], false, true),
+    column("status", &["s"], false, true),
+    column("start_epoch", &["ste", "startEpoch"], true, true),
+    column("start_time", &["sti", "startTime"], false, true),
+    column("end_epoch", &["ete", "endEpoch"], true, true),
+    column("end_time", &["eti", "endTime"], false, true),
+    column("duration", &["dur"], false, true),
+    column("indices", &["i"], true, true),
+    column("successful_shards", &["ss"], true, true),
+    column("failed_shards", &["fs"], true, true),
+    column("total_shards", &["ts"], true, true),
+    column("reason", &["r"], false, false),
+];
+
+/// Rows keyed by column name; `None` renders as `null` (JSON) or blank (text).
+type Row = Vec<(&'static str, Option<String>)>;
+
+fn value_of<'a>(row: &'a Row, name: &str) -> Option<&'a Option<String>> {
+    row.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+}
+
+fn render(call: &Call, columns: &[Column], mut rows: Vec<Row>) -> Result<Reply, EsError> {
+    // The requested headers, each with the name it is shown under.
+    let selected: Vec<(&Column, String)> = match call.query.get("h") {
+        Some(h) => split_list(h)
+            .into_iter()
+            .map(|wanted| {
+                columns
+                    .iter()
+                    .find(|c| c.name == wanted || c.aliases.contains(&wanted.as_str()))
+                    .map(|c| (c, wanted.clone()))
+                    .ok_or_else(|| {
+                        EsError::illegal_argument(format!("unable to find column [{wanted}]"))
+                    })
+            })
+            .collect::<Result<_, _>>()?,
+        None => columns
+            .iter()
+            .filter(|c| c.default)
+            .map(|c| (c, c.name.to_owned()))
+            .collect(),
+    };
+    if let Some(sort) = call.query.get("s") {
+        for key in split_list(sort).iter().rev() {
+            let (name, desc) = match key.rsplit_once(':') {
+                Some((n, "desc")) => (n, true),
+                Some((n, _)) => (n, false),
+                None => (key.as_str(), false),
+            };
+            let Some(col) = columns
+                .iter()
+                .find(|c| c.name == name || c.aliases.contains(&name))
+            else {
+                return Err(EsError::illegal_argument(format!(
+                    "Unable to sort by unknown sort key `{name}`"
+                )));
+            };
+            rows.sort_by(|a, b| {
+                let (x, y) = (value_of(a, col.name), value_of(b, col.name));
+                let order = if col.numeric {
+                    let n = |v: Option<&Option<String>>| {
+                        v.and_then(|v| v.as_ref())
+                            .and_then(|s| s.parse::<f64>().ok())
+                    };
+                    n(x).partial_cmp(&n(y)).unwrap_or(std::cmp::Ordering::Equal)
+                } else {
+                    x.cmp(&y)
+                };
+                if desc { order.reverse() } else { order }
+            });
+        }
+    }
+    if call.query.get("format") == Some("json") {
+        let out: Vec<Value> = rows
+            .iter()
+            .map(|row| {
+                let object: Map<String, Value> = selected
+                    .iter()
+                    .map(|(c, shown)| {
+                        let v = value_of(row, c.name).cloned().flatten();
+                        (shown.clone(), v.map_or(Value::Null, Value::from))
+                    })
+                    .collect();
+                Value::Object(object)
+            })
+            .collect();
+        return Ok(Reply::ok(&Value::Array(out)));
+    }
+    let mut table: Vec<Vec<String>> = Vec::new();
+    if call.query.flag("v", false)? {
+        table.push(selected.iter().map(|(_, shown)| shown.clone()).collect());
+    }
+    for row in &rows {
+        table.push(
+            selected
+                .iter()
+                .map(|(c, _)| value_of(row, c.name).cloned().flatten().unwrap_or_default())
+                .collect(),
+        );
+    }
+    let widths: Vec<usize> = (0..selected.len())
+        .map(|i| table.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    let mut text = String::new();
+    for row in &table {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if selected[i].0.numeric {
+                    format!("{cell:>width$}", width = widths[i])
+                } else {
+                    format!("{cell:<width$}", width = widths[i])
+                }
+            })
+            .collect();
+        text.push_str(cells.join(" ").trim_end());
+        text.push('\n');
+    }
+    Ok(Reply::text(StatusCode::OK, text))
+}
+
+/// A size as `bytes` asks (`b`, `kb`, …) or for people (`5.2kb`).
+fn size(bytes: u64, unit: Option<&str>) -> Result<String, EsError> {
+    let div = |d: u64| (bytes / d).to_string();
+    Ok(match unit {
+        Some("b") => bytes.to_string(),
+        Some("k" | "kb") => div(1 << 10),
+        Some("m" | "mb") => div(1 << 20),
+        Some("g" | "gb") => div(1 << 30),
+        Some(other) => {
+            return Err(EsError::illegal_argument(format!(
+                "failed to parse [{other}]"
+            )));
+        }
+        None => {
+            const UNITS: [(u64, &str); 3] = [(1 << 30, "gb"), (1 << 20, "mb"), (1 << 10, "kb")];
+            for (scale, suffix) in UNITS {
+                if bytes >= scale {
+                    let value = (bytes as f64 / scale as f64 * 10.0).round() / 10.0;
+                    let text = format!("{value:.1}");
+                    return Ok(format!("{}{suffix}", text.trim_end_matches(".0")));
+                }
+            }
+            format!("{bytes}b")
+        }
+    })
+}
+
+/// `GET _cat/indices[/<pattern>]`.
+pub(crate) fn indices(shared: &Arc<Shared>, call: &Call, pattern: Option<&str>) -> Answer {
+    let options = IndicesOptions {
+        closed: true,
+        ..IndicesOptions::STRICT
+    }
+    .with_query(&call.query)?;
+    let unit = call.query.get("bytes");
+    let health_filter = call.query.get("health");
+    let cluster = shared.cluster();
+    let names = cluster.resolve(&pattern.map(split_list).unwrap_or_default(), options)?;
+    let now = Instant::now();
+    let mut rows = Vec::new();
+    for name in names {
+        let Some(index) = cluster.indices.get(&name) else {
+            continue;
+        };
+        let health = index.health(now).as_str();
+        if health_filter.is_some_and(|h| h != health) {
+            continue;
+        }
+        let live = index.open && index.primaries_active(now);
+        let count = |v: u64| live.then(|| v.to_string());
+        let created: u64 = index
+            .settings
+            .get("index.creation_date")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        rows.push(vec![
+            ("health", Some(health.to_owned())),
+            (
+                "status",
+                Some(if index.open { "open" } else { "close" }.to_owned()),
+            ),
+            ("index", Some(name.clone())),
+            ("uuid", Some(index.uuid.clone())),
+            ("pri", Some(index.shards().to_string())),
+            ("rep", Some(index.replicas().to_string())),
+            ("docs.count", count(index.docs.len() as u64)),
+            ("docs.deleted", count(index.deleted_docs)),
+            (
+                "store.size",
+                if live {
+                    Some(size(index.store_bytes(now), unit)?)
+                } else {
+                    None
+                },
+            ),
+            (
+                "pri.store.size",
+                if live {
+                    Some(size(index.primary_bytes(), unit)?)
+                } else {
+                    None
+                },
+            ),
+            ("creation.date", Some(created.to_string())),
+            (
+                "creation.date.string",
+                Some(crate::domain::time::iso(created)),
+            ),
+        ]);
+    }
+    drop(cluster);
+    rows.sort_by(|a, b| value_of(a, "index").cmp(&value_of(b, "index")));
+    Ok(render(call, &INDEX_COLUMNS, rows)?)
+}
+
+/// `GET _cat/snapshots/<repository>`: every snapshot, from the same descriptions a verbose
+/// listing reads.
+pub(crate) async fn snapshots(shared: &Arc<Shared>, call: &Call, repo: Option<&str>) -> Answer {
+    let Some(repo) = repo else {
+        return Err(EsError::bad_request(
+            "action_request_validation_exception",
+            "Validation Failed: 1: repositories are missing;",
+        )
+        .into());
+    };
+    let ignore_unavailable = call.query.flag("ignore_unavailable", false)?;
+    let repository = repository::lookup(shared, repo)?;
+    let listed = select(
+        shared,
+        &repository,
+        &["_all".to_owned()],
+        ignore_unavailable,
+    )
+    .await?;
+    let records = full_records(shared, &repository, &listed).await?;
+    let now = millis(SystemTime::now());
+    let rows: Vec<Row> = records
+        .iter()
+        .map(|r| {
+            let end = r.end_time_in_millis;
+            let duration = if end == 0 { now } else { end }.saturating_sub(r.start_time_in_millis);
+            vec![
+                ("id", Some(r.snapshot.clone())),
+                ("status", Some(r.state.clone())),
+                (
+                    "start_epoch",
+                    Some((r.start_time_in_millis / 1000).to_string()),
+                ),
+                ("start_time", Some(time_of_day(r.start_time_in_millis))),
+                ("end_epoch", Some((end / 1000).to_string())),
+                ("end_time", Some(time_of_day(end))),
+                ("duration", Some(human_duration(duration))),
+                ("indices", Some(r.indices.len().to_string())),
+                ("successful_shards", Some(r.shards.successful.to_string())),
+                ("failed_shards", Some(r.shards.failed.to_string())),
+                ("total_shards", Some(r.shards.total.to_string())),
+                ("reason", r.reason.clone()),
+            ]
+        })
+        .collect();
+    Ok(render(call, &SNAPSHOT_COLUMNS, rows)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_for_people_and_in_units() {
+        assert_eq!(size(208, None).unwrap(), "208b");
+        assert_eq!(size(1024, None).unwrap(), "1kb");
+        assert_eq!(size(5325, None).unwrap(), "5.2kb");
+        assert_eq!(size(5325, Some("b")).unwrap(), "5325");
+        assert_eq!(size(5325, Some("kb")).unwrap(), "5");
+        assert!(size(1, Some("parsecs")).is_err());
+    }
+}

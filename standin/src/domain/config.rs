@@ -1,0 +1,140 @@
+//! What an emulated domain is: its engine and version, who may call it, where it writes
+//! snapshots, how long its background work takes, and which faults it injects.
+
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+
+use crate::TEST_REGION;
+use crate::auth::TestPrincipal;
+use crate::domain::faults::FaultPlan;
+
+/// The engine a domain runs, with its version number (`"2.13.0"`, `"7.10.2"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Engine {
+    OpenSearch(String),
+    Elasticsearch(String),
+}
+
+impl Engine {
+    pub fn opensearch() -> Self {
+        Self::OpenSearch("2.13.0".into())
+    }
+
+    pub fn elasticsearch() -> Self {
+        Self::Elasticsearch("7.10.2".into())
+    }
+
+    pub fn version(&self) -> &str {
+        match self {
+            Self::OpenSearch(v) | Self::Elasticsearch(v) => v,
+        }
+    }
+
+    pub fn is_opensearch(&self) -> bool {
+        matches!(self, Self::OpenSearch(_))
+    }
+
+    /// `(major, minor, patch)`; unparsable parts count as 0.
+    pub(crate) fn numbers(&self) -> (u32, u32, u32) {
+        let mut parts = self
+            .version()
+            .split(['.', '-'])
+            .map(|p| p.parse::<u32>().unwrap_or(0));
+        let mut next = || parts.next().unwrap_or(0);
+        (next(), next(), next())
+    }
+
+    /// The numeric id the engine writes into snapshots. OpenSearch sets bit 27 so that every
+    /// OpenSearch version sorts after every Elasticsearch one.
+    pub(crate) fn version_id(&self) -> u64 {
+        let (major, minor, patch) = self.numbers();
+        let id =
+            u64::from(major) * 1_000_000 + u64::from(minor) * 10_000 + u64::from(patch) * 100 + 99;
+        if self.is_opensearch() {
+            id ^ 0x0800_0000
+        } else {
+            id
+        }
+    }
+
+    /// The word the engine uses for the node that coordinates the cluster.
+    pub(crate) fn manager_word(&self) -> &'static str {
+        if self.is_opensearch() {
+            "cluster-manager"
+        } else {
+            "master"
+        }
+    }
+
+    pub(crate) fn product(&self) -> &'static str {
+        if self.is_opensearch() {
+            "OpenSearch"
+        } else {
+            "Elasticsearch"
+        }
+    }
+}
+
+/// How a domain is set up. [`DomainConfig::new`] gives the defaults; fields are public so
+/// tests change only what they need.
+#[derive(Debug, Clone)]
+pub struct DomainConfig {
+    /// The domain name (the cluster name is `<account>:<name>`, as on AWS).
+    pub name: String,
+    pub engine: Engine,
+    /// The region requests must be signed for.
+    pub region: String,
+    /// The callers whose signatures are accepted.
+    pub credentials: Vec<TestPrincipal>,
+    /// Role ARNs a caller may pass to the domain (`iam:PassRole`) when registering a
+    /// repository.
+    pub passable_roles: Vec<String>,
+    /// The S3 endpoint the domain writes snapshots to, and its credentials.
+    pub s3_endpoint: String,
+    pub s3_credentials: Credentials,
+    /// How long a snapshot stays `IN_PROGRESS`.
+    pub snapshot_duration: Duration,
+    /// How long a restored index takes to recover.
+    pub recovery_duration: Duration,
+    pub faults: FaultPlan,
+    /// Seeds every random choice of the fault injection.
+    pub seed: u64,
+}
+
+/// The role the default configuration lets callers pass.
+pub const DEFAULT_SNAPSHOT_ROLE: &str = "arn:aws:iam::123456789012:role/osnap-snapshots";
+
+/// The AWS account the emulated domains live in.
+pub(crate) const ACCOUNT_ID: &str = "123456789012";
+
+impl DomainConfig {
+    /// An OpenSearch 2.13 domain writing to the S3 server at `s3_endpoint`.
+    pub fn new(name: impl Into<String>, s3_endpoint: impl Into<String>, s3: Credentials) -> Self {
+        Self {
+            name: name.into(),
+            engine: Engine::opensearch(),
+            region: TEST_REGION.to_owned(),
+            credentials: vec![TestPrincipal::default_operator()],
+            passable_roles: vec![DEFAULT_SNAPSHOT_ROLE.to_owned()],
+            s3_endpoint: s3_endpoint.into(),
+            s3_credentials: s3,
+            snapshot_duration: Duration::from_millis(300),
+            recovery_duration: Duration::from_millis(300),
+            faults: FaultPlan::default(),
+            seed: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_ids_order_opensearch_after_elasticsearch() {
+        assert_eq!(Engine::elasticsearch().version_id(), 7_100_299);
+        assert_eq!(Engine::opensearch().version_id(), 136_347_827);
+        assert!(Engine::OpenSearch("1.0.0".into()).version_id() > 7_100_299);
+    }
+}

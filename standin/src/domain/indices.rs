@@ -1,0 +1,243 @@
+//! Index lifecycle: create (settings, mappings, aliases), delete (lists, wildcards, `_all`),
+//! get, exists, open and close.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use serde_json::{Map, Value, json};
+
+use crate::domain::cluster::{Cluster, Index};
+use crate::domain::expressions::IndicesOptions;
+use crate::domain::names::{is_pattern, split_list, validate_alias_name, validate_index_name};
+use crate::domain::reply::{EsError, Reply};
+use crate::domain::service::{Answer, Call};
+use crate::domain::settings::{self, Settings};
+use crate::domain::{Shared, new_uuid};
+
+/// The security plugin's own index: no caller may delete it, and wildcards pass over it.
+pub(crate) const SECURITY_INDEX: &str = ".opendistro_security";
+
+fn security_refusal(shared: &Shared, call: &Call, action: &str) -> EsError {
+    EsError::new(
+        StatusCode::FORBIDDEN,
+        "security_exception",
+        format!(
+            "no permissions for [{action}] and User [name={}, backend_roles=[], requestedTenant=null]",
+            call.caller_arn
+        ),
+    )
+    .with("index", SECURITY_INDEX)
+    .with("cluster", shared.identity.cluster_name.as_str())
+}
+
+/// The aliases of a create-index or restore body, checked.
+pub(crate) fn parse_aliases(
+    value: &Value,
+    opensearch: bool,
+) -> Result<std::collections::BTreeMap<String, Value>, EsError> {
+    let Value::Object(map) = value else {
+        return Err(EsError::parse("aliases must be an object"));
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for (name, definition) in map {
+        validate_alias_name(name, opensearch)?;
+        let definition = match definition {
+            Value::Object(d) => Value::Object(d.clone()),
+            Value::Null => json!({}),
+            _ => return Err(EsError::parse(format!("alias [{name}] must be an object"))),
+        };
+        out.insert(name.clone(), definition);
+    }
+    Ok(out)
+}
+
+/// Creates an empty index after the engine's checks.
+pub(crate) fn create_index(
+    shared: &Shared,
+    cluster: &mut Cluster,
+    name: &str,
+    settings: Settings,
+    mappings: Value,
+    aliases: std::collections::BTreeMap<String, Value>,
+) -> Result<(), EsError> {
+    validate_index_name(name, shared.opensearch())?;
+    if let Some(existing) = cluster.indices.get(name) {
+        return Err(EsError::resource_already_exists(name, &existing.uuid));
+    }
+    if cluster.has_alias(name) {
+        return Err(EsError::invalid_index_name(name, "already exists as alias"));
+    }
+    settings::validate(&settings)?;
+    for alias in aliases.keys() {
+        if cluster.indices.contains_key(alias) || alias == name {
+            return Err(EsError::bad_request(
+                "invalid_alias_name_exception",
+                format!(
+                    "Invalid alias name [{alias}], an index or data stream exists with the same \
+                     name as the alias"
+                ),
+            ));
+        }
+    }
+    let mut index = Index::new(
+        name,
+        new_uuid(),
+        settings,
+        shared.config.engine.version_id(),
+    );
+    index.mappings = mappings;
+    index.aliases = aliases;
+    cluster.indices.insert(name.to_owned(), index);
+    Ok(())
+}
+
+/// `PUT <index>`.
+pub(crate) fn create(shared: &Arc<Shared>, call: &Call, name: &str) -> Answer {
+    let body = call.json_object()?;
+    let (mut settings, mut mappings, mut aliases) =
+        (Settings::new(), json!({}), Default::default());
+    for (key, value) in &body {
+        match key.as_str() {
+            "settings" => settings = settings::flatten(value)?,
+            "mappings" => {
+                if !value.is_object() {
+                    return Err(EsError::parse("mappings must be an object").into());
+                }
+                mappings = value.clone();
+            }
+            "aliases" => aliases = parse_aliases(value, shared.opensearch())?,
+            other => {
+                return Err(
+                    EsError::parse(format!("unknown key [{other}] for create index")).into(),
+                );
+            }
+        }
+    }
+    let mut cluster = shared.cluster();
+    create_index(shared, &mut cluster, name, settings, mappings, aliases)?;
+    Ok(Reply::ok(&json!({
+        "acknowledged": true, "shards_acknowledged": true, "index": name
+    })))
+}
+
+/// Refuses to touch indices a running snapshot is copying.
+pub(crate) fn ensure_not_snapshotting(
+    cluster: &Cluster,
+    names: &[String],
+    verb: &str,
+) -> Result<(), EsError> {
+    let busy: Vec<String> = names
+        .iter()
+        .filter(|n| cluster.running.iter().any(|r| r.record.indices.contains(n)))
+        .filter_map(|n| cluster.indices.get(n).map(|i| format!("[{n}/{}]", i.uuid)))
+        .collect();
+    if busy.is_empty() {
+        return Ok(());
+    }
+    Err(EsError::bad_request(
+        "snapshot_in_progress_exception",
+        format!(
+            "Cannot {verb} indices that are being snapshotted: [{}]. Try again after snapshot \
+             finishes or cancel the currently running snapshot.",
+            busy.join(", ")
+        ),
+    ))
+}
+
+/// `DELETE <indices>`.
+pub(crate) fn delete(shared: &Arc<Shared>, call: &Call, expression: &str) -> Answer {
+    let expressions = split_list(expression);
+    if expressions.iter().any(|e| e == SECURITY_INDEX) {
+        return Err(security_refusal(shared, call, "indices:admin/delete").into());
+    }
+    let options = IndicesOptions {
+        closed: true,
+        forbid_aliases: true,
+        ..IndicesOptions::STRICT
+    }
+    .with_query(&call.query)?;
+    let mut cluster = shared.cluster();
+    let mut names = cluster.resolve(&expressions, options)?;
+    names.retain(|n| n != SECURITY_INDEX);
+    ensure_not_snapshotting(&cluster, &names, "delete")?;
+    for name in &names {
+        cluster.indices.remove(name);
+    }
+    Ok(Reply::acknowledged())
+}
+
+fn describe(index: &Index) -> Value {
+    let aliases: Map<String, Value> = index
+        .aliases
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    json!({
+        "aliases": aliases,
+        "mappings": index.mappings,
+        "settings": settings::nest(&index.settings)
+    })
+}
+
+fn get_options(call: &Call) -> Result<IndicesOptions, EsError> {
+    IndicesOptions {
+        closed: true,
+        ..IndicesOptions::STRICT
+    }
+    .with_query(&call.query)
+}
+
+/// `GET <indices>`.
+pub(crate) fn get(shared: &Arc<Shared>, call: &Call, expression: &str) -> Answer {
+    let options = get_options(call)?;
+    let cluster = shared.cluster();
+    let names = cluster.resolve(&split_list(expression), options)?;
+    let body: Map<String, Value> = names
+        .iter()
+        .filter_map(|n| cluster.indices.get(n).map(|i| (n.clone(), describe(i))))
+        .collect();
+    Ok(Reply::ok(&Value::Object(body)))
+}
+
+/// `HEAD <indices>`: 200 when every name resolves to an index.
+pub(crate) fn exists(shared: &Arc<Shared>, call: &Call, expression: &str) -> Answer {
+    let options = get_options(call)?;
+    let cluster = shared.cluster();
+    let status = match cluster.resolve(&split_list(expression), options) {
+        Ok(names) if !names.is_empty() || is_pattern(expression) => StatusCode::OK,
+        _ => StatusCode::NOT_FOUND,
+    };
+    Ok(Reply::empty(status))
+}
+
+/// `POST <indices>/_open` and `POST <indices>/_close`.
+pub(crate) fn set_open(shared: &Arc<Shared>, call: &Call, expression: &str, open: bool) -> Answer {
+    let options = IndicesOptions {
+        open: !open,
+        closed: open,
+        ..IndicesOptions::STRICT
+    }
+    .with_query(&call.query)?;
+    let mut cluster = shared.cluster();
+    let names = cluster.resolve(&split_list(expression), options)?;
+    if !open {
+        ensure_not_snapshotting(&cluster, &names, "close")?;
+    }
+    for name in &names {
+        if let Some(index) = cluster.indices.get_mut(name) {
+            index.open = open;
+        }
+    }
+    if open {
+        return Ok(Reply::ok(
+            &json!({"acknowledged": true, "shards_acknowledged": true}),
+        ));
+    }
+    let closed: Map<String, Value> = names
+        .iter()
+        .map(|n| (n.clone(), json!({"closed": true})))
+        .collect();
+    Ok(Reply::ok(&json!({
+        "acknowledged": true, "shards_acknowledged": true, "indices": closed
+    })))
+}

@@ -1,0 +1,301 @@
+//! The domain's HTTP front, in the order a request meets AWS and then the engine: latency,
+//! the SigV4 check, injected faults (which answer for the gateway), then the endpoint.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::body::Body;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use serde_json::json;
+
+use crate::auth::verify_request;
+use crate::domain::faults::Fault;
+use crate::domain::reply::{EsError, Reply};
+use crate::domain::routes::{self, Query, Route, check_params, decode_segment};
+use crate::domain::{
+    Shared, aliases, cat, documents, indices, info, repository, restore, snapshot_views, snapshots,
+};
+
+/// The largest body the engine accepts (`http.max_content_length`).
+const MAX_BODY: usize = 100 * 1024 * 1024;
+
+/// How long the gateway waits for the domain before answering 504 for a fault.
+const GATEWAY_PATIENCE: Duration = Duration::from_millis(100);
+
+/// One authenticated request, decoded.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    pub method: Method,
+    /// As sent, for messages.
+    pub path: String,
+    pub segments: Vec<String>,
+    pub query: Query,
+    raw_query: Option<String>,
+    pub body: Bytes,
+    pub content_type: Option<String>,
+    /// Who signed the request.
+    pub caller_arn: String,
+}
+
+impl Call {
+    /// Path and query as sent, as the engine quotes a request.
+    pub fn uri(&self) -> String {
+        match &self.raw_query {
+            Some(q) => format!("{}?{q}", self.path),
+            None => self.path.clone(),
+        }
+    }
+
+    /// The body as JSON; an empty body is `None`.
+    pub fn json(&self) -> Result<Option<serde_json::Value>, EsError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        serde_json::from_slice(&self.body).map(Some).map_err(|e| {
+            EsError::bad_request(
+                "json_parse_exception",
+                format!("Unexpected character in the request body: {e}"),
+            )
+        })
+    }
+
+    /// The body as a JSON object; an empty body is an empty object.
+    pub fn json_object(&self) -> Result<serde_json::Map<String, serde_json::Value>, EsError> {
+        match self.json()? {
+            None => Ok(serde_json::Map::new()),
+            Some(serde_json::Value::Object(map)) => Ok(map),
+            Some(_) => Err(EsError::bad_request(
+                "parse_exception",
+                "request body must be a JSON object",
+            )),
+        }
+    }
+}
+
+/// Closing the connection without an answer (an injected fault).
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by an injected fault")]
+pub(crate) struct Dropped;
+
+/// The hyper service of one domain.
+#[derive(Debug, Clone)]
+pub(crate) struct DomainService {
+    shared: Arc<Shared>,
+}
+
+impl DomainService {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+}
+
+impl hyper::service::Service<Request<Incoming>> for DomainService {
+    type Response = Response<Body>;
+    type Error = Dropped;
+    type Future = Pin<Box<dyn Future<Output = Result<Response<Body>, Dropped>> + Send>>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        let shared = self.shared.clone();
+        Box::pin(async move { handle(shared, request).await })
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Dropped> {
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(Body::new(body), MAX_BODY).await {
+        Ok(body) => body,
+        Err(_) => {
+            return Ok(respond(
+                Reply::plain_error(StatusCode::PAYLOAD_TOO_LARGE, "request body is too large"),
+                &parts.method,
+                false,
+            ));
+        }
+    };
+    let latency = shared.faults.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let caller_arn = match verify_request(&parts, &body, &shared.auth, SystemTime::now()) {
+        Ok(principal) => principal.arn.clone(),
+        Err(failure) => {
+            let reply = Reply {
+                status: failure.status(),
+                body: Bytes::from(failure.body()),
+                content_type: "application/json",
+                server: None,
+            };
+            return Ok(respond(reply, &parts.method, false));
+        }
+    };
+    let query = Query::parse(parts.uri.query());
+    let pretty = query.get("pretty").is_some();
+    let call = Call {
+        method: parts.method.clone(),
+        path: parts.uri.path().to_owned(),
+        segments: parts
+            .uri
+            .path()
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(decode_segment)
+            .collect(),
+        query,
+        raw_query: parts.uri.query().map(str::to_owned),
+        content_type: parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body,
+        caller_arn,
+    };
+    let reply = match shared.faults.decide(&call.method, &call.path) {
+        None => answer(&shared, call).await,
+        Some(Fault::DropConnection) => return Err(Dropped),
+        Some(Fault::TooManyRequests) => Reply::json(
+            StatusCode::TOO_MANY_REQUESTS,
+            &json!({"message": "Too Many Requests"}),
+        ),
+        Some(Fault::Throttled) => Reply::json(
+            StatusCode::FORBIDDEN,
+            &json!({"message": "Request throttled due to too many requests"}),
+        ),
+        Some(Fault::GatewayTimeout) => {
+            // The domain keeps working after the gateway has given up on it.
+            let worker = shared.clone();
+            let work = shared.spawn(async move { answer(&worker, call).await });
+            let _ = tokio::time::timeout(GATEWAY_PATIENCE, work).await;
+            Reply::gateway_timeout()
+        }
+    };
+    Ok(respond(reply, &parts.method, pretty))
+}
+
+fn respond(reply: Reply, method: &Method, pretty: bool) -> Response<Body> {
+    let body = if pretty && reply.content_type.starts_with("application/json") {
+        serde_json::from_slice::<serde_json::Value>(&reply.body)
+            .ok()
+            .and_then(|v| serde_json::to_vec_pretty(&v).ok())
+            .map(Bytes::from)
+            .unwrap_or(reply.body)
+    } else {
+        reply.body
+    };
+    let body = if *method == Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from(body)
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = reply.status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(reply.content_type),
+    );
+    if let Some(server) = reply.server {
+        response
+            .headers_mut()
+            .insert(http::header::SERVER, HeaderValue::from_static(server));
+    }
+    response
+}
+
+/// Accepted body types: JSON for every endpoint, NDJSON too for bulk.
+fn check_content_type(call: &Call) -> Result<(), Reply> {
+    if call.body.is_empty() {
+        return Ok(());
+    }
+    let declared = call.content_type.as_deref().unwrap_or("");
+    let media = declared.split(';').next().unwrap_or("").trim();
+    if matches!(media, "application/json" | "application/x-ndjson") {
+        Ok(())
+    } else {
+        Err(Reply::plain_error(
+            StatusCode::NOT_ACCEPTABLE,
+            &format!("Content-Type header [{declared}] is not supported"),
+        ))
+    }
+}
+
+/// Routes an authenticated request and runs its endpoint.
+pub(crate) async fn answer(shared: &Arc<Shared>, call: Call) -> Reply {
+    let segments: Vec<&str> = call.segments.iter().map(String::as_str).collect();
+    let Some(route) = routes::route(&call.method, &segments) else {
+        return routes::unmatched(&call.method, &segments, &call.uri());
+    };
+    if let Err(error) = check_params(&route, &call.query, &call.path, shared.opensearch()) {
+        return error.reply();
+    }
+    if let Err(reply) = check_content_type(&call) {
+        return reply;
+    }
+    match dispatch(shared, &call, route).await {
+        Ok(reply) | Err(reply) => reply,
+    }
+}
+
+/// An endpoint's outcome: its answer, or the error it answered with.
+pub(crate) type Answer = Result<Reply, Reply>;
+
+async fn dispatch(shared: &Arc<Shared>, call: &Call, route: Route) -> Answer {
+    match route {
+        Route::Root => Ok(info::root(shared)),
+        Route::ClusterHealth(index) => info::health(shared, call, index.as_deref()).await,
+        Route::Recovery(index) => info::recovery(shared, call, index.as_deref()),
+        Route::CreateIndex(name) => indices::create(shared, call, &name),
+        Route::DeleteIndex(name) => indices::delete(shared, call, &name),
+        Route::GetIndex(name) => indices::get(shared, call, &name),
+        Route::IndexExists(name) => indices::exists(shared, call, &name),
+        Route::OpenIndex(name) => indices::set_open(shared, call, &name, true),
+        Route::CloseIndex(name) => indices::set_open(shared, call, &name, false),
+        Route::IndexDoc { index, id, create } => {
+            documents::index_doc(shared, call, &index, id.as_deref(), create)
+        }
+        Route::Bulk(index) => documents::bulk(shared, call, index.as_deref()),
+        Route::Count(index) => documents::count(shared, call, index.as_deref()),
+        Route::CatIndices(pattern) => cat::indices(shared, call, pattern.as_deref()),
+        Route::CatSnapshots(repository) => {
+            cat::snapshots(shared, call, repository.as_deref()).await
+        }
+        Route::GetAliases { index, name } => {
+            aliases::get(shared, call, index.as_deref(), name.as_deref())
+        }
+        Route::UpdateAliases => aliases::update(shared, call),
+        Route::PutAlias { index, name } => aliases::put(shared, call, &index, &name),
+        Route::DeleteAlias { index, name } => aliases::delete(shared, call, &index, &name),
+        Route::PutRepository(name) => repository::put(shared, call, &name).await,
+        Route::GetRepositories(names) => repository::get(shared, names.as_deref()),
+        Route::VerifyRepository(name) => repository::verify(shared, &name).await,
+        Route::DeleteRepository(name) => repository::delete(shared, call, &name),
+        Route::CreateSnapshot {
+            repository,
+            snapshot,
+        } => snapshots::create(shared, call, &repository, &snapshot).await,
+        Route::GetSnapshots {
+            repository,
+            snapshots,
+        } => snapshot_views::get(shared, call, &repository, &snapshots).await,
+        Route::SnapshotStatus {
+            repository,
+            snapshots,
+        } => {
+            snapshot_views::status(shared, call, repository.as_deref(), snapshots.as_deref()).await
+        }
+        Route::DeleteSnapshots {
+            repository,
+            snapshots,
+        } => snapshots::delete(shared, call, &repository, &snapshots).await,
+        Route::Restore {
+            repository,
+            snapshot,
+        } => restore::restore(shared, call, &repository, &snapshot).await,
+    }
+}

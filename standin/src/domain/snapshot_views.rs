@@ -1,0 +1,463 @@
+//! Reading snapshots: `GET _snapshot/<repo>/<names>` (verbose or not), `_status`, and the
+//! snapshot descriptions the cat API shows. Finished snapshots come from the repository in
+//! S3, running ones from this domain's memory. A verbose answer reads each snapshot's
+//! manifest from S3, as the real service reads each snapshot's metadata; `verbose=false`
+//! reads only the repository index.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Map, Value, json};
+
+use crate::domain::Shared;
+use crate::domain::blobstore::{IndexEntry, SnapshotRecord, manifest_key};
+use crate::domain::names::{is_pattern, simple_match, split_list};
+use crate::domain::reply::{EsError, Reply};
+use crate::domain::repository::{self, RepositoryDef};
+use crate::domain::service::{Answer, Call};
+use crate::domain::snapshots::{Running, read_index, repository_data_error};
+use crate::domain::time::iso;
+
+/// A snapshot as `GET _snapshot` describes it.
+pub(crate) fn info_json(shared: &Shared, record: &SnapshotRecord, verbose: bool) -> Value {
+    let mut out = Map::new();
+    out.insert("snapshot".into(), json!(record.snapshot));
+    out.insert("uuid".into(), json!(record.uuid));
+    if !verbose {
+        out.insert("indices".into(), json!(record.indices));
+        out.insert("data_streams".into(), json!(record.data_streams));
+        out.insert("state".into(), json!(record.state));
+        return Value::Object(out);
+    }
+    out.insert("version_id".into(), json!(record.version_id));
+    out.insert("version".into(), json!(record.version));
+    let engine = &shared.config.engine;
+    if engine.is_opensearch() && engine.numbers() >= (2, 9, 0) {
+        out.insert("remote_store_index_shallow_copy".into(), json!(false));
+    }
+    out.insert("indices".into(), json!(record.indices));
+    out.insert("data_streams".into(), json!(record.data_streams));
+    out.insert(
+        "include_global_state".into(),
+        json!(record.include_global_state),
+    );
+    if let Some(metadata) = &record.metadata {
+        out.insert("metadata".into(), Value::Object(metadata.clone()));
+    }
+    out.insert("state".into(), json!(record.state));
+    if let Some(reason) = &record.reason {
+        out.insert("reason".into(), json!(reason));
+    }
+    if record.start_time_in_millis != 0 {
+        out.insert("start_time".into(), json!(iso(record.start_time_in_millis)));
+        out.insert(
+            "start_time_in_millis".into(),
+            json!(record.start_time_in_millis),
+        );
+    }
+    if record.end_time_in_millis != 0 {
+        out.insert("end_time".into(), json!(iso(record.end_time_in_millis)));
+        out.insert(
+            "end_time_in_millis".into(),
+            json!(record.end_time_in_millis),
+        );
+        out.insert(
+            "duration_in_millis".into(),
+            json!(
+                record
+                    .end_time_in_millis
+                    .saturating_sub(record.start_time_in_millis)
+            ),
+        );
+    }
+    let failures: Vec<Value> = record
+        .failures
+        .iter()
+        .map(|f| {
+            json!({
+                "index": f.index, "index_uuid": f.index_uuid, "shard_id": f.shard_id,
+                "reason": f.reason, "status": f.status
+            })
+        })
+        .collect();
+    out.insert("failures".into(), json!(failures));
+    out.insert(
+        "shards".into(),
+        json!({
+            "total": record.shards.total,
+            "failed": record.shards.failed,
+            "successful": record.shards.successful
+        }),
+    );
+    Value::Object(out)
+}
+
+/// A listed snapshot: finished (in the repository) or running here.
+#[derive(Debug, Clone)]
+pub(crate) enum Listed {
+    Stored(IndexEntry),
+    Running(Box<SnapshotRecord>),
+}
+
+impl Listed {
+    fn name(&self) -> &str {
+        match self {
+            Self::Stored(e) => &e.name,
+            Self::Running(r) => &r.snapshot,
+        }
+    }
+}
+
+fn running_records(shared: &Shared, repository: &str) -> Vec<SnapshotRecord> {
+    shared
+        .cluster()
+        .running
+        .iter()
+        .filter(|r| r.repository == repository)
+        .map(|r| r.record.clone())
+        .collect()
+}
+
+/// The snapshots `patterns` name (`_all`, `*`, wildcards, `_current`, names); a missing
+/// concrete name fails unless `ignore_unavailable`.
+pub(crate) async fn select(
+    shared: &Shared,
+    repository: &RepositoryDef,
+    patterns: &[String],
+    ignore_unavailable: bool,
+) -> Result<Vec<Listed>, EsError> {
+    let index = read_index(shared, repository).await?;
+    let running = running_records(shared, &repository.name);
+    let mut all: Vec<Listed> = index.snapshots.into_iter().map(Listed::Stored).collect();
+    all.extend(
+        running
+            .iter()
+            .cloned()
+            .map(|r| Listed::Running(Box::new(r))),
+    );
+    let mut out: Vec<Listed> = Vec::new();
+    for pattern in patterns {
+        let picked: Vec<&Listed> = match pattern.as_str() {
+            "_all" => all.iter().collect(),
+            "_current" => all
+                .iter()
+                .filter(|l| matches!(l, Listed::Running(_)))
+                .collect(),
+            p if is_pattern(p) => all.iter().filter(|l| simple_match(p, l.name())).collect(),
+            p => {
+                let found: Vec<&Listed> = all.iter().filter(|l| l.name() == p).collect();
+                if found.is_empty() && !ignore_unavailable {
+                    return Err(EsError::snapshot_missing(&repository.name, p));
+                }
+                found
+            }
+        };
+        for listed in picked {
+            if !out.iter().any(|o| o.name() == listed.name()) {
+                out.push(listed.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The full description of a listed snapshot, read from S3 when it is finished.
+pub(crate) async fn full_record(
+    shared: &Shared,
+    repository: &RepositoryDef,
+    listed: &Listed,
+) -> Result<SnapshotRecord, EsError> {
+    let entry = match listed {
+        Listed::Running(record) => return Ok((**record).clone()),
+        Listed::Stored(entry) => entry,
+    };
+    let Some(blobs) = repository::blobs(shared, repository) else {
+        return Err(EsError::snapshot_missing(&repository.name, &entry.name));
+    };
+    shared.count_snapshot_info_read();
+    match blobs
+        .get_json::<SnapshotRecord>(&manifest_key(&entry.uuid))
+        .await
+    {
+        Ok(Some(record)) => Ok(record),
+        Ok(None) => Err(EsError::snapshot_missing(&repository.name, &entry.name)),
+        Err(error) => Err(repository_data_error(&repository.name, &error)),
+    }
+}
+
+fn entry_record(entry: &IndexEntry) -> SnapshotRecord {
+    SnapshotRecord {
+        snapshot: entry.name.clone(),
+        uuid: entry.uuid.clone(),
+        version_id: 0,
+        version: entry.version.clone(),
+        indices: entry.indices.clone(),
+        data_streams: entry.data_streams.clone(),
+        include_global_state: false,
+        metadata: None,
+        state: entry.state.clone(),
+        reason: None,
+        start_time_in_millis: entry.start_time_in_millis,
+        end_time_in_millis: entry.end_time_in_millis,
+        failures: Vec::new(),
+        shards: Default::default(),
+        index_stats: Default::default(),
+    }
+}
+
+/// Finished snapshots' full descriptions, in start order.
+pub(crate) async fn full_records(
+    shared: &Shared,
+    repository: &RepositoryDef,
+    listed: &[Listed],
+) -> Result<Vec<SnapshotRecord>, EsError> {
+    let mut records = Vec::with_capacity(listed.len());
+    for l in listed {
+        records.push(full_record(shared, repository, l).await?);
+    }
+    records.sort_by(|a, b| {
+        (a.start_time_in_millis, &a.snapshot).cmp(&(b.start_time_in_millis, &b.snapshot))
+    });
+    Ok(records)
+}
+
+/// `GET _snapshot/<repository>/<snapshots>`.
+pub(crate) async fn get(shared: &Arc<Shared>, call: &Call, repo: &str, names: &str) -> Answer {
+    let verbose = call.query.flag("verbose", true)?;
+    let ignore_unavailable = call.query.flag("ignore_unavailable", false)?;
+    let repository = repository::lookup(shared, repo)?;
+    let listed = select(shared, &repository, &split_list(names), ignore_unavailable).await?;
+    let snapshots: Vec<Value> = if verbose {
+        full_records(shared, &repository, &listed)
+            .await?
+            .iter()
+            .map(|r| info_json(shared, r, true))
+            .collect()
+    } else {
+        let mut records: Vec<(u64, SnapshotRecord)> = listed
+            .iter()
+            .map(|l| match l {
+                Listed::Stored(e) => (0, entry_record(e)),
+                Listed::Running(r) => (r.start_time_in_millis, (**r).clone()),
+            })
+            .collect();
+        records.sort_by(|a, b| (a.0, &a.1.snapshot).cmp(&(b.0, &b.1.snapshot)));
+        records
+            .iter()
+            .map(|(_, r)| info_json(shared, r, false))
+            .collect()
+    };
+    Ok(Reply::ok(&json!({"snapshots": snapshots})))
+}
+
+fn file_stats(files: u64, bytes: u64) -> Value {
+    json!({"file_count": files, "size_in_bytes": bytes})
+}
+
+fn shards_stats(started: u64, done: u64, failed: u64) -> Value {
+    json!({
+        "initializing": 0, "started": started, "finalizing": 0, "done": done,
+        "failed": failed, "total": started + done + failed
+    })
+}
+
+/// One snapshot's `_status`: live progress while running, the stored outcome after.
+fn status_json(
+    shared: &Shared,
+    repository: &str,
+    record: &SnapshotRecord,
+    running: Option<(f64, bool)>,
+) -> Value {
+    let state = match (running, record.state.as_str()) {
+        (Some((_, true)), _) => "ABORTED",
+        (Some(_), _) => "STARTED",
+        (None, "FAILED") => "FAILED",
+        (None, _) => "SUCCESS",
+    };
+    let fraction = running.map_or(1.0, |(f, _)| f);
+    let elapsed = match running {
+        Some(_) => crate::domain::time::millis(std::time::SystemTime::now())
+            .saturating_sub(record.start_time_in_millis),
+        None => record
+            .end_time_in_millis
+            .saturating_sub(record.start_time_in_millis),
+    };
+    let mut indices = Map::new();
+    let (mut all_started, mut all_done, mut all_failed) = (0, 0, 0);
+    let (mut all_files, mut all_bytes, mut all_pfiles, mut all_pbytes) = (0, 0, 0, 0);
+    for (name, stats) in &record.index_stats {
+        let per_bytes = stats.bytes / u64::from(stats.shards);
+        let per_files = stats.files.div_ceil(u64::from(stats.shards));
+        let mut shards = Map::new();
+        let (mut started, mut done, mut failed) = (0, 0, 0);
+        let (mut files, mut bytes, mut pfiles, mut pbytes) = (0, 0, 0, 0);
+        for shard in 0..stats.shards {
+            let failure = record
+                .failures
+                .iter()
+                .find(|f| &f.index == name && f.shard_id == shard);
+            let (stage, processed) = if let Some(failure) = failure {
+                failed += 1;
+                shards.insert(
+                    shard.to_string(),
+                    json!({"stage": "FAILURE", "reason": failure.reason,
+                           "stats": {"incremental": file_stats(0, 0), "total": file_stats(0, 0),
+                                     "start_time_in_millis": record.start_time_in_millis,
+                                     "time_in_millis": 0}}),
+                );
+                continue;
+            } else if running.is_some() {
+                started += 1;
+                ("STARTED", fraction)
+            } else {
+                done += 1;
+                ("DONE", 1.0)
+            };
+            let done_bytes = (per_bytes as f64 * processed) as u64;
+            let done_files = (per_files as f64 * processed) as u64;
+            files += per_files;
+            bytes += per_bytes;
+            pfiles += done_files;
+            pbytes += done_bytes;
+            let mut shard_stats = json!({
+                "incremental": file_stats(per_files, per_bytes),
+                "total": file_stats(per_files, per_bytes),
+                "start_time_in_millis": record.start_time_in_millis,
+                "time_in_millis": elapsed
+            });
+            if running.is_some() {
+                shard_stats["processed"] = file_stats(done_files, done_bytes);
+            }
+            let mut entry = json!({"stage": stage, "stats": shard_stats});
+            if running.is_some()
+                && let Some(node) = shared
+                    .identity
+                    .nodes
+                    .get(shard as usize % shared.identity.nodes.len().max(1))
+            {
+                entry["node"] = json!(node.id);
+            }
+            shards.insert(shard.to_string(), entry);
+        }
+        let mut index_stats = json!({
+            "incremental": file_stats(files, bytes),
+            "total": file_stats(files, bytes),
+            "start_time_in_millis": record.start_time_in_millis,
+            "time_in_millis": elapsed
+        });
+        if running.is_some() {
+            index_stats["processed"] = file_stats(pfiles, pbytes);
+        }
+        indices.insert(
+            name.clone(),
+            json!({
+                "shards_stats": shards_stats(started, done, failed),
+                "stats": index_stats,
+                "shards": shards
+            }),
+        );
+        all_started += started;
+        all_done += done;
+        all_failed += failed;
+        all_files += files;
+        all_bytes += bytes;
+        all_pfiles += pfiles;
+        all_pbytes += pbytes;
+    }
+    let mut stats = json!({
+        "incremental": file_stats(all_files, all_bytes),
+        "total": file_stats(all_files, all_bytes),
+        "start_time_in_millis": record.start_time_in_millis,
+        "time_in_millis": elapsed
+    });
+    if running.is_some() {
+        stats["processed"] = file_stats(all_pfiles, all_pbytes);
+    }
+    json!({
+        "snapshot": record.snapshot,
+        "repository": repository,
+        "uuid": record.uuid,
+        "state": state,
+        "include_global_state": record.include_global_state,
+        "shards_stats": shards_stats(all_started, all_done, all_failed),
+        "stats": stats,
+        "indices": indices
+    })
+}
+
+/// How far a running snapshot has come (never all the way until it is written).
+fn running_progress(shared: &Shared, running: &Running) -> (f64, bool) {
+    let duration = shared.config.snapshot_duration.as_secs_f64();
+    let elapsed = Instant::now()
+        .saturating_duration_since(running.started_at)
+        .as_secs_f64();
+    let fraction = if duration <= 0.0 {
+        0.99
+    } else {
+        (elapsed / duration).min(0.99)
+    };
+    (fraction, running.aborted)
+}
+
+fn running_statuses(shared: &Shared, repository: Option<&str>, name: Option<&str>) -> Vec<Value> {
+    let cluster = shared.cluster();
+    cluster
+        .running
+        .iter()
+        .filter(|r| repository.is_none_or(|repo| r.repository == repo))
+        .filter(|r| name.is_none_or(|n| r.record.snapshot == n))
+        .map(|r| {
+            status_json(
+                shared,
+                &r.repository,
+                &r.record,
+                Some(running_progress(shared, r)),
+            )
+        })
+        .collect()
+}
+
+/// `GET _snapshot[/<repository>[/<snapshots>]]/_status`.
+pub(crate) async fn status(
+    shared: &Arc<Shared>,
+    call: &Call,
+    repo: Option<&str>,
+    names: Option<&str>,
+) -> Answer {
+    let ignore_unavailable = call.query.flag("ignore_unavailable", false)?;
+    let Some(repo) = repo else {
+        return Ok(Reply::ok(
+            &json!({"snapshots": running_statuses(shared, None, None)}),
+        ));
+    };
+    let repository = repository::lookup(shared, repo)?;
+    let Some(names) = names else {
+        return Ok(Reply::ok(
+            &json!({"snapshots": running_statuses(shared, Some(repo), None)}),
+        ));
+    };
+    let mut out = Vec::new();
+    for name in split_list(names) {
+        if name == "_current" {
+            out.extend(running_statuses(shared, Some(repo), None));
+            continue;
+        }
+        let live = running_statuses(shared, Some(repo), Some(&name));
+        if !live.is_empty() {
+            out.extend(live);
+            continue;
+        }
+        let listed = select(
+            shared,
+            &repository,
+            std::slice::from_ref(&name),
+            ignore_unavailable,
+        )
+        .await?;
+        for l in &listed {
+            let record = full_record(shared, &repository, l).await?;
+            out.push(status_json(shared, repo, &record, None));
+        }
+    }
+    Ok(Reply::ok(&json!({"snapshots": out})))
+}

@@ -1,0 +1,564 @@
+//! Taking and deleting snapshots. A create checks the name, the repository and the
+//! concurrency limit, captures the selected indices as they are at that moment, and answers;
+//! a background task keeps the snapshot `IN_PROGRESS` for the configured time (or while
+//! snapshots are stuck), then writes it to S3 and records it in the repository index.
+//! Deleting a running snapshot aborts it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::{Map, Value, json};
+use tokio::sync::watch;
+
+use crate::domain::blobstore::{
+    BlobError, Blobs, IndexContents, IndexStats, RepositoryIndex, ShardCounts, ShardFailure,
+    SnapshotRecord, StoredDoc, index_key, manifest_key,
+};
+use crate::domain::cluster::Cluster;
+use crate::domain::expressions::IndicesOptions;
+use crate::domain::names::{is_pattern, simple_match, snapshot_name_rules, split_list};
+use crate::domain::reply::{EsError, Reply};
+use crate::domain::repository::{self, RepositoryDef};
+use crate::domain::service::{Answer, Call};
+use crate::domain::snapshot_views::info_json;
+use crate::domain::time::millis;
+use crate::domain::{Shared, new_uuid};
+
+/// How a running snapshot ended.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Outcome {
+    Running,
+    Finished(Box<SnapshotRecord>),
+    Aborted,
+}
+
+/// A snapshot being taken, held in the cluster state until it is written.
+#[derive(Debug)]
+pub(crate) struct Running {
+    pub repository: String,
+    pub record: SnapshotRecord,
+    pub contents: Vec<IndexContents>,
+    pub started_at: Instant,
+    pub aborted: bool,
+    pub outcome: watch::Sender<Outcome>,
+}
+
+/// How often background work looks at its flags.
+const TICK: Duration = Duration::from_millis(5);
+
+pub(crate) fn repository_data_error(repository: &str, error: &BlobError) -> EsError {
+    EsError::repository(repository, "could not read repository data from index blob")
+        .caused_by(error.to_cause("Exception when listing blobs by prefix [index-]".into()))
+}
+
+/// The repository index, or an empty one for a repository without blobs of its own.
+pub(crate) async fn read_index(
+    shared: &Shared,
+    repository: &RepositoryDef,
+) -> Result<RepositoryIndex, EsError> {
+    match repository::blobs(shared, repository) {
+        None => Ok(RepositoryIndex::default()),
+        Some(blobs) => blobs
+            .read_index()
+            .await
+            .map_err(|e| repository_data_error(&repository.name, &e)),
+    }
+}
+
+/// A boolean body field, as a JSON boolean or `"true"`/`"false"`.
+pub(crate) fn body_bool(
+    body: &Map<String, Value>,
+    key: &str,
+    default: bool,
+) -> Result<bool, EsError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(s)) if s == "true" => Ok(true),
+        Some(Value::String(s)) if s == "false" => Ok(false),
+        Some(other) => Err(EsError::illegal_argument(format!(
+            "Failed to parse value [{}] as only [true] or [false] are allowed.",
+            other
+                .as_str()
+                .map_or_else(|| other.to_string(), str::to_owned)
+        ))),
+    }
+}
+
+/// The `indices` field: a comma list or an array of strings.
+pub(crate) fn body_indices(body: &Map<String, Value>) -> Result<Vec<String>, EsError> {
+    let malformed =
+        || EsError::illegal_argument("malformed indices section, should be an array of strings");
+    match body.get("indices") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(split_list(s)),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned).ok_or_else(malformed))
+            .collect(),
+        Some(_) => Err(malformed()),
+    }
+}
+
+struct CreateRequest {
+    indices: Vec<String>,
+    options: IndicesOptions,
+    include_global_state: bool,
+    partial: bool,
+    metadata: Option<Map<String, Value>>,
+}
+
+fn parse_create(body: &Map<String, Value>) -> Result<CreateRequest, EsError> {
+    let mut options = IndicesOptions {
+        hidden: true,
+        ..IndicesOptions::STRICT
+    };
+    options.ignore_unavailable = body_bool(body, "ignore_unavailable", false)?;
+    options.allow_no_indices = body_bool(body, "allow_no_indices", true)?;
+    if let Some(expand) = body.get("expand_wildcards").and_then(Value::as_str) {
+        options = options.with_expand(expand)?;
+    }
+    let metadata = match body.get("metadata") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(map)) => {
+            let size = Value::Object(map.clone()).to_string().len();
+            if size > 1024 {
+                return Err(EsError::bad_request(
+                    "action_request_validation_exception",
+                    format!(
+                        "Validation Failed: 1: metadata must be smaller than 1024 bytes, but was [{size}];"
+                    ),
+                ));
+            }
+            Some(map.clone())
+        }
+        Some(_) => {
+            return Err(EsError::illegal_argument(
+                "malformed metadata, should be an object",
+            ));
+        }
+    };
+    Ok(CreateRequest {
+        indices: body_indices(body)?,
+        options,
+        include_global_state: body_bool(body, "include_global_state", true)?,
+        partial: body_bool(body, "partial", false)?,
+        metadata,
+    })
+}
+
+/// A shard failure as the engine records it (its `index_uuid` field holds the index name).
+fn shard_failure(index: &str, shard: u32, reason: &str) -> ShardFailure {
+    ShardFailure {
+        index: index.to_owned(),
+        index_uuid: index.to_owned(),
+        shard_id: shard,
+        reason: reason.to_owned(),
+        status: "INTERNAL_SERVER_ERROR".into(),
+    }
+}
+
+/// Captures the selected indices and builds the running snapshot.
+fn start(
+    shared: &Shared,
+    cluster: &Cluster,
+    repository: &str,
+    snapshot: &str,
+    request: &CreateRequest,
+) -> Result<Running, EsError> {
+    let names = cluster.resolve(&request.indices, request.options)?;
+    let mut contents = Vec::new();
+    let mut index_stats = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut red = Vec::new();
+    for name in &names {
+        let Some(index) = cluster.indices.get(name) else {
+            continue;
+        };
+        let shards = index.shards();
+        let failed_shards: Vec<u32> = if index.red {
+            (0..shards).collect()
+        } else {
+            Vec::new()
+        };
+        if index.red {
+            red.push(name.clone());
+            for shard in 0..shards {
+                failures.push(shard_failure(name, shard, "primary shard is not allocated"));
+            }
+        }
+        index_stats.insert(
+            name.clone(),
+            IndexStats {
+                uuid: index.uuid.clone(),
+                shards,
+                bytes: index.primary_bytes(),
+                files: index.primary_files(),
+                failed_shards,
+            },
+        );
+        contents.push(IndexContents {
+            name: name.clone(),
+            uuid: index.uuid.clone(),
+            settings: index.settings.clone(),
+            mappings: index.mappings.clone(),
+            aliases: index.aliases.clone(),
+            docs: index
+                .docs
+                .iter()
+                .map(|(id, d)| StoredDoc {
+                    id: id.clone(),
+                    source: d.source.clone(),
+                })
+                .collect(),
+        });
+    }
+    let engine = &shared.config.engine;
+    let mut record = SnapshotRecord {
+        snapshot: snapshot.to_owned(),
+        uuid: new_uuid(),
+        version_id: engine.version_id(),
+        version: engine.version().to_owned(),
+        indices: names,
+        data_streams: Vec::new(),
+        include_global_state: request.include_global_state,
+        metadata: request.metadata.clone(),
+        state: "IN_PROGRESS".into(),
+        reason: None,
+        start_time_in_millis: millis(SystemTime::now()),
+        end_time_in_millis: 0,
+        failures,
+        shards: ShardCounts::default(),
+        index_stats,
+    };
+    if !red.is_empty() && !request.partial {
+        // The engine records such a snapshot as FAILED at once: the red shards are missing
+        // and the others are skipped.
+        record.state = "FAILED".into();
+        record.reason = Some(format!(
+            "Indices don't have primary shards [{}]",
+            red.join(", ")
+        ));
+        let mut all = Vec::new();
+        for (name, stats) in &record.index_stats {
+            for shard in 0..stats.shards {
+                let reason = if stats.failed_shards.contains(&shard) {
+                    "primary shard is not allocated"
+                } else {
+                    "skipped"
+                };
+                all.push(shard_failure(name, shard, reason));
+            }
+        }
+        record.failures = all;
+    }
+    let (outcome, _) = watch::channel(Outcome::Running);
+    Ok(Running {
+        repository: repository.to_owned(),
+        record,
+        contents,
+        started_at: Instant::now(),
+        aborted: false,
+        outcome,
+    })
+}
+
+/// `PUT|POST _snapshot/<repository>/<snapshot>`.
+pub(crate) async fn create(
+    shared: &Arc<Shared>,
+    call: &Call,
+    repo: &str,
+    snapshot: &str,
+) -> Answer {
+    if repository::reserved(repo) {
+        return Err(repository::reserved_refusal(call));
+    }
+    if let Err(why) = snapshot_name_rules(snapshot) {
+        return Err(EsError::invalid_snapshot_name(repo, snapshot, why).into());
+    }
+    let request = parse_create(&call.json_object()?)?;
+    let wait = call.query.flag("wait_for_completion", false)?;
+    let definition = repository::lookup(shared, repo)?;
+    if definition.readonly() {
+        return Err(
+            EsError::repository(repo, "cannot create snapshot in a readonly repository").into(),
+        );
+    }
+    ensure_can_start(&shared.cluster(), repo, snapshot)?;
+    let index = read_index(shared, &definition).await?;
+    if index.snapshots.iter().any(|s| s.name == snapshot) {
+        return Err(EsError::invalid_snapshot_name(
+            repo,
+            snapshot,
+            "snapshot with the same name already exists",
+        )
+        .into());
+    }
+    let mut outcome = {
+        let mut cluster = shared.cluster();
+        ensure_can_start(&cluster, repo, snapshot)?;
+        let running = start(shared, &cluster, repo, snapshot, &request)?;
+        let receiver = running.outcome.subscribe();
+        let uuid = running.record.uuid.clone();
+        cluster.running.push(running);
+        let worker = shared.clone();
+        let location = repository::blobs(shared, &definition);
+        shared.spawn(async move { finish(worker, uuid, location).await });
+        receiver
+    };
+    if !wait {
+        return Ok(Reply::ok(&json!({"accepted": true})));
+    }
+    let result = outcome
+        .wait_for(|o| *o != Outcome::Running)
+        .await
+        .map(|o| o.clone());
+    match result {
+        Ok(Outcome::Finished(record)) => Ok(Reply::ok(&json!({
+            "snapshot": info_json(shared, &record, true)
+        }))),
+        _ => Err(EsError::internal(
+            "snapshot_exception",
+            format!("[{repo}:{snapshot}] Snapshot was aborted by deletion"),
+        )
+        .into()),
+    }
+}
+
+/// The concurrency and name checks against running snapshots.
+fn ensure_can_start(cluster: &Cluster, repo: &str, snapshot: &str) -> Result<(), EsError> {
+    if cluster
+        .running
+        .iter()
+        .any(|r| r.repository == repo && r.record.snapshot == snapshot)
+    {
+        return Err(EsError::invalid_snapshot_name(
+            repo,
+            snapshot,
+            "snapshot with the same name is already in-progress",
+        ));
+    }
+    if !cluster.running.is_empty() {
+        return Err(EsError::concurrent_snapshot(
+            repo,
+            snapshot,
+            "a snapshot is already running",
+        ));
+    }
+    Ok(())
+}
+
+fn find_running<'a>(cluster: &'a mut Cluster, uuid: &str) -> Option<&'a mut Running> {
+    cluster.running.iter_mut().find(|r| r.record.uuid == uuid)
+}
+
+/// Keeps the snapshot running, then writes it and records the outcome.
+async fn finish(shared: Arc<Shared>, uuid: String, location: Option<Blobs>) {
+    let mut stuck = shared.faults.stuck_snapshots();
+    let duration = shared.config.snapshot_duration;
+    loop {
+        let (elapsed, aborted, failed) = {
+            let mut cluster = shared.cluster();
+            let Some(running) = find_running(&mut cluster, &uuid) else {
+                return;
+            };
+            (
+                running.started_at.elapsed(),
+                running.aborted,
+                running.record.state == "FAILED",
+            )
+        };
+        let stuck_now = *stuck.borrow_and_update();
+        if aborted || ((failed || elapsed >= duration) && !stuck_now) {
+            break;
+        }
+        tokio::time::sleep(TICK).await;
+    }
+    let (mut record, contents, aborted) = {
+        let mut cluster = shared.cluster();
+        let Some(running) = find_running(&mut cluster, &uuid) else {
+            return;
+        };
+        (
+            running.record.clone(),
+            std::mem::take(&mut running.contents),
+            running.aborted,
+        )
+    };
+    if aborted {
+        conclude(&shared, &uuid, Outcome::Aborted);
+        return;
+    }
+    record.end_time_in_millis = millis(SystemTime::now());
+    if record.state == "IN_PROGRESS" {
+        let total: u64 = record
+            .index_stats
+            .values()
+            .map(|s| u64::from(s.shards))
+            .sum();
+        let failed = record.failures.len() as u64;
+        record.shards = ShardCounts {
+            total,
+            failed,
+            successful: total - failed,
+        };
+        record.state = if failed == 0 { "SUCCESS" } else { "PARTIAL" }.into();
+    } else {
+        let total: u64 = record
+            .index_stats
+            .values()
+            .map(|s| u64::from(s.shards))
+            .sum();
+        record.shards = ShardCounts {
+            total,
+            failed: total,
+            successful: 0,
+        };
+    }
+    if let Some(blobs) = location
+        && let Err(error) = store(&blobs, &record, &contents).await
+    {
+        tracing::warn!(snapshot = %record.snapshot, %error, "snapshot could not be written");
+        record.state = "FAILED".into();
+        record.reason = Some(error.to_string());
+    }
+    conclude(&shared, &uuid, Outcome::Finished(Box::new(record)));
+}
+
+fn conclude(shared: &Shared, uuid: &str, outcome: Outcome) {
+    let mut cluster = shared.cluster();
+    if let Some(at) = cluster.running.iter().position(|r| r.record.uuid == uuid) {
+        let running = cluster.running.remove(at);
+        running.outcome.send_replace(outcome);
+    }
+}
+
+/// Writes the index blobs, the manifest, then the repository index entry.
+async fn store(
+    blobs: &Blobs,
+    record: &SnapshotRecord,
+    contents: &[IndexContents],
+) -> Result<(), BlobError> {
+    for index in contents {
+        let missing = record
+            .index_stats
+            .get(&index.name)
+            .is_some_and(|s| !s.failed_shards.is_empty());
+        if record.state != "FAILED" && !missing {
+            blobs
+                .put_json(&index_key(&record.uuid, &index.name), index)
+                .await?;
+        }
+    }
+    blobs.put_json(&manifest_key(&record.uuid), record).await?;
+    let mut index = blobs.read_index().await?;
+    index.snapshots.retain(|s| s.name != record.snapshot);
+    index.snapshots.push(record.entry());
+    index.generation += 1;
+    blobs.write_index(&index).await
+}
+
+/// `DELETE _snapshot/<repository>/<snapshots>`.
+pub(crate) async fn delete(shared: &Arc<Shared>, call: &Call, repo: &str, names: &str) -> Answer {
+    if repository::reserved(repo) {
+        return Err(repository::reserved_refusal(call));
+    }
+    let definition = repository::lookup(shared, repo)?;
+    if definition.readonly() {
+        return Err(
+            EsError::repository(repo, "cannot delete snapshot from a readonly repository").into(),
+        );
+    }
+    let patterns = split_list(names);
+    let index = read_index(shared, &definition).await?;
+    let matches = |name: &str| {
+        patterns
+            .iter()
+            .any(|p| p == "_all" || (is_pattern(p) && simple_match(p, name)) || p == name)
+    };
+    let mut waiting = Vec::new();
+    {
+        let mut cluster = shared.cluster();
+        for pattern in patterns.iter().filter(|p| !is_pattern(p) && *p != "_all") {
+            let known = index.snapshots.iter().any(|s| &s.name == pattern)
+                || cluster
+                    .running
+                    .iter()
+                    .any(|r| r.repository == repo && &r.record.snapshot == pattern);
+            if !known {
+                return Err(EsError::snapshot_missing(repo, pattern).into());
+            }
+        }
+        for running in cluster
+            .running
+            .iter_mut()
+            .filter(|r| r.repository == repo && matches(&r.record.snapshot))
+        {
+            running.aborted = true;
+            waiting.push(running.outcome.subscribe());
+        }
+    }
+    let mut finished_meanwhile = Vec::new();
+    for mut receiver in waiting {
+        if let Ok(outcome) = receiver.wait_for(|o| *o != Outcome::Running).await
+            && let Outcome::Finished(record) = &*outcome
+        {
+            finished_meanwhile.push(record.snapshot.clone());
+        }
+    }
+    let Some(blobs) = repository::blobs(shared, &definition) else {
+        return Ok(Reply::acknowledged());
+    };
+    let mut index = read_index(shared, &definition).await?;
+    let doomed: Vec<String> = index
+        .snapshots
+        .iter()
+        .filter(|s| matches(&s.name) || finished_meanwhile.contains(&s.name))
+        .map(|s| s.uuid.clone())
+        .collect();
+    if doomed.is_empty() {
+        return Ok(Reply::acknowledged());
+    }
+    index.snapshots.retain(|s| !doomed.contains(&s.uuid));
+    index.generation += 1;
+    let failed = |e: BlobError| {
+        EsError::internal(
+            "snapshot_exception",
+            format!("[{repo}:{names}] failed to delete snapshot"),
+        )
+        .caused_by(e.to_cause("failed to update the repository index".into()))
+    };
+    blobs.write_index(&index).await.map_err(failed)?;
+    for uuid in &doomed {
+        blobs
+            .delete_prefix(&format!("snapshots/{uuid}/"))
+            .await
+            .map_err(failed)?;
+    }
+    Ok(Reply::acknowledged())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_bodies_parse_as_the_engine_reads_them() {
+        let body =
+            json!({"indices": "logs-*,-logs-old", "partial": "true", "metadata": {"by": "osnap"}});
+        let request = parse_create(body.as_object().unwrap()).unwrap();
+        assert_eq!(request.indices, ["logs-*", "-logs-old"]);
+        assert!(request.partial && request.include_global_state);
+        assert!(request.options.hidden);
+        let list = json!({"indices": ["a", "b"]});
+        assert_eq!(
+            parse_create(list.as_object().unwrap()).unwrap().indices,
+            ["a", "b"]
+        );
+        let bad = json!({"indices": 5});
+        assert!(parse_create(bad.as_object().unwrap()).is_err());
+        let bad = json!({"partial": "maybe"});
+        assert!(parse_create(bad.as_object().unwrap()).is_err());
+    }
+}

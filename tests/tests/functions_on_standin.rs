@@ -1,0 +1,290 @@
+//! The built functions, through the real Lambda Runtime API, against an emulated domain and
+//! real S3 on loopback: the whole life of a repository, and the retry-safety cases.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use e2e::{LambdaFunction, Outcome};
+use http::Method;
+use serde_json::{Value, json};
+use standin::s3::S3Server;
+use standin::{Domain, DomainConfig, Fault, FaultRule};
+
+struct World {
+    _root: tempdir::Dir,
+    s3: S3Server,
+    domain: Domain,
+}
+
+mod tempdir {
+    /// A folder removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+async fn world(name: &str) -> World {
+    let root = std::env::temp_dir().join(format!("osnap-e2e-{name}-{}", std::process::id()));
+    let s3 = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
+        .await
+        .unwrap();
+    s3.create_bucket("snapshots").await.unwrap();
+    let mut config = DomainConfig::new(name, s3.endpoint(), s3.credentials());
+    config.snapshot_duration = Duration::from_millis(200);
+    config.recovery_duration = Duration::from_millis(200);
+    let domain = Domain::start(config).await.unwrap();
+    World {
+        _root: tempdir::Dir(root),
+        s3,
+        domain,
+    }
+}
+
+fn domain_json(world: &World) -> Value {
+    json!({"endpoint": world.domain.endpoint(), "region": "us-east-1"})
+}
+
+fn ok(outcome: Outcome, what: &str) -> Value {
+    match outcome {
+        Outcome::Ok(v) => v,
+        Outcome::Error {
+            error_type,
+            message,
+        } => panic!("{what}: {error_type}: {message}"),
+    }
+}
+
+async fn signed(world: &World, method: Method, segments: &[&str], body: Option<&str>) {
+    let time = signing::SharedTimeSource::new(signing::SystemTimeSource::new());
+    let endpoint = signing::DomainEndpoint::parse(
+        &world.domain.endpoint(),
+        Some("us-east-1"),
+        &signing::EndpointPolicy::aws_only(),
+    )
+    .unwrap();
+    let credentials =
+        aws_credential_types::Credentials::new("AKIDSTANDIN", "standin-secret", None, None, "t");
+    let client = signing::DomainClient::new(
+        endpoint,
+        signing::CredentialSource::fixed(credentials, time.clone()),
+        time,
+    )
+    .unwrap();
+    let mut request = signing::DomainRequest::new(method, segments).query("refresh", "true");
+    if let Some(body) = body {
+        request = request.json_body(body.to_owned());
+    }
+    let response = client.send(&request).await.unwrap();
+    assert!(
+        response.status.is_success(),
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+}
+
+async fn poll_done(verify: &LambdaFunction, event: &Value) -> Value {
+    for _ in 0..100 {
+        let answer = ok(verify.invoke(event).await.unwrap(), "verify");
+        if answer["done"] == true {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never done: {event}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn register_snapshot_verify_restore_prune() {
+    let world = world("lifecycle").await;
+    signed(
+        &world,
+        Method::PUT,
+        &["orders", "_doc", "1"],
+        Some(r#"{"item":"book"}"#),
+    )
+    .await;
+    signed(
+        &world,
+        Method::PUT,
+        &["orders", "_doc", "2"],
+        Some(r#"{"item":"pen"}"#),
+    )
+    .await;
+    let domain = domain_json(&world);
+
+    let register = LambdaFunction::start("register", &[]).await.unwrap();
+    let event = json!({"domain": domain, "repository": "nightly", "settings": {"bucket": "snapshots", "region": "us-east-1", "base_path": "e2e", "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}});
+    let answer = ok(register.invoke(&event).await.unwrap(), "register");
+    assert_eq!(answer["status"], "created");
+    assert!(!answer["verified_nodes"].as_array().unwrap().is_empty());
+    let again = ok(register.invoke(&event).await.unwrap(), "register again");
+    assert_eq!(again["status"], "unchanged");
+    let mut moved = event.clone();
+    moved["settings"]["base_path"] = json!("elsewhere");
+    assert_eq!(
+        register.invoke(&moved).await.unwrap().error_type(),
+        Some("RepositoryConflict")
+    );
+    let mut unpassable = event.clone();
+    unpassable["repository"] = json!("other");
+    unpassable["settings"]["role_arn"] = json!("arn:aws:iam::123456789012:role/not-passable");
+    let denied = register.invoke(&unpassable).await.unwrap();
+    assert_eq!(denied.error_type(), Some("AccessDenied"), "{denied:?}");
+    let mut automated = event.clone();
+    automated["repository"] = json!("cs-automated");
+    assert_eq!(
+        register.invoke(&automated).await.unwrap().error_type(),
+        Some("UnsafeOperation")
+    );
+    register.stop().await;
+
+    let snapshot = LambdaFunction::start("snapshot", &[]).await.unwrap();
+    let verify = LambdaFunction::start("verify", &[]).await.unwrap();
+    let mut names = Vec::new();
+    for hour in ["01", "02", "03"] {
+        let event = json!({"domain": domain, "repository": "nightly", "time": format!("2026-11-28T{hour}:00:00Z")});
+        let taken = ok(snapshot.invoke(&event).await.unwrap(), "snapshot");
+        assert_eq!(taken["started"], true);
+        let name = taken["snapshot"].as_str().unwrap().to_owned();
+        assert_eq!(name, format!("nightly-2026.11.28-{hour}0000"));
+        // The same event again (a Lambda retry): the same snapshot, not a second one.
+        let retried = snapshot.invoke(&event).await.unwrap();
+        match retried {
+            Outcome::Ok(v) => assert_eq!(
+                (v["snapshot"].as_str(), v["started"].as_bool()),
+                (Some(name.as_str()), Some(false))
+            ),
+            Outcome::Error {
+                error_type,
+                message,
+            } => assert_eq!(error_type, "SnapshotInProgress", "{message}"),
+        }
+        let verified = poll_done(&verify, &json!({"domain": domain, "repository": "nightly", "snapshot": name, "expect_indices": ["orders"]})).await;
+        assert_eq!(
+            (verified["state"].as_str(), verified["ok"].as_bool()),
+            (Some("SUCCESS"), Some(true)),
+            "{verified}"
+        );
+        names.push(name);
+    }
+    let latest = ok(
+        verify
+            .invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": "latest"}))
+            .await
+            .unwrap(),
+        "latest",
+    );
+    assert_eq!(latest["snapshot"], names[2].as_str());
+    let stale = verify.invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": names[0], "expect_indices": ["missing-*"], "raise_on_failure": true})).await.unwrap();
+    assert_eq!(stale.error_type(), Some("SnapshotFailed"));
+    let missing = verify
+        .invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": "nope"}))
+        .await
+        .unwrap();
+    assert_eq!(missing.error_type(), Some("SnapshotMissing"));
+    snapshot.stop().await;
+
+    let restore = LambdaFunction::start("restore", &[]).await.unwrap();
+    let conflict = restore
+        .invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": "latest"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        conflict.error_type(),
+        Some("RestoreConflict"),
+        "orders exists: {conflict:?}"
+    );
+    let renamed = ok(restore.invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": "latest", "on_conflict": "rename"})).await.unwrap(), "rename");
+    assert_eq!(
+        renamed["restored"],
+        json!([{"from": "orders", "to": "restored-orders"}])
+    );
+    poll_done(&verify, &json!({"domain": domain, "repository": "nightly", "check": "restore", "indices": ["restored-orders"]})).await;
+    assert_eq!(world.domain.doc_count("restored-orders"), Some(2));
+    let system = ok(restore.invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": "latest", "on_conflict": "rename", "rename_replacement": "again-$1", "rename_pattern": "(.+)", "dry_run": true})).await.unwrap(), "dry run");
+    assert!(
+        system["restored"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| !r["from"].as_str().unwrap().starts_with('.'))
+    );
+    restore.stop().await;
+    verify.stop().await;
+
+    let prune = LambdaFunction::start("prune", &[]).await.unwrap();
+    let plan = ok(prune.invoke(&json!({"domain": domain, "repository": "nightly", "keep_last": 1, "dry_run": true})).await.unwrap(), "prune dry run");
+    assert_eq!(plan["deleted"], json!([names[0], names[1]]));
+    let done = ok(
+        prune
+            .invoke(&json!({"domain": domain, "repository": "nightly", "keep_last": 1}))
+            .await
+            .unwrap(),
+        "prune",
+    );
+    assert_eq!(done["kept"], json!([names[2]]));
+    // Retried after it already deleted: nothing left to delete, nothing fails.
+    let again = ok(
+        prune
+            .invoke(&json!({"domain": domain, "repository": "nightly", "keep_last": 1}))
+            .await
+            .unwrap(),
+        "prune again",
+    );
+    assert_eq!(again["deleted"], json!([]));
+    assert_eq!(
+        prune
+            .invoke(&json!({"domain": domain, "repository": "cs-automated", "keep_last": 1}))
+            .await
+            .unwrap()
+            .error_type(),
+        Some("UnsafeOperation")
+    );
+    prune.stop().await;
+    world.domain.shutdown().await;
+    world.s3.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_timeout_on_create_is_followed_by_a_lookup_not_a_resend() {
+    let world = world("gateway").await;
+    signed(
+        &world,
+        Method::PUT,
+        &["logs", "_doc", "1"],
+        Some(r#"{"m":"x"}"#),
+    )
+    .await;
+    let domain = domain_json(&world);
+    let register = LambdaFunction::start("register", &[]).await.unwrap();
+    ok(register.invoke(&json!({"domain": domain, "repository": "nightly", "settings": {"bucket": "snapshots", "base_path": "gw", "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}})).await.unwrap(), "register");
+    register.stop().await;
+
+    world.domain.faults().push(
+        FaultRule::new(Fault::GatewayTimeout)
+            .on(Method::PUT, "/_snapshot/nightly/")
+            .times(1),
+    );
+    let snapshot = LambdaFunction::start("snapshot", &[]).await.unwrap();
+    let answer = ok(
+        snapshot
+            .invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": "after-504"}))
+            .await
+            .unwrap(),
+        "snapshot after 504",
+    );
+    // The domain did the work behind the 504; osnap found it instead of failing or re-sending.
+    assert_eq!(
+        (answer["snapshot"].as_str(), answer["started"].as_bool()),
+        (Some("after-504"), Some(true)),
+        "{answer}"
+    );
+    assert_eq!(world.domain.faults().injected(), 1);
+    snapshot.stop().await;
+    world.domain.shutdown().await;
+    world.s3.shutdown().await;
+}
