@@ -288,3 +288,87 @@ async fn a_gateway_timeout_on_create_is_followed_by_a_lookup_not_a_resend() {
     world.domain.shutdown().await;
     world.s3.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn domain_answers_become_the_documented_error_types() {
+    let world = world("errors").await;
+    signed(
+        &world,
+        Method::PUT,
+        &["logs", "_doc", "1"],
+        Some(r#"{"m":"x"}"#),
+    )
+    .await;
+    let domain = domain_json(&world);
+    let snapshot = LambdaFunction::start("snapshot", &[]).await.unwrap();
+    let verify = LambdaFunction::start("verify", &[]).await.unwrap();
+
+    let unregistered = snapshot
+        .invoke(&json!({"domain": domain, "repository": "nowhere"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        unregistered.error_type(),
+        Some("RepositoryMissing"),
+        "{unregistered:?}"
+    );
+
+    let register = LambdaFunction::start("register", &[]).await.unwrap();
+    ok(register.invoke(&json!({"domain": domain, "repository": "nightly", "settings": {"bucket": "snapshots", "base_path": "errors", "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}})).await.unwrap(), "register");
+    register.stop().await;
+
+    // A second snapshot while the first runs.
+    world.domain.faults().set_stuck_snapshots(true);
+    ok(
+        snapshot
+            .invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": "first"}))
+            .await
+            .unwrap(),
+        "first",
+    );
+    let busy = snapshot
+        .invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": "second"}))
+        .await
+        .unwrap();
+    assert_eq!(busy.error_type(), Some("SnapshotInProgress"), "{busy:?}");
+    let running = ok(
+        verify
+            .invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": "first"}))
+            .await
+            .unwrap(),
+        "verify running",
+    );
+    assert_eq!(
+        (running["done"].as_bool(), running["state"].as_str()),
+        (Some(false), Some("IN_PROGRESS"))
+    );
+    world.domain.faults().set_stuck_snapshots(false);
+    poll_done(
+        &verify,
+        &json!({"domain": domain, "repository": "nightly", "snapshot": "first"}),
+    )
+    .await;
+
+    // Freshness: the snapshot is older than a one-second max_age a moment later.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let stale = verify.invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": "latest", "max_age": "1s", "raise_on_failure": true})).await.unwrap();
+    assert_eq!(stale.error_type(), Some("SnapshotStale"), "{stale:?}");
+
+    // A domain that keeps throttling: osnap's retries give up with Throttled.
+    world.domain.faults().push(
+        FaultRule::new(Fault::TooManyRequests)
+            .on(Method::GET, "/_snapshot")
+            .always(),
+    );
+    let throttled = verify
+        .invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": "first"}))
+        .await
+        .unwrap();
+    assert_eq!(throttled.error_type(), Some("Throttled"), "{throttled:?}");
+    world.domain.faults().clear();
+
+    snapshot.stop().await;
+    verify.stop().await;
+    world.domain.shutdown().await;
+    world.s3.shutdown().await;
+}
