@@ -97,6 +97,14 @@ async fn poll_done(verify: &LambdaFunction, event: &Value) -> Value {
     panic!("never done: {event}");
 }
 
+/// Registers repository `nightly` under `base_path` through the register function.
+async fn register_nightly(domain: &Value, base_path: &str) {
+    let register = LambdaFunction::start("register", &[]).await.unwrap();
+    let event = json!({"domain": domain, "repository": "nightly", "settings": {"bucket": "snapshots", "base_path": base_path, "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}});
+    ok(register.invoke(&event).await.unwrap(), "register");
+    register.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn register_snapshot_verify_restore_prune() {
     let world = world("lifecycle").await;
@@ -260,9 +268,7 @@ async fn a_gateway_timeout_on_create_is_followed_by_a_lookup_not_a_resend() {
     )
     .await;
     let domain = domain_json(&world);
-    let register = LambdaFunction::start("register", &[]).await.unwrap();
-    ok(register.invoke(&json!({"domain": domain, "repository": "nightly", "settings": {"bucket": "snapshots", "base_path": "gw", "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}})).await.unwrap(), "register");
-    register.stop().await;
+    register_nightly(&domain, "gw").await;
 
     world.domain.faults().push(
         FaultRule::new(Fault::GatewayTimeout)
@@ -313,9 +319,7 @@ async fn domain_answers_become_the_documented_error_types() {
         "{unregistered:?}"
     );
 
-    let register = LambdaFunction::start("register", &[]).await.unwrap();
-    ok(register.invoke(&json!({"domain": domain, "repository": "nightly", "settings": {"bucket": "snapshots", "base_path": "errors", "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}})).await.unwrap(), "register");
-    register.stop().await;
+    register_nightly(&domain, "errors").await;
 
     // A second snapshot while the first runs.
     world.domain.faults().set_stuck_snapshots(true);
