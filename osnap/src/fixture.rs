@@ -6,10 +6,7 @@ use std::path::PathBuf;
 
 use aws_credential_types::Credentials;
 use http::Method;
-use signing::{
-    CredentialSource, DomainClient, DomainEndpoint, DomainRequest, EndpointPolicy,
-    SharedTimeSource, SystemTimeSource,
-};
+use signing::{DomainClient, DomainRequest};
 use standin::auth::TestPrincipal;
 use standin::domain::DEFAULT_SNAPSHOT_ROLE;
 use standin::s3::S3Server;
@@ -63,8 +60,7 @@ impl DemoFixture {
     }
 
     pub fn credentials(&self) -> Credentials {
-        let p = TestPrincipal::default_operator();
-        Credentials::new(p.access_key, p.secret_key, None, None, "osnap-demo")
+        standin::client::operator_credentials()
     }
 
     pub fn source_endpoint(&self) -> String {
@@ -88,19 +84,7 @@ impl DemoFixture {
     }
 
     fn client(&self, endpoint: &str) -> Result<DomainClient, String> {
-        let time = SharedTimeSource::new(SystemTimeSource::new());
-        let endpoint = DomainEndpoint::parse(
-            endpoint,
-            Some(standin::TEST_REGION),
-            &EndpointPolicy::aws_only(),
-        )
-        .map_err(|e| e.to_string())?;
-        DomainClient::new(
-            endpoint,
-            CredentialSource::fixed(self.credentials(), time.clone()),
-            time,
-        )
-        .map_err(|e| e.to_string())
+        standin::client::operator_client(endpoint).map_err(|e| e.to_string())
     }
 
     /// Indexes the sample documents into the source with `_bulk`, and adds the alias `logs`

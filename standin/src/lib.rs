@@ -5,12 +5,14 @@
 //!
 //! # Layout
 //! - [`auth`]: the domain's SigV4 check and AWS's 403 answers.
+//! - [`client`]: signed clients for the emulated domains (tests and the demo).
 //! - [`domain`]: the emulated search domain (indices, aliases, repositories, snapshots,
 //!   restores, injected faults) and its HTTP front.
 //! - [`s3`]: the S3 server (s3s over a folder, SigV4 checked) and the S3 client domains use.
 //! - [`server`]: serving a hyper service on loopback until shut down.
 
 pub mod auth;
+pub mod client;
 pub mod domain;
 pub mod s3;
 pub mod server;

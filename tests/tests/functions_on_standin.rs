@@ -59,21 +59,7 @@ fn ok(outcome: Outcome, what: &str) -> Value {
 }
 
 async fn signed(world: &World, method: Method, segments: &[&str], body: Option<&str>) {
-    let time = signing::SharedTimeSource::new(signing::SystemTimeSource::new());
-    let endpoint = signing::DomainEndpoint::parse(
-        &world.domain.endpoint(),
-        Some("us-east-1"),
-        &signing::EndpointPolicy::aws_only(),
-    )
-    .unwrap();
-    let credentials =
-        aws_credential_types::Credentials::new("AKIDSTANDIN", "standin-secret", None, None, "t");
-    let client = signing::DomainClient::new(
-        endpoint,
-        signing::CredentialSource::fixed(credentials, time.clone()),
-        time,
-    )
-    .unwrap();
+    let client = standin::client::operator_client(&world.domain.endpoint()).unwrap();
     let mut request = signing::DomainRequest::new(method, segments).query("refresh", "true");
     if let Some(body) = body {
         request = request.json_body(body.to_owned());

@@ -9,10 +9,7 @@ use std::time::Duration;
 use aws_credential_types::Credentials;
 use http::Method;
 use serde_json::Value;
-use signing::{
-    CredentialSource, DomainClient, DomainEndpoint, DomainRequest, EndpointPolicy, RetryPolicy,
-    SharedTimeSource, SystemTimeSource,
-};
+use signing::{DomainClient, DomainRequest, RetryPolicy};
 use standin::s3::S3Server;
 use standin::{Domain, DomainConfig};
 
@@ -66,17 +63,10 @@ pub struct Api {
 }
 
 pub fn client(endpoint: &str, secret: &str, retry: RetryPolicy) -> DomainClient {
-    let endpoint =
-        DomainEndpoint::parse(endpoint, Some("us-east-1"), &EndpointPolicy::aws_only()).unwrap();
-    let time = SharedTimeSource::new(SystemTimeSource::new());
     let credentials = Credentials::new("AKIDSTANDIN", secret, None, None, "test");
-    DomainClient::new(
-        endpoint,
-        CredentialSource::fixed(credentials, time.clone()),
-        time,
-    )
-    .unwrap()
-    .with_retry_policy(retry)
+    standin::client::client_for(endpoint, credentials)
+        .unwrap()
+        .with_retry_policy(retry)
 }
 
 /// `/a/b?x=1&y` → segments and query pairs.
