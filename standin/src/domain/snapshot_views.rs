@@ -126,8 +126,11 @@ pub(crate) async fn select(
     patterns: &[String],
     ignore_unavailable: bool,
 ) -> Result<Vec<Listed>, EsError> {
-    let index = read_index(shared, repository).await?;
+    // Running ones first: a snapshot that finishes while the index is read has its index
+    // entry written before it leaves the running list, so it is seen either way (the
+    // stored entry wins below when it is seen twice).
     let running = running_records(shared, &repository.name);
+    let index = read_index(shared, repository).await?;
     let mut all: Vec<Listed> = index.snapshots.into_iter().map(Listed::Stored).collect();
     all.extend(
         running
