@@ -186,6 +186,12 @@ pub fn verify_request<'c>(
         .iter()
         .find(|p| p.access_key == auth.access_key)
         .ok_or(AuthFailure::UnknownAccessKey)?;
+    // Temporary (STS) credentials are only valid with their session token.
+    if principal.access_key.starts_with("ASIA")
+        && header_text(parts, "x-amz-security-token").is_none()
+    {
+        return Err(AuthFailure::UnknownAccessKey);
+    }
     if auth.region != config.region {
         return Err(AuthFailure::WrongRegion(auth.region.to_owned()));
     }

@@ -10,12 +10,14 @@
 //!   restores, injected faults) and its HTTP front.
 //! - [`s3`]: the S3 server (s3s over a folder, SigV4 checked) and the S3 client domains use.
 //! - [`server`]: serving a hyper service on loopback until shut down.
+//! - [`sts`]: STS `AssumeRole`, for domains in another account.
 
 pub mod auth;
 pub mod client;
 pub mod domain;
 pub mod s3;
 pub mod server;
+pub mod sts;
 
 pub use domain::{Domain, DomainConfig, Engine, Fault, FaultControl, FaultPlan, FaultRule};
 

@@ -1,12 +1,14 @@
 //! A real S3 protocol server on loopback (s3s over a folder), with SigV4 checked on every
 //! request, and the S3 client the emulated domains write snapshots through.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_credential_types::Credentials;
 use s3s::auth::SimpleAuth;
-use s3s::service::S3ServiceBuilder;
+use s3s::service::{S3Service, S3ServiceBuilder};
 use tokio::net::TcpListener;
 
 use crate::server::{ServerHandle, serve};
@@ -18,6 +20,7 @@ pub struct S3Server {
     handle: ServerHandle,
     access_key: String,
     secret_key: String,
+    regions: BucketRegions,
 }
 
 impl S3Server {
@@ -43,7 +46,11 @@ impl S3Server {
             .map_err(|e| StandinError::Setup(format!("S3 file system: {e:?}")))?;
         let mut builder = S3ServiceBuilder::new(fs);
         builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
-        let service = builder.build();
+        let regions = BucketRegions::default();
+        let service = RegionalS3 {
+            inner: builder.build(),
+            regions: regions.clone(),
+        };
         let address = address.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = TcpListener::bind(address)
             .await
@@ -53,6 +60,7 @@ impl S3Server {
             handle,
             access_key: access_key.to_owned(),
             secret_key: secret_key.to_owned(),
+            regions,
         })
     }
 
@@ -88,6 +96,14 @@ impl S3Server {
         }
     }
 
+    /// Creates a bucket that S3 reports to be in `region` (buckets are in the test region
+    /// otherwise).
+    pub async fn create_bucket_in(&self, bucket: &str, region: &str) -> Result<(), StandinError> {
+        self.create_bucket(bucket).await?;
+        self.regions.set(bucket, region);
+        Ok(())
+    }
+
     pub async fn shutdown(self) {
         self.handle.shutdown().await;
     }
@@ -103,4 +119,68 @@ pub fn s3_client(endpoint: &str, credentials: Credentials) -> aws_sdk_s3::Client
         .credentials_provider(credentials)
         .build();
     aws_sdk_s3::Client::from_conf(config)
+}
+
+/// The region each bucket is in, for the answers that name it.
+#[derive(Debug, Clone, Default)]
+struct BucketRegions(Arc<Mutex<HashMap<String, String>>>);
+
+impl BucketRegions {
+    fn set(&self, bucket: &str, region: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(bucket.to_owned(), region.to_owned());
+    }
+
+    fn of(&self, bucket: &str) -> String {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(bucket)
+            .cloned()
+            .unwrap_or_else(|| TEST_REGION.to_owned())
+    }
+}
+
+/// s3s with what it leaves out of HeadBucket: S3 names the bucket's region in
+/// `x-amz-bucket-region`. (Real S3 also answers 301 to a HeadBucket signed for another
+/// region, still naming the region; the emulated domains sign every S3 request for the test
+/// region, so that redirect is not emulated.)
+#[derive(Clone)]
+struct RegionalS3 {
+    inner: S3Service,
+    regions: BucketRegions,
+}
+
+impl hyper::service::Service<http::Request<hyper::body::Incoming>> for RegionalS3 {
+    type Response = http::Response<s3s::Body>;
+    type Error = s3s::HttpError;
+    type Future =
+        std::pin::Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn call(&self, request: http::Request<hyper::body::Incoming>) -> Self::Future {
+        let head_bucket = (request.method() == http::Method::HEAD)
+            .then(|| bucket_of_path(request.uri().path()))
+            .flatten();
+        let service = self.inner.clone();
+        let regions = self.regions.clone();
+        Box::pin(async move {
+            let mut response = service.call(request.map(s3s::Body::from)).await?;
+            if let Some(bucket) = head_bucket
+                && (response.status().is_success()
+                    || response.status() == http::StatusCode::FORBIDDEN)
+                && let Ok(region) = http::HeaderValue::from_str(&regions.of(&bucket))
+            {
+                response.headers_mut().insert("x-amz-bucket-region", region);
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// `bucket` for a path-style bucket request (`/bucket` or `/bucket/`).
+fn bucket_of_path(path: &str) -> Option<String> {
+    let name = path.trim_start_matches('/').trim_end_matches('/');
+    (!name.is_empty() && !name.contains('/')).then(|| name.to_owned())
 }

@@ -61,3 +61,41 @@ async fn objects_round_trip_and_bad_signatures_are_refused() {
     server.shutdown().await;
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+#[tokio::test]
+async fn head_bucket_names_the_bucket_region_as_s3_does() {
+    let root = std::env::temp_dir().join(format!("standin-s3-region-{}", std::process::id()));
+    let server = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
+        .await
+        .unwrap();
+    server.create_bucket("here").await.unwrap();
+    server
+        .create_bucket_in("elsewhere", "eu-west-1")
+        .await
+        .unwrap();
+    let client = server.client();
+
+    let here = client.head_bucket().bucket("here").send().await.unwrap();
+    assert_eq!(here.bucket_region(), Some(standin::TEST_REGION));
+
+    let elsewhere = client
+        .head_bucket()
+        .bucket("elsewhere")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.bucket_region(), Some("eu-west-1"));
+
+    let missing = client
+        .head_bucket()
+        .bucket("nowhere")
+        .send()
+        .await
+        .unwrap_err();
+    let raw = missing.raw_response().unwrap();
+    assert_eq!(raw.status().as_u16(), 404);
+    assert_eq!(raw.headers().get("x-amz-bucket-region"), None);
+
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(root);
+}

@@ -83,10 +83,14 @@ async fn poll_done(verify: &LambdaFunction, event: &Value) -> Value {
     panic!("never done: {event}");
 }
 
-/// Registers repository `nightly` under `base_path` through the register function.
-async fn register_nightly(domain: &Value, base_path: &str) {
-    let register = LambdaFunction::start("register", &[]).await.unwrap();
-    let event = json!({"domain": domain, "repository": "nightly", "settings": {"bucket": "snapshots", "base_path": base_path, "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}});
+/// Registers repository `nightly` under `base_path` through the register function, which asks
+/// the stand-in S3 for the bucket's region.
+async fn register_nightly(world: &World, base_path: &str) {
+    let s3 = world.s3.endpoint();
+    let register = LambdaFunction::start("register", &[("OSNAP_S3_ENDPOINT", &s3)])
+        .await
+        .unwrap();
+    let event = json!({"domain": domain_json(world), "repository": "nightly", "settings": {"bucket": "snapshots", "base_path": base_path, "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}});
     ok(register.invoke(&event).await.unwrap(), "register");
     register.stop().await;
 }
@@ -254,7 +258,7 @@ async fn a_gateway_timeout_on_create_is_followed_by_a_lookup_not_a_resend() {
     )
     .await;
     let domain = domain_json(&world);
-    register_nightly(&domain, "gw").await;
+    register_nightly(&world, "gw").await;
 
     world.domain.faults().push(
         FaultRule::new(Fault::GatewayTimeout)
@@ -305,7 +309,7 @@ async fn domain_answers_become_the_documented_error_types() {
         "{unregistered:?}"
     );
 
-    register_nightly(&domain, "errors").await;
+    register_nightly(&world, "errors").await;
 
     // A second snapshot while the first runs.
     world.domain.faults().set_stuck_snapshots(true);
@@ -364,8 +368,8 @@ async fn domain_answers_become_the_documented_error_types() {
 }
 
 /// Every sample event in `events/`, pointed at the stand-in, through its function.
-/// `register-readonly-cross-account.json` is the exception: its `assume_role_arn` needs STS,
-/// which no test reaches (no network but loopback).
+/// `register-readonly-cross-account.json` needs a domain in another account and STS: it runs in
+/// `a_domain_in_another_account_is_reached_through_the_assumed_role`.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_sample_event_runs_against_the_standin() {
     let world = world("samples").await;
@@ -445,4 +449,221 @@ async fn every_sample_event_runs_against_the_standin() {
     }
     world.domain.shutdown().await;
     world.s3.shutdown().await;
+}
+
+/// A signed request as the stand-in's operator, returning the status and the JSON answer.
+async fn operator_call(
+    world: &World,
+    method: Method,
+    segments: &[&str],
+    query: &[(&str, &str)],
+) -> (u16, Value) {
+    let client = standin::client::operator_client(&world.domain.endpoint()).unwrap();
+    let mut request = signing::DomainRequest::new(method, segments);
+    for (name, value) in query {
+        request = request.query(name, *value);
+    }
+    let response = client.send(&request).await.unwrap();
+    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    (response.status.as_u16(), body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn register_asks_s3_for_the_bucket_region_when_not_given() {
+    let world = world("bucket-region").await;
+    world
+        .s3
+        .create_bucket_in("logs-in-ireland", "eu-west-1")
+        .await
+        .unwrap();
+    let s3 = world.s3.endpoint();
+    let register = LambdaFunction::start("register", &[("OSNAP_S3_ENDPOINT", &s3)])
+        .await
+        .unwrap();
+    let event = |repository: &str, bucket: &str| json!({"domain": domain_json(&world), "repository": repository, "settings": {"bucket": bucket, "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}});
+
+    ok(
+        register
+            .invoke(&event("ireland", "logs-in-ireland"))
+            .await
+            .unwrap(),
+        "register ireland",
+    );
+    ok(
+        register
+            .invoke(&event("virginia", "snapshots"))
+            .await
+            .unwrap(),
+        "register virginia",
+    );
+    let (_, ireland) = operator_call(&world, Method::GET, &["_snapshot", "ireland"], &[]).await;
+    assert_eq!(ireland["ireland"]["settings"]["region"], "eu-west-1");
+    // us-east-1 buckets take AWS's `endpoint` form instead of the region.
+    let (_, virginia) = operator_call(&world, Method::GET, &["_snapshot", "virginia"], &[]).await;
+    let settings = &virginia["virginia"]["settings"];
+    assert_eq!(
+        (settings["endpoint"].as_str(), settings.get("region")),
+        (Some("s3.amazonaws.com"), None),
+        "{settings}"
+    );
+
+    let missing = register
+        .invoke(&event("nowhere", "no-such-bucket"))
+        .await
+        .unwrap();
+    assert_eq!(missing.error_type(), Some("InvalidRequest"), "{missing:?}");
+    assert!(format!("{missing:?}").contains("no-such-bucket"));
+    let (status, _) = operator_call(&world, Method::GET, &["_snapshot", "nowhere"], &[]).await;
+    assert_eq!(status, 404, "nothing registered for a missing bucket");
+    register.stop().await;
+    world.domain.shutdown().await;
+    world.s3.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gateway_timeout_on_a_delete_is_retried_and_the_404_counts_as_done() {
+    let world = world("delete-504").await;
+    signed(
+        &world,
+        Method::PUT,
+        &["logs", "_doc", "1"],
+        Some(r#"{"m":"x"}"#),
+    )
+    .await;
+    register_nightly(&world, "deletes").await;
+    for name in [
+        "nightly-2026.11.25-030000",
+        "nightly-2026.11.26-030000",
+        "nightly-2026.11.27-030000",
+    ] {
+        let (status, body) = operator_call(
+            &world,
+            Method::PUT,
+            &["_snapshot", "nightly", name],
+            &[("wait_for_completion", "true")],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // The gateway gives up on the batch delete while the domain carries it out; the client's
+    // retry then finds the snapshots gone (404), which prune counts as deleted.
+    world.domain.faults().push(
+        FaultRule::new(Fault::GatewayTimeout)
+            .on(Method::DELETE, "/_snapshot/nightly/")
+            .times(1),
+    );
+    let prune = LambdaFunction::start("prune", &[]).await.unwrap();
+    let done = ok(
+        prune
+            .invoke(
+                &json!({"domain": domain_json(&world), "repository": "nightly", "keep_last": 1}),
+            )
+            .await
+            .unwrap(),
+        "prune through a 504",
+    );
+    assert_eq!(
+        done["deleted"],
+        json!(["nightly-2026.11.25-030000", "nightly-2026.11.26-030000"])
+    );
+    assert_eq!(world.domain.faults().injected(), 1);
+    let (_, listing) = operator_call(
+        &world,
+        Method::GET,
+        &["_snapshot", "nightly", "_all"],
+        &[("verbose", "false")],
+    )
+    .await;
+    let left: Vec<&str> = listing["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["snapshot"].as_str().unwrap())
+        .collect();
+    assert_eq!(left, ["nightly-2026.11.27-030000"]);
+    prune.stop().await;
+    world.domain.shutdown().await;
+    world.s3.shutdown().await;
+}
+
+/// `register-readonly-cross-account.json`: the domain lives in another account and accepts
+/// only that account's role, which the function assumes through (the stand-in's) STS.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_domain_in_another_account_is_reached_through_the_assumed_role() {
+    use standin::sts::{AssumableRole, StsServer};
+
+    let operator_role =
+        AssumableRole::trusting_default_caller("arn:aws:iam::222233334444:role/osnap-operator");
+    let sts = StsServer::start(
+        vec![standin::auth::TestPrincipal::default_operator()],
+        vec![operator_role.clone()],
+    )
+    .await
+    .unwrap();
+    let root = std::env::temp_dir().join(format!("osnap-e2e-accounts-{}", std::process::id()));
+    let _cleanup = tempdir::Dir(root.clone());
+    let s3 = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
+        .await
+        .unwrap();
+    s3.create_bucket("osnap-snapshots-123456789012")
+        .await
+        .unwrap();
+    let mut config = DomainConfig::new("other-account", s3.endpoint(), s3.credentials());
+    config.credentials = vec![operator_role.session.clone()];
+    config.passable_roles = vec!["arn:aws:iam::222233334444:role/osnap-snapshots".into()];
+    let domain = Domain::start(config).await.unwrap();
+
+    let sample = e2e::workspace_root().join("events/register-readonly-cross-account.json");
+    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(sample).unwrap()).unwrap();
+    event["domain"]["endpoint"] = json!(domain.endpoint());
+    event["domain"]["region"] = json!("us-east-1");
+    let sts_endpoint = sts.endpoint();
+    let register = LambdaFunction::start("register", &[("AWS_ENDPOINT_URL_STS", &sts_endpoint)])
+        .await
+        .unwrap();
+    let answer = ok(
+        register.invoke(&event).await.unwrap(),
+        "cross-account register",
+    );
+    assert_eq!(answer["status"], "created");
+
+    // The function's own identity is not enough: the domain only knows the other account's role.
+    let mut direct = event.clone();
+    direct["domain"]
+        .as_object_mut()
+        .unwrap()
+        .remove("assume_role_arn");
+    let refused = register.invoke(&direct).await.unwrap();
+    assert_eq!(refused.error_type(), Some("AccessDenied"), "{refused:?}");
+    // A role that does not trust the function: STS refuses, and the error names the role.
+    let mut untrusted = event.clone();
+    untrusted["domain"]["assume_role_arn"] = json!("arn:aws:iam::222233334444:role/not-trusting");
+    let refused = register.invoke(&untrusted).await.unwrap();
+    assert_eq!(refused.error_type(), Some("AccessDenied"), "{refused:?}");
+    assert!(
+        format!("{refused:?}").contains("not-trusting"),
+        "{refused:?}"
+    );
+    register.stop().await;
+
+    let session = aws_credential_types::Credentials::new(
+        &operator_role.session.access_key,
+        &operator_role.session.secret_key,
+        Some(operator_role.session_token.clone()),
+        None,
+        "assumed",
+    );
+    let client = standin::client::client_for(&domain.endpoint(), session).unwrap();
+    let response = client
+        .send(&signing::DomainRequest::get(&["_snapshot", "migration"]))
+        .await
+        .unwrap();
+    let registered: Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(
+        registered["migration"]["settings"]["readonly"], "true",
+        "{registered}"
+    );
+    domain.shutdown().await;
+    s3.shutdown().await;
+    sts.shutdown().await;
 }

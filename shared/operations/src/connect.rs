@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_credential_types::Credentials;
+use signing::sigv4::SignatureOptions;
 use signing::{
     CredentialSource, DomainClient, DomainEndpoint, EndpointError, EndpointPolicy, SharedTimeSource,
 };
@@ -74,6 +75,34 @@ impl Connector {
             credentials,
             self.inner.time.clone(),
         ))
+    }
+
+    /// A client for S3 in the domain's region (or at `override_endpoint`), signing with the
+    /// same credentials as the domain, so a cross-account domain's bucket is read as that
+    /// account.
+    pub async fn s3_client(
+        &self,
+        domain: &DomainInput,
+        override_endpoint: Option<&str>,
+    ) -> Result<DomainClient, OsnapError> {
+        let region = DomainEndpoint::parse(
+            &domain.endpoint,
+            domain.region.as_deref(),
+            &self.inner.policy,
+        )
+        .map_err(endpoint_error)?
+        .region()
+        .to_owned();
+        let endpoint = DomainEndpoint::s3(&region, override_endpoint, &self.inner.policy)
+            .map_err(endpoint_error)?;
+        let credentials = self.credentials(domain.assume_role_arn.as_deref()).await?;
+        Ok(DomainClient::with_http_client(
+            self.inner.http.clone(),
+            endpoint,
+            credentials,
+            self.inner.time.clone(),
+        )
+        .with_signature_options(SignatureOptions::s3()))
     }
 
     async fn credentials(&self, role: Option<&str>) -> Result<CredentialSource, OsnapError> {

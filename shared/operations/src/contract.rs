@@ -19,6 +19,8 @@ pub const ENV_DOMAIN_ENDPOINT: &str = "OSNAP_DOMAIN_ENDPOINT";
 pub const ENV_DOMAIN_REGION: &str = "OSNAP_DOMAIN_REGION";
 pub const ENV_REPOSITORY: &str = "OSNAP_REPOSITORY";
 pub const ENV_ALLOWED_HOSTS: &str = "OSNAP_ALLOWED_HOSTS";
+/// Where register asks S3 for a bucket's region instead of S3's regional endpoint (a local S3).
+pub const ENV_S3_ENDPOINT: &str = "OSNAP_S3_ENDPOINT";
 
 /// The domain to talk to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +42,7 @@ pub struct Defaults {
     pub region: Option<String>,
     pub repository: Option<String>,
     pub allowed_hosts: Option<String>,
+    pub s3_endpoint: Option<String>,
 }
 
 impl Defaults {
@@ -55,6 +58,7 @@ impl Defaults {
             region: get(ENV_DOMAIN_REGION),
             repository: get(ENV_REPOSITORY),
             allowed_hosts: get(ENV_ALLOWED_HOSTS),
+            s3_endpoint: get(ENV_S3_ENDPOINT),
         }
     }
 }

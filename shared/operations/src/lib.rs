@@ -10,6 +10,7 @@
 //!   function, each with a `handle(ctx, event)` entry point.
 
 mod api_error;
+mod bucket_region;
 pub mod connect;
 mod context;
 pub mod contract;

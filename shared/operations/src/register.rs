@@ -4,6 +4,7 @@ use snapshot_api::repository::{Repository, S3Settings};
 
 use crate::OsnapError;
 use crate::api_error::{Subject, from_api};
+use crate::bucket_region;
 use crate::context::Context;
 use crate::contract::{Target, parse_event};
 use crate::requests::{RegisterRequest, RegisterResponse, RegisterStatus, RepositorySettingsInput};
@@ -25,7 +26,13 @@ pub async fn register(
 ) -> Result<RegisterResponse, OsnapError> {
     let repository = target.repository.as_str();
     validate_repository_name(repository)?;
-    let wanted = Repository::s3(settings_for_domain(&request.settings)?);
+    // Bad settings are refused before any request is made.
+    settings_for_domain(&request.settings)?;
+    let mut settings = request.settings.clone();
+    if settings.region.is_none() && settings.endpoint.is_none() {
+        settings.region = Some(bucket_region::resolve(ctx, target, &settings.bucket).await?);
+    }
+    let wanted = Repository::s3(settings_for_domain(&settings)?);
     let api = ctx.api(target).await?;
     let subject = Subject {
         repository,
@@ -75,8 +82,11 @@ pub async fn register(
 /// The settings as the domain should receive them. AWS requires the `endpoint` form for a
 /// bucket in us-east-1 (`s3.amazonaws.com`) instead of its region.
 fn settings_for_domain(input: &RepositorySettingsInput) -> Result<S3Settings, OsnapError> {
-    if input.bucket.trim().is_empty() {
-        return Err(OsnapError::invalid("settings.bucket is empty"));
+    if !is_bucket_name(&input.bucket) {
+        return Err(OsnapError::invalid(format!(
+            "settings.bucket `{}` is not an S3 bucket name (3 to 63 lowercase letters, digits,              dots and hyphens)",
+            input.bucket
+        )));
     }
     validate_role_arn(&input.role_arn, "settings.role_arn")?;
     if let Some(base_path) = &input.base_path
@@ -105,6 +115,19 @@ fn settings_for_domain(input: &RepositorySettingsInput) -> Result<S3Settings, Os
         readonly: input.readonly,
         other: Default::default(),
     })
+}
+
+/// S3's naming rule for (general purpose) buckets, enough to refuse typos and paths.
+fn is_bucket_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    let edge_ok = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    (3..=63).contains(&bytes.len())
+        && edge_ok(bytes.first())
+        && edge_ok(bytes.last())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
+        && !name.contains("..")
 }
 
 /// A readable list of the managed settings that differ, or `None` when they agree. Settings
@@ -209,7 +232,11 @@ mod tests {
         bad_path.base_path = Some("/prod".into());
         let mut no_bucket = input();
         no_bucket.bucket = " ".into();
-        for i in [both, bad_role, bad_path, no_bucket] {
+        let mut bucket_path = input();
+        bucket_path.bucket = "snapshots/prod".into();
+        let mut upper = input();
+        upper.bucket = "Snapshots".into();
+        for i in [both, bad_role, bad_path, no_bucket, bucket_path, upper] {
             assert_eq!(
                 settings_for_domain(&i).unwrap_err().error_type(),
                 "InvalidRequest"

@@ -150,6 +150,7 @@ fn percent_encode(text: &str, also_keep: impl Fn(u8) -> bool, out: &mut String) 
 #[derive(Debug, Clone)]
 pub struct DomainResponse {
     pub status: StatusCode,
+    pub headers: HeaderMap,
     pub body: Bytes,
     /// How many attempts it took (1 when the first one was answered for good).
     pub attempts: u32,
@@ -204,6 +205,14 @@ impl DomainClient {
         self
     }
 
+    /// Signs with other SigV4 options than a domain needs (S3 signs the payload and encodes
+    /// the path once).
+    #[must_use]
+    pub fn with_signature_options(mut self, signature: SignatureOptions) -> Self {
+        self.signature = signature;
+        self
+    }
+
     pub fn endpoint(&self) -> &DomainEndpoint {
         &self.endpoint
     }
@@ -254,13 +263,14 @@ impl DomainClient {
         elapsed: Duration,
     ) -> Result<DomainResponse, SigningError> {
         match outcome {
-            Ok((status, _, body)) => {
+            Ok((status, headers, body)) => {
                 tracing::debug!(
                     method = %request.method, path = %request.path, status = status.as_u16(),
                     attempts, elapsed_ms = elapsed.as_millis(), "domain request answered"
                 );
                 Ok(DomainResponse {
                     status,
+                    headers,
                     body,
                     attempts,
                 })

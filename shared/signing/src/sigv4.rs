@@ -42,6 +42,18 @@ impl Default for SignatureOptions {
     }
 }
 
+impl SignatureOptions {
+    /// What S3 requires: the path encoded once and not normalised, the payload hash signed.
+    pub fn s3() -> Self {
+        Self {
+            normalize_path: false,
+            double_encode_path: false,
+            sign_payload_header: true,
+            ..Self::default()
+        }
+    }
+}
+
 /// What to sign for: the scope of the signature.
 #[derive(Debug, Clone, Copy)]
 pub struct SigningScope<'a> {
