@@ -5,95 +5,14 @@
 
 use std::time::Duration;
 
+mod common;
+
+use common::{domain_json, ok, operator_call, poll_done, register_nightly, signed, world};
 use e2e::{LambdaFunction, Outcome};
 use http::Method;
 use serde_json::{Value, json};
 use standin::s3::S3Server;
 use standin::{Domain, DomainConfig, Fault, FaultRule};
-
-struct World {
-    _root: tempdir::Dir,
-    s3: S3Server,
-    domain: Domain,
-}
-
-mod tempdir {
-    /// A folder removed when dropped.
-    pub struct Dir(pub std::path::PathBuf);
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-async fn world(name: &str) -> World {
-    let root = std::env::temp_dir().join(format!("osnap-e2e-{name}-{}", std::process::id()));
-    let s3 = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
-        .await
-        .unwrap();
-    s3.create_bucket("snapshots").await.unwrap();
-    let mut config = DomainConfig::new(name, s3.endpoint(), s3.credentials());
-    config.snapshot_duration = Duration::from_millis(200);
-    config.recovery_duration = Duration::from_millis(200);
-    let domain = Domain::start(config).await.unwrap();
-    World {
-        _root: tempdir::Dir(root),
-        s3,
-        domain,
-    }
-}
-
-fn domain_json(world: &World) -> Value {
-    json!({"endpoint": world.domain.endpoint(), "region": "us-east-1"})
-}
-
-fn ok(outcome: Outcome, what: &str) -> Value {
-    match outcome {
-        Outcome::Ok(v) => v,
-        Outcome::Error {
-            error_type,
-            message,
-        } => panic!("{what}: {error_type}: {message}"),
-    }
-}
-
-async fn signed(world: &World, method: Method, segments: &[&str], body: Option<&str>) {
-    let client = standin::client::operator_client(&world.domain.endpoint()).unwrap();
-    let mut request = signing::DomainRequest::new(method, segments).query("refresh", "true");
-    if let Some(body) = body {
-        request = request.json_body(body.to_owned());
-    }
-    let response = client.send(&request).await.unwrap();
-    assert!(
-        response.status.is_success(),
-        "{}",
-        String::from_utf8_lossy(&response.body)
-    );
-}
-
-async fn poll_done(verify: &LambdaFunction, event: &Value) -> Value {
-    for _ in 0..100 {
-        let answer = ok(verify.invoke(event).await.unwrap(), "verify");
-        if answer["done"] == true {
-            return answer;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("never done: {event}");
-}
-
-/// Registers repository `nightly` under `base_path` through the register function, which asks
-/// the stand-in S3 for the bucket's region.
-async fn register_nightly(world: &World, base_path: &str) {
-    let s3 = world.s3.endpoint();
-    let register = LambdaFunction::start("register", &[("OSNAP_S3_ENDPOINT", &s3)])
-        .await
-        .unwrap();
-    let event = json!({"domain": domain_json(world), "repository": "nightly", "settings": {"bucket": "snapshots", "base_path": base_path, "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}});
-    ok(register.invoke(&event).await.unwrap(), "register");
-    register.stop().await;
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn register_snapshot_verify_restore_prune() {
@@ -361,6 +280,34 @@ async fn domain_answers_become_the_documented_error_types() {
     assert_eq!(throttled.error_type(), Some("Throttled"), "{throttled:?}");
     world.domain.faults().clear();
 
+    // A gateway that keeps timing out: once the retries are spent, DomainUnavailable.
+    world.domain.faults().push(
+        FaultRule::new(Fault::GatewayTimeout)
+            .on(Method::GET, "/_snapshot")
+            .always(),
+    );
+    let unavailable = verify
+        .invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": "first"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        unavailable.error_type(),
+        Some("DomainUnavailable"),
+        "{unavailable:?}"
+    );
+    world.domain.faults().clear();
+
+    // A host that is not a search domain is refused before anything is signed or sent.
+    let foreign = verify
+        .invoke(&json!({"domain": {"endpoint": "https://example.com", "region": "us-east-1"}, "repository": "nightly", "snapshot": "first"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        foreign.error_type(),
+        Some("EndpointNotAllowed"),
+        "{foreign:?}"
+    );
+
     snapshot.stop().await;
     verify.stop().await;
     world.domain.shutdown().await;
@@ -449,23 +396,6 @@ async fn every_sample_event_runs_against_the_standin() {
     }
     world.domain.shutdown().await;
     world.s3.shutdown().await;
-}
-
-/// A signed request as the stand-in's operator, returning the status and the JSON answer.
-async fn operator_call(
-    world: &World,
-    method: Method,
-    segments: &[&str],
-    query: &[(&str, &str)],
-) -> (u16, Value) {
-    let client = standin::client::operator_client(&world.domain.endpoint()).unwrap();
-    let mut request = signing::DomainRequest::new(method, segments);
-    for (name, value) in query {
-        request = request.query(name, *value);
-    }
-    let response = client.send(&request).await.unwrap();
-    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
-    (response.status.as_u16(), body)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -567,19 +497,7 @@ async fn a_gateway_timeout_on_a_delete_is_retried_and_the_404_counts_as_done() {
         json!(["nightly-2026.11.25-030000", "nightly-2026.11.26-030000"])
     );
     assert_eq!(world.domain.faults().injected(), 1);
-    let (_, listing) = operator_call(
-        &world,
-        Method::GET,
-        &["_snapshot", "nightly", "_all"],
-        &[("verbose", "false")],
-    )
-    .await;
-    let left: Vec<&str> = listing["snapshots"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["snapshot"].as_str().unwrap())
-        .collect();
+    let left = common::snapshot_names(&world, "nightly").await;
     assert_eq!(left, ["nightly-2026.11.27-030000"]);
     prune.stop().await;
     world.domain.shutdown().await;
@@ -601,7 +519,7 @@ async fn a_domain_in_another_account_is_reached_through_the_assumed_role() {
     .await
     .unwrap();
     let root = std::env::temp_dir().join(format!("osnap-e2e-accounts-{}", std::process::id()));
-    let _cleanup = tempdir::Dir(root.clone());
+    let _cleanup = common::tempdir::Dir(root.clone());
     let s3 = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
         .await
         .unwrap();

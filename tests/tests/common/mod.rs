@@ -1,0 +1,145 @@
+//! What the end-to-end tests share: a world of S3 and one emulated domain on loopback, and
+//! signed calls to it as the stand-in's operator.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::time::Duration;
+
+use e2e::{LambdaFunction, Outcome};
+use http::Method;
+use serde_json::{Value, json};
+use standin::s3::S3Server;
+use standin::{Domain, DomainConfig};
+
+pub struct World {
+    pub _root: tempdir::Dir,
+    pub s3: S3Server,
+    pub domain: Domain,
+}
+
+pub mod tempdir {
+    /// A folder removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+pub async fn world(name: &str) -> World {
+    let root = std::env::temp_dir().join(format!("osnap-e2e-{name}-{}", std::process::id()));
+    let s3 = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
+        .await
+        .unwrap();
+    s3.create_bucket("snapshots").await.unwrap();
+    let mut config = DomainConfig::new(name, s3.endpoint(), s3.credentials());
+    config.snapshot_duration = Duration::from_millis(200);
+    config.recovery_duration = Duration::from_millis(200);
+    let domain = Domain::start(config).await.unwrap();
+    World {
+        _root: tempdir::Dir(root),
+        s3,
+        domain,
+    }
+}
+
+pub fn domain_json(world: &World) -> Value {
+    json!({"endpoint": world.domain.endpoint(), "region": "us-east-1"})
+}
+
+pub fn ok(outcome: Outcome, what: &str) -> Value {
+    match outcome {
+        Outcome::Ok(v) => v,
+        Outcome::Error {
+            error_type,
+            message,
+        } => panic!("{what}: {error_type}: {message}"),
+    }
+}
+
+pub async fn signed(world: &World, method: Method, segments: &[&str], body: Option<&str>) {
+    let client = standin::client::operator_client(&world.domain.endpoint()).unwrap();
+    let mut request = signing::DomainRequest::new(method, segments).query("refresh", "true");
+    if let Some(body) = body {
+        request = request.json_body(body.to_owned());
+    }
+    let response = client.send(&request).await.unwrap();
+    assert!(
+        response.status.is_success(),
+        "{}",
+        String::from_utf8_lossy(&response.body)
+    );
+}
+
+pub async fn poll_done(verify: &LambdaFunction, event: &Value) -> Value {
+    for _ in 0..100 {
+        let answer = ok(verify.invoke(event).await.unwrap(), "verify");
+        if answer["done"] == true {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never done: {event}");
+}
+
+/// Registers repository `nightly` under `base_path` through the register function, which asks
+/// the stand-in S3 for the bucket's region.
+pub async fn register_nightly(world: &World, base_path: &str) {
+    let s3 = world.s3.endpoint();
+    let register = LambdaFunction::start("register", &[("OSNAP_S3_ENDPOINT", &s3)])
+        .await
+        .unwrap();
+    let event = json!({"domain": domain_json(world), "repository": "nightly", "settings": {"bucket": "snapshots", "base_path": base_path, "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}});
+    ok(register.invoke(&event).await.unwrap(), "register");
+    register.stop().await;
+}
+
+/// A signed request as the stand-in's operator, returning the status and the JSON answer.
+pub async fn operator_call(
+    world: &World,
+    method: Method,
+    segments: &[&str],
+    query: &[(&str, &str)],
+) -> (u16, Value) {
+    operator_send(world, method, segments, query, None).await
+}
+
+/// As [`operator_call`], with a JSON body.
+pub async fn operator_send(
+    world: &World,
+    method: Method,
+    segments: &[&str],
+    query: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, Value) {
+    let client = standin::client::operator_client(&world.domain.endpoint()).unwrap();
+    let mut request = signing::DomainRequest::new(method, segments);
+    for (name, value) in query {
+        request = request.query(name, *value);
+    }
+    if let Some(body) = body {
+        request = request.json_body(body.to_string());
+    }
+    let response = client.send(&request).await.unwrap();
+    let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+    (response.status.as_u16(), body)
+}
+
+/// The repository's snapshot names, as the domain lists them.
+pub async fn snapshot_names(world: &World, repository: &str) -> Vec<String> {
+    let (status, listing) = operator_call(
+        world,
+        Method::GET,
+        &["_snapshot", repository, "_all"],
+        &[("verbose", "false")],
+    )
+    .await;
+    assert_eq!(status, 200, "{listing}");
+    listing["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["snapshot"].as_str().unwrap().to_owned())
+        .collect()
+}
