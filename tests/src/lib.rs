@@ -92,7 +92,28 @@ impl LambdaFunction {
     /// Starts `cargo lambda watch --only-lambda-apis` and the function binary `name` with
     /// `env` (plus the Runtime API variables and test credentials).
     pub async fn start(name: &str, env: &[(&str, &str)]) -> Result<Self, HarnessError> {
+        Self::start_logging_to(name, env, None).await
+    }
+
+    /// As [`LambdaFunction::start`], with the function's stdout and stderr (its logs) written
+    /// to `log` instead of discarded.
+    pub async fn start_logging_to(
+        name: &str,
+        env: &[(&str, &str)],
+        log: Option<&Path>,
+    ) -> Result<Self, HarnessError> {
         let binary = function_binary(name)?;
+        let (stdout, stderr) = match log {
+            None => (Stdio::null(), Stdio::null()),
+            Some(path) => {
+                let file = std::fs::File::create(path)
+                    .map_err(|e| HarnessError::Setup(format!("cannot create the log file: {e}")))?;
+                let copy = file
+                    .try_clone()
+                    .map_err(|e| HarnessError::Setup(format!("cannot share the log file: {e}")))?;
+                (Stdio::from(file), Stdio::from(copy))
+            }
+        };
         let port = free_port()?;
         let runtime_api = Command::new(cargo_lambda())
             .args([
@@ -125,8 +146,8 @@ impl LambdaFunction {
             .env("AWS_ACCESS_KEY_ID", "AKIDSTANDIN")
             .env("AWS_SECRET_ACCESS_KEY", "standin-secret")
             .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| HarnessError::Setup(format!("cannot run {name}: {e}")))?;

@@ -585,3 +585,69 @@ async fn a_domain_in_another_account_is_reached_through_the_assumed_role() {
     s3.shutdown().await;
     sts.shutdown().await;
 }
+
+/// With Lambda's JSON log format, every log line is a JSON object tied to its invocation's
+/// request id, and neither the secret key, the signature nor the session token appears, even
+/// at debug level.
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_are_json_with_the_request_id_and_never_hold_a_secret() {
+    let world = world("logs").await;
+    let log = std::env::temp_dir().join(format!("osnap-e2e-logs-{}.log", std::process::id()));
+    let s3 = world.s3.endpoint();
+    let register = LambdaFunction::start_logging_to(
+        "register",
+        &[
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
+            ("AWS_SESSION_TOKEN", "standin-session-token-must-not-leak"),
+            ("OSNAP_S3_ENDPOINT", &s3),
+        ],
+        Some(&log),
+    )
+    .await
+    .unwrap();
+    let event = json!({"domain": domain_json(&world), "repository": "nightly", "settings": {"bucket": "snapshots", "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}});
+    // The domain ignores the session token; the signature covers it, which is what matters here.
+    let _ = register.invoke(&event).await.unwrap();
+    let failed = register
+        .invoke(&json!({"repository": "nightly"}))
+        .await
+        .unwrap();
+    assert_eq!(failed.error_type(), Some("InvalidRequest"));
+    register.stop().await;
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_file(&log);
+    let lines: Vec<Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.len() >= 3, "{text}");
+    assert!(
+        lines.iter().any(|l| l["level"] == "ERROR"),
+        "the failed invocation is logged: {text}"
+    );
+    let in_invocations: Vec<&Value> = lines
+        .iter()
+        .filter(|l| {
+            l.to_string().contains("invocation failed") || l.to_string().contains("registered")
+        })
+        .collect();
+    assert!(!in_invocations.is_empty(), "{text}");
+    for line in in_invocations {
+        assert!(line.to_string().contains("request_id"), "{line}");
+    }
+    for secret in [
+        "standin-secret",
+        "standin-session-token-must-not-leak",
+        "Signature=",
+    ] {
+        assert!(
+            !text.contains(secret),
+            "`{secret}` reached the log:\n{text}"
+        );
+    }
+    world.domain.shutdown().await;
+    world.s3.shutdown().await;
+}
