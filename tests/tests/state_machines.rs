@@ -1,0 +1,654 @@
+//! The two Step Functions workflows (`infra/statemachines/`) executed end to end: each
+//! definition runs in aws-local-stepfunctions on the pinned Node 22
+//! (`tests/stepfunctions/run-execution.mjs`), every Lambda task goes to the built function
+//! behind `cargo lambda watch`, and the functions work on the stand-in's domains and S3. The
+//! inputs are the samples `events/workflow-*.json` with only the endpoints and the timing
+//! replaced. Each test checks the execution's result and the domains' real state after it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, SystemTime};
+
+use e2e::LambdaFunction;
+use http::Method;
+use policy::naming::NameTemplate;
+use serde_json::{Value, json};
+use standin::s3::S3Server;
+use standin::{Domain, DomainConfig};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::Command;
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// S3 and the named domains, all writing to the same S3; removed when dropped.
+struct Standin {
+    root: PathBuf,
+    s3: Option<S3Server>,
+    domains: Vec<Domain>,
+}
+
+impl Standin {
+    async fn start(test: &str, buckets: &[&str], domains: &[&str]) -> Self {
+        let root = std::env::temp_dir().join(format!("osnap-sfn-{test}-{}", std::process::id()));
+        let s3 = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
+            .await
+            .unwrap();
+        for bucket in buckets {
+            s3.create_bucket(bucket).await.unwrap();
+        }
+        let mut started = Vec::new();
+        for name in domains {
+            let mut config = DomainConfig::new(*name, s3.endpoint(), s3.credentials());
+            config.snapshot_duration = Duration::from_millis(100);
+            config.recovery_duration = Duration::from_millis(100);
+            started.push(Domain::start(config).await.unwrap());
+        }
+        Self {
+            root,
+            s3: Some(s3),
+            domains: started,
+        }
+    }
+
+    async fn shutdown(mut self) {
+        for domain in std::mem::take(&mut self.domains) {
+            domain.shutdown().await;
+        }
+        if let Some(s3) = self.s3.take() {
+            s3.shutdown().await;
+        }
+    }
+}
+
+impl Drop for Standin {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// A domain as the functions' events name it.
+fn domain_input(domain: &Domain) -> Value {
+    json!({"endpoint": domain.endpoint(), "region": "us-east-1"})
+}
+
+/// A signed operator request to `domain`; the answer's JSON body (it must be a success).
+async fn call(
+    domain: &Domain,
+    method: Method,
+    path: &[&str],
+    query: &[(&str, &str)],
+    body: Option<Value>,
+) -> Value {
+    let client = standin::client::operator_client(&domain.endpoint()).unwrap();
+    let mut request = signing::DomainRequest::new(method, path);
+    for (name, value) in query {
+        request = request.query(name, *value);
+    }
+    if let Some(body) = body {
+        request = request.json_body(body.to_string());
+    }
+    let response = client.send(&request).await.unwrap();
+    let text = String::from_utf8_lossy(&response.body);
+    assert!(
+        response.status.is_success(),
+        "{path:?}: {} {text}",
+        response.status
+    );
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}
+
+async fn put_docs(domain: &Domain, index: &str, count: usize) {
+    for id in 0..count {
+        let doc = json!({"index": index, "n": id});
+        call(
+            domain,
+            Method::PUT,
+            &[index, "_doc", &id.to_string()],
+            &[("refresh", "true")],
+            Some(doc),
+        )
+        .await;
+    }
+}
+
+/// Registers repository `nightly` in bucket `snapshots` as an operator would.
+async fn register_nightly(domain: &Domain) {
+    let settings = json!({"bucket": "snapshots", "region": "us-east-1", "base_path": domain.name(), "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE});
+    call(
+        domain,
+        Method::PUT,
+        &["_snapshot", "nightly"],
+        &[],
+        Some(json!({"type": "s3", "settings": settings})),
+    )
+    .await;
+}
+
+/// Takes a finished snapshot of `logs` named as the nightly schedule would have `age` ago.
+async fn seed_nightly(domain: &Domain, age: Duration) -> String {
+    let template = NameTemplate::parse("nightly-{now:%Y.%m.%d-%H%M%S}").unwrap();
+    let name = template.expand(SystemTime::now() - age).unwrap();
+    let body = json!({"indices": "logs", "include_global_state": false});
+    call(
+        domain,
+        Method::PUT,
+        &["_snapshot", "nightly", &name],
+        &[("wait_for_completion", "true")],
+        Some(body),
+    )
+    .await;
+    name
+}
+
+/// The snapshots in `repository`: name → state.
+async fn snapshots(domain: &Domain, repository: &str) -> Vec<(String, String)> {
+    let listing = call(
+        domain,
+        Method::GET,
+        &["_snapshot", repository, "_all"],
+        &[],
+        None,
+    )
+    .await;
+    let mut found: Vec<(String, String)> = listing["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["snapshot"].as_str().unwrap().to_owned(),
+                s["state"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// A sample execution input from `events/`.
+fn sample(file: &str) -> Value {
+    let path = e2e::workspace_root().join("events").join(file);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The backup sample pointed at `domain`, polling quickly.
+fn backup_input(domain: &Domain) -> Value {
+    let mut input = sample("workflow-backup.json");
+    let domains = input["domains"].as_array_mut().unwrap();
+    assert_eq!(domains.len(), 1, "the sample backs up one domain");
+    domains[0]["domain"] = domain_input(domain);
+    input["max_polls"] = json!(100);
+    input
+}
+
+/// The migration sample from `source` to `target`, polling quickly.
+fn migrate_input(source: &Domain, target: &Domain) -> Value {
+    let mut input = sample("workflow-migrate.json");
+    input["source"]["domain"] = domain_input(source);
+    input["target"]["domain"] = domain_input(target);
+    input["max_polls"] = json!(100);
+    input
+}
+
+/// The function's invoke URL on its `cargo lambda watch`. The harness does not expose its port
+/// (yet); its `Debug` shows it.
+fn invoke_url(function: &LambdaFunction) -> String {
+    let debug = format!("{function:?}");
+    let port: String = debug
+        .split("port: ")
+        .nth(1)
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
+        .expect("the harness shows its port");
+    format!("http://127.0.0.1:{port}/2015-03-31/functions/_/invocations")
+}
+
+/// The functions a workflow invokes, each under its definition's placeholder.
+struct Functions(Vec<(&'static str, LambdaFunction)>);
+
+impl Functions {
+    /// Starts them all at once.
+    async fn start(names: &[(&'static str, &'static str)]) -> Self {
+        let starting: Vec<_> = names
+            .iter()
+            .map(|&(placeholder, name)| {
+                tokio::spawn(async move { (placeholder, LambdaFunction::start(name, &[]).await) })
+            })
+            .collect();
+        let mut started = Vec::new();
+        for handle in starting {
+            let (placeholder, function) = handle.await.unwrap();
+            started.push((placeholder, function.unwrap()));
+        }
+        Self(started)
+    }
+
+    fn urls(&self) -> Value {
+        self.0
+            .iter()
+            .map(|(placeholder, f)| ((*placeholder).to_owned(), Value::String(invoke_url(f))))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+
+    async fn stop(self) {
+        for (_, function) in self.0 {
+            function.stop().await;
+        }
+    }
+}
+
+/// Node 22 and aws-local-stepfunctions, as `./dev test` installs them.
+fn node22() -> PathBuf {
+    let tools = e2e::workspace_root().join(".tools/node22/node_modules");
+    let node = tools.join(".bin/node");
+    assert!(
+        node.exists() && tools.join("aws-local-stepfunctions/package.json").exists(),
+        "Node 22 and aws-local-stepfunctions are not installed under .tools/node22: run `./dev test` \
+         (it installs the pinned test tools) before these tests"
+    );
+    node
+}
+
+/// Runs one execution of `infra/statemachines/<workflow>.asl.json` and returns the driver's
+/// result: `status`, `output` or `error`/`cause`, `notifications`, `states`, `retries`.
+/// `on_event` sees each retry and caught error as it happens.
+async fn execute(
+    workflow: &str,
+    input: &Value,
+    functions: &Functions,
+    mut on_event: impl FnMut(&Value),
+) -> Value {
+    let root = e2e::workspace_root();
+    let mut child = Command::new(node22())
+        .arg(root.join("tests/stepfunctions/run-execution.mjs"))
+        .arg(root.join(format!("infra/statemachines/{workflow}.asl.json")))
+        .arg(input.to_string())
+        .arg(functions.urls().to_string())
+        .env("OSNAP_SFN_WAIT_MS", "100")
+        .env("OSNAP_SFN_RETRY_MS", "200")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut events = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut log = String::new();
+    let run = async {
+        let mut output = String::new();
+        let read_output = stdout.read_to_string(&mut output);
+        let read_events = async {
+            while let Some(line) = events.next_line().await.unwrap() {
+                if let Ok(event) = serde_json::from_str::<Value>(&line) {
+                    on_event(&event);
+                }
+                log.push_str(&line);
+                log.push('\n');
+            }
+        };
+        let (read, ()) = tokio::join!(read_output, read_events);
+        read.unwrap();
+        output
+    };
+    let Ok(output) = tokio::time::timeout(Duration::from_secs(60), run).await else {
+        panic!("the execution did not end within 60 s:\n{log}");
+    };
+    let status = child.wait().await.unwrap();
+    assert!(status.success(), "the driver failed ({status}): {log}");
+    serde_json::from_str(&output)
+        .unwrap_or_else(|e| panic!("the driver's output is not JSON ({e}): {output}\n{log}"))
+}
+
+fn states(result: &Value) -> Vec<&str> {
+    result["states"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect()
+}
+
+const BACKUP_FUNCTIONS: &[(&str, &str)] = &[
+    ("SnapshotFunctionArn", "snapshot"),
+    ("VerifyFunctionArn", "verify"),
+    ("PruneFunctionArn", "prune"),
+];
+
+const MIGRATE_FUNCTIONS: &[(&str, &str)] = &[
+    ("RegisterFunctionArn", "register"),
+    ("SnapshotFunctionArn", "snapshot"),
+    ("VerifyFunctionArn", "verify"),
+    ("RestoreFunctionArn", "restore"),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn nightly_backup_snapshots_verifies_and_prunes_by_the_samples_retention() {
+    node22();
+    let standin = Standin::start("backup", &["snapshots"], &["logs"]).await;
+    let domain = &standin.domains[0];
+    put_docs(domain, "logs", 5).await;
+    register_nightly(domain).await;
+    // The sample keeps 14 and at least 7, none older than 30 days: of these nine, the three
+    // oldest are beyond the seven newest successes and older than 30 days.
+    let mut recent = Vec::new();
+    for days in 1..=3 {
+        recent.push(seed_nightly(domain, DAY * days).await);
+    }
+    let mut old = Vec::new();
+    for days in 40..=45 {
+        old.push(seed_nightly(domain, DAY * days).await);
+    }
+    let functions = Functions::start(BACKUP_FUNCTIONS).await;
+
+    let result = execute("backup", &backup_input(domain), &functions, |_| {}).await;
+    functions.stop().await;
+
+    assert_eq!(result["status"], "SUCCEEDED", "{result}");
+    assert_eq!(result["notifications"], json!([]));
+    let outcome = &result["output"]["results"]["results"][0];
+    assert_eq!(outcome["outcome"], "ok", "{result}");
+    let taken = outcome["snapshot"].as_str().unwrap().to_owned();
+    assert!(taken.starts_with("nightly-"), "{taken}");
+    // Deleted oldest first.
+    let expected_deleted: Vec<&String> = old[3..].iter().rev().collect();
+    assert_eq!(outcome["deleted"], json!(expected_deleted), "{result}");
+
+    let mut kept: Vec<String> = recent.iter().chain(&old[..3]).cloned().collect();
+    kept.push(taken);
+    kept.sort();
+    let remaining = snapshots(domain, "nightly").await;
+    assert_eq!(
+        remaining.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        kept
+    );
+    assert!(
+        remaining.iter().all(|(_, state)| state == "SUCCESS"),
+        "{remaining:?}"
+    );
+    standin.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_snapshot_that_is_not_successful_is_notified_and_nothing_is_pruned() {
+    node22();
+    let standin = Standin::start("unhealthy", &["snapshots"], &["logs"]).await;
+    let domain = &standin.domains[0];
+    put_docs(domain, "logs", 3).await;
+    register_nightly(domain).await;
+    let mut seeded = Vec::new();
+    for days in [1, 40, 41, 42, 43, 44, 45, 46, 47] {
+        seeded.push(seed_nightly(domain, DAY * days).await);
+    }
+    // Its primaries unassigned: the workflow does not ask for `partial`, so the domain records
+    // the snapshot FAILED (PARTIAL, which a shard lost mid-snapshot gives, takes the same
+    // branch: `ok` is false for both).
+    assert!(domain.mark_index_red("logs"));
+    let functions = Functions::start(BACKUP_FUNCTIONS).await;
+
+    let result = execute("backup", &backup_input(domain), &functions, |_| {}).await;
+    functions.stop().await;
+
+    assert_eq!(result["status"], "FAILED", "{result}");
+    assert_eq!(result["error"], "BackupFailed", "{result}");
+    let notifications = result["notifications"].as_array().unwrap();
+    assert_eq!(notifications.len(), 1, "{result}");
+    assert_eq!(notifications[0]["subject"], "osnap nightly backup failed");
+    let message = notifications[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&domain.endpoint()) && message.contains("SnapshotFailed"),
+        "{message}"
+    );
+    assert!(
+        message.contains("FAILED") && message.contains("primary shard is not allocated"),
+        "{message}"
+    );
+    let visited = states(&result);
+    assert!(
+        visited.contains(&"SnapshotNotOk") && !visited.contains(&"Prune"),
+        "{visited:?}"
+    );
+
+    // Nothing pruned: every seeded snapshot is still there, next to the failed one.
+    let remaining = snapshots(domain, "nightly").await;
+    let failed: Vec<_> = remaining
+        .iter()
+        .filter(|(_, state)| state != "SUCCESS")
+        .collect();
+    assert_eq!(failed.len(), 1, "{remaining:?}");
+    assert_eq!(failed[0].1, "FAILED");
+    let mut successes: Vec<String> = remaining
+        .iter()
+        .filter(|(_, s)| s == "SUCCESS")
+        .map(|(n, _)| n.clone())
+        .collect();
+    successes.sort();
+    seeded.sort();
+    assert_eq!(successes, seeded);
+    standin.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds() {
+    node22();
+    let standin = Standin::start("concurrent", &["snapshots"], &["logs"]).await;
+    let domain = &standin.domains[0];
+    put_docs(domain, "logs", 3).await;
+    register_nightly(domain).await;
+    // An operator's snapshot that keeps running until the workflow has been refused once.
+    domain.faults().set_stuck_snapshots(true);
+    call(
+        domain,
+        Method::PUT,
+        &["_snapshot", "nightly", "manual-before-upgrade"],
+        &[],
+        Some(json!({"indices": "logs"})),
+    )
+    .await;
+    let functions = Functions::start(BACKUP_FUNCTIONS).await;
+
+    let faults = domain.faults().clone();
+    let result = execute("backup", &backup_input(domain), &functions, move |event| {
+        if event["event"] == "StateRetried" && event["state"] == "Snapshot" {
+            faults.set_stuck_snapshots(false);
+        }
+    })
+    .await;
+    functions.stop().await;
+
+    assert_eq!(result["status"], "SUCCEEDED", "{result}");
+    // Retried for the other snapshot, and for nothing else (other states may meet a domain's
+    // passing 500, which their own Retry covers).
+    let snapshot_retries: Vec<&Value> = result["retries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["state"] == "Snapshot")
+        .collect();
+    assert!(!snapshot_retries.is_empty(), "{result}");
+    assert!(
+        snapshot_retries
+            .iter()
+            .all(|r| r["error"] == "SnapshotInProgress"),
+        "{result}"
+    );
+    let outcome = &result["output"]["results"]["results"][0];
+    assert_eq!(
+        (
+            outcome["outcome"].as_str(),
+            outcome["deleted"].as_array().map(Vec::len)
+        ),
+        (Some("ok"), Some(0)),
+        "{result}"
+    );
+    let taken = outcome["snapshot"].as_str().unwrap();
+    let remaining = snapshots(domain, "nightly").await;
+    assert_eq!(
+        remaining,
+        vec![
+            ("manual-before-upgrade".to_owned(), "SUCCESS".to_owned()),
+            (taken.to_owned(), "SUCCESS".to_owned())
+        ]
+    );
+    standin.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_moves_every_index_but_the_system_ones_with_equal_counts() {
+    node22();
+    let bucket = sample("workflow-migrate.json")["source"]["settings"]["bucket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let standin = Standin::start("migrate", &[&bucket], &["old", "new"]).await;
+    let (source, target) = (&standin.domains[0], &standin.domains[1]);
+    put_docs(source, "logs-2026.11.27", 12).await;
+    put_docs(source, "logs-2026.11.28", 8).await;
+    put_docs(source, "orders", 5).await;
+    // The source's dashboards index differs from the target's, which must stay as it is.
+    call(
+        source,
+        Method::PUT,
+        &[".kibana_1", "_doc", "visualization:orders"],
+        &[("refresh", "true")],
+        Some(json!({"type": "visualization"})),
+    )
+    .await;
+    let kibana_source = source.doc_count(".kibana_1").unwrap();
+    let kibana_target = target.doc_count(".kibana_1").unwrap();
+    assert_ne!(kibana_source, kibana_target);
+    let functions = Functions::start(MIGRATE_FUNCTIONS).await;
+
+    let result = execute(
+        "migrate",
+        &migrate_input(source, target),
+        &functions,
+        |_| {},
+    )
+    .await;
+    functions.stop().await;
+
+    assert_eq!(result["status"], "SUCCEEDED", "{result}");
+    assert_eq!(result["notifications"], json!([]));
+    let output = &result["output"];
+    assert_eq!(output["registered_target"]["status"], "created");
+    assert_eq!(
+        output["restore"]["restored"],
+        json!([
+            {"from": "logs-2026.11.27", "to": "logs-2026.11.27"},
+            {"from": "logs-2026.11.28", "to": "logs-2026.11.28"},
+            {"from": "orders", "to": "orders"}
+        ]),
+        "{result}"
+    );
+    assert_eq!(
+        (
+            output["verify"]["ok"].as_bool(),
+            output["verify"]["failures"].as_array().map(Vec::len)
+        ),
+        (Some(true), Some(0)),
+        "{result}"
+    );
+    for index in ["logs-2026.11.27", "logs-2026.11.28", "orders"] {
+        assert_eq!(target.doc_count(index), source.doc_count(index), "{index}");
+        assert!(target.doc_count(index).unwrap() > 0);
+    }
+    assert_eq!(
+        target.doc_count(".kibana_1"),
+        Some(kibana_target),
+        "the target's system index was restored over"
+    );
+    let snapshot = output["snapshot"]["snapshot"].as_str().unwrap();
+    let listing = call(
+        source,
+        Method::GET,
+        &["_snapshot", "migration", snapshot],
+        &[],
+        None,
+    )
+    .await;
+    let mut in_snapshot: Vec<&str> = listing["snapshots"][0]["indices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap())
+        .collect();
+    in_snapshot.sort_unstable();
+    assert_eq!(
+        in_snapshot,
+        ["logs-2026.11.27", "logs-2026.11.28", "orders"],
+        "system indices are not snapshotted"
+    );
+    standin.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_onto_a_conflicting_index_stops_before_touching_the_target() {
+    node22();
+    let input = sample("workflow-migrate.json");
+    assert_eq!(
+        input["on_conflict"], "fail",
+        "the sample stops on a conflict"
+    );
+    let bucket = input["source"]["settings"]["bucket"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let standin = Standin::start("conflict", &[&bucket], &["old", "new"]).await;
+    let (source, target) = (&standin.domains[0], &standin.domains[1]);
+    put_docs(source, "logs-2026.11.28", 8).await;
+    put_docs(source, "orders", 5).await;
+    // The target already has its own `orders`.
+    call(
+        target,
+        Method::PUT,
+        &["orders", "_doc", "t-1"],
+        &[("refresh", "true")],
+        Some(json!({"item": "written on the target"})),
+    )
+    .await;
+    let indices_before = target.index_names();
+    let orders_before = call(target, Method::GET, &["orders"], &[], None).await;
+    let functions = Functions::start(MIGRATE_FUNCTIONS).await;
+
+    let result = execute(
+        "migrate",
+        &migrate_input(source, target),
+        &functions,
+        |_| {},
+    )
+    .await;
+    functions.stop().await;
+
+    assert_eq!(result["status"], "FAILED", "{result}");
+    assert_eq!(result["error"], "MigrationFailed", "{result}");
+    let notifications = result["notifications"].as_array().unwrap();
+    assert_eq!(notifications.len(), 1, "{result}");
+    assert_eq!(notifications[0]["subject"], "osnap migration failed");
+    let message = notifications[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("RestoreConflict") && message.contains("orders"),
+        "{message}"
+    );
+    let visited = states(&result);
+    assert!(
+        visited.contains(&"PreflightRestore") && !visited.contains(&"Restore"),
+        "{visited:?}"
+    );
+
+    // The target is as it was: the same indices, its own `orders` (same uuid, settings and
+    // mappings) with its one document.
+    assert_eq!(target.index_names(), indices_before);
+    assert_eq!(target.doc_count("orders"), Some(1));
+    let orders_after = call(target, Method::GET, &["orders"], &[], None).await;
+    assert_eq!(orders_after, orders_before);
+    assert!(
+        orders_before["orders"]["mappings"]
+            .to_string()
+            .contains("item"),
+        "{orders_before}"
+    );
+    standin.shutdown().await;
+}
