@@ -47,9 +47,10 @@ impl S3Server {
         let mut builder = S3ServiceBuilder::new(fs);
         builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
         let regions = BucketRegions::default();
-        let service = RegionalS3 {
+        let service = S3Front {
             inner: builder.build(),
             regions: regions.clone(),
+            writes: Arc::default(),
         };
         let address = address.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = TcpListener::bind(address)
@@ -143,17 +144,21 @@ impl BucketRegions {
     }
 }
 
-/// s3s with what it leaves out of HeadBucket: S3 names the bucket's region in
-/// `x-amz-bucket-region`. (Real S3 also answers 301 to a HeadBucket signed for another
-/// region, still naming the region; the emulated domains sign every S3 request for the test
-/// region, so that redirect is not emulated.)
+/// s3s over a folder, made to behave as S3 where the tests can tell:
+/// - HeadBucket names the bucket's region in `x-amz-bucket-region`. (Real S3 also answers 301
+///   to a HeadBucket signed for another region; the emulated domains sign every S3 request
+///   for the test region, so that redirect is not emulated.)
+/// - A write is atomic for readers: the file store renames the object into place and then
+///   writes its checksums apart, so a read in between would pair new bytes with old
+///   checksums. Writes take a lock that reads share.
 #[derive(Clone)]
-struct RegionalS3 {
+struct S3Front {
     inner: S3Service,
     regions: BucketRegions,
+    writes: Arc<tokio::sync::RwLock<()>>,
 }
 
-impl hyper::service::Service<http::Request<hyper::body::Incoming>> for RegionalS3 {
+impl hyper::service::Service<http::Request<hyper::body::Incoming>> for S3Front {
     type Response = http::Response<s3s::Body>;
     type Error = s3s::HttpError;
     type Future =
@@ -163,10 +168,18 @@ impl hyper::service::Service<http::Request<hyper::body::Incoming>> for RegionalS
         let head_bucket = (request.method() == http::Method::HEAD)
             .then(|| bucket_of_path(request.uri().path()))
             .flatten();
+        let reads_only = matches!(*request.method(), http::Method::GET | http::Method::HEAD);
         let service = self.inner.clone();
         let regions = self.regions.clone();
+        let writes = self.writes.clone();
         Box::pin(async move {
-            let mut response = service.call(request.map(s3s::Body::from)).await?;
+            let mut response = if reads_only {
+                let _shared = writes.read().await;
+                service.call(request.map(s3s::Body::from)).await?
+            } else {
+                let _exclusive = writes.write().await;
+                service.call(request.map(s3s::Body::from)).await?
+            };
             if let Some(bucket) = head_bucket
                 && (response.status().is_success()
                     || response.status() == http::StatusCode::FORBIDDEN)

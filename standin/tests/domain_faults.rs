@@ -166,6 +166,38 @@ async fn a_stuck_snapshot_stays_in_progress_until_released() {
 }
 
 #[tokio::test]
+async fn shards_failing_during_a_snapshot_make_it_partial_without_the_partial_flag() {
+    let env = Env::new("shard-fail").await;
+    let domain = env.domain("shard-fail").await;
+    let api = Api::new(&domain);
+    api.ingest("logs-1", 2).await;
+    api.ingest("logs-2", 2).await;
+    api.register("nightly", "s", false).await;
+    domain.faults().fail_shards_during_snapshots("logs-2");
+
+    let (status, _) = api
+        .put("/_snapshot/nightly/half", json!({"indices": "logs-*"}))
+        .await;
+    assert_eq!(status, 200);
+    let done = api.wait_done("nightly", "half").await;
+    assert_eq!(done["state"], "PARTIAL", "{done}");
+    let failures = done["failures"].as_array().unwrap();
+    assert!(!failures.is_empty());
+    assert!(failures.iter().all(|f| f["index"] == "logs-2"), "{done}");
+    assert_eq!(
+        done["shards"]["failed"].as_u64(),
+        Some(failures.len() as u64)
+    );
+
+    domain.faults().clear();
+    api.put("/_snapshot/nightly/whole", json!({"indices": "logs-*"}))
+        .await;
+    assert_eq!(api.wait_done("nightly", "whole").await["state"], "SUCCESS");
+    domain.shutdown().await;
+    env.shutdown().await;
+}
+
+#[tokio::test]
 async fn random_faults_follow_the_seed() {
     let env = Env::new("seed").await;
     let statuses = |seed: u64| {

@@ -3,6 +3,7 @@
 //! that never finish. Set per test in a [`FaultPlan`], changed at run time through
 //! [`FaultControl`]; every random choice comes from the seeded generator.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -106,6 +107,8 @@ struct FaultState {
     latency: Duration,
     rng: fastrand::Rng,
     injected: u64,
+    /// Indices whose shards fail while a snapshot copies them.
+    failing_shards: BTreeSet<String>,
 }
 
 impl FaultControl {
@@ -117,6 +120,7 @@ impl FaultControl {
                 latency: plan.latency,
                 rng: fastrand::Rng::with_seed(seed),
                 injected: 0,
+                failing_shards: BTreeSet::new(),
             })),
             stuck: Arc::new(stuck),
         }
@@ -136,6 +140,7 @@ impl FaultControl {
         let mut state = self.state();
         state.rules.clear();
         state.latency = Duration::ZERO;
+        state.failing_shards.clear();
         drop(state);
         self.set_stuck_snapshots(false);
     }
@@ -147,6 +152,17 @@ impl FaultControl {
     /// While on, snapshots stay `IN_PROGRESS`; turning it off lets them finish.
     pub fn set_stuck_snapshots(&self, stuck: bool) {
         self.stuck.send_replace(stuck);
+    }
+
+    /// From now on, `index`'s shards fail while a snapshot copies them (a node leaving, a
+    /// write error): the snapshot ends PARTIAL, whatever its `partial` flag, as the engine
+    /// does for failures after the start.
+    pub fn fail_shards_during_snapshots(&self, index: &str) {
+        self.state().failing_shards.insert(index.to_owned());
+    }
+
+    pub(crate) fn shards_fail_during_snapshots(&self, index: &str) -> bool {
+        self.state().failing_shards.contains(index)
     }
 
     /// How many faults have been injected so far.

@@ -392,6 +392,7 @@ async fn finish(shared: Arc<Shared>, uuid: String, location: Option<Blobs>) {
     }
     record.end_time_in_millis = millis(SystemTime::now());
     if record.state == "IN_PROGRESS" {
+        fail_shards_as_injected(&shared, &mut record);
         let total: u64 = record
             .index_stats
             .values()
@@ -424,6 +425,23 @@ async fn finish(shared: Arc<Shared>, uuid: String, location: Option<Blobs>) {
         record.reason = Some(error.to_string());
     }
     conclude(&shared, &uuid, Outcome::Finished(Box::new(record)));
+}
+
+/// Shards of the indices the fault plan names fail now, after the snapshot started.
+fn fail_shards_as_injected(shared: &Shared, record: &mut SnapshotRecord) {
+    for (name, stats) in &mut record.index_stats {
+        if !stats.failed_shards.is_empty() || !shared.faults.shards_fail_during_snapshots(name) {
+            continue;
+        }
+        stats.failed_shards = (0..stats.shards).collect();
+        for shard in 0..stats.shards {
+            record.failures.push(shard_failure(
+                name,
+                shard,
+                "IndexShardSnapshotFailedException[shard failed while it was being snapshotted]",
+            ));
+        }
+    }
 }
 
 fn conclude(shared: &Shared, uuid: &str, outcome: Outcome) {
