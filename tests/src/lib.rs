@@ -159,15 +159,20 @@ impl LambdaFunction {
         })
     }
 
-    /// Invokes the function with `event` and waits for its answer.
-    pub async fn invoke(&self, event: &Value) -> Result<Outcome, HarnessError> {
-        let url = format!(
+    /// Where the Lambda invoke API of this function listens (what a Step Functions task, or
+    /// anything else, posts an event to).
+    pub fn invoke_url(&self) -> String {
+        format!(
             "http://127.0.0.1:{}/2015-03-31/functions/_/invocations",
             self.port
-        );
+        )
+    }
+
+    /// Invokes the function with `event` and waits for its answer.
+    pub async fn invoke(&self, event: &Value) -> Result<Outcome, HarnessError> {
         let response = self
             .http
-            .post(url)
+            .post(self.invoke_url())
             .body(event.to_string())
             .timeout(Duration::from_secs(60))
             .send()

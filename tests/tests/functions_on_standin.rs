@@ -168,16 +168,8 @@ async fn register_snapshot_verify_restore_prune() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_gateway_timeout_on_create_is_followed_by_a_lookup_not_a_resend() {
-    let world = world("gateway").await;
-    signed(
-        &world,
-        Method::PUT,
-        &["logs", "_doc", "1"],
-        Some(r#"{"m":"x"}"#),
-    )
-    .await;
+    let world = common::world_with_nightly("gateway", &["logs"]).await;
     let domain = domain_json(&world);
-    register_nightly(&world, "gw").await;
 
     world.domain.faults().push(
         FaultRule::new(Fault::GatewayTimeout)
@@ -452,15 +444,7 @@ async fn register_asks_s3_for_the_bucket_region_when_not_given() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_gateway_timeout_on_a_delete_is_retried_and_the_404_counts_as_done() {
-    let world = world("delete-504").await;
-    signed(
-        &world,
-        Method::PUT,
-        &["logs", "_doc", "1"],
-        Some(r#"{"m":"x"}"#),
-    )
-    .await;
-    register_nightly(&world, "deletes").await;
+    let world = common::world_with_nightly("delete-504", &["logs"]).await;
     for name in [
         "nightly-2026.11.25-030000",
         "nightly-2026.11.26-030000",

@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
@@ -81,22 +83,9 @@ async fn call(
     query: &[(&str, &str)],
     body: Option<Value>,
 ) -> Value {
-    let client = standin::client::operator_client(&domain.endpoint()).unwrap();
-    let mut request = signing::DomainRequest::new(method, path);
-    for (name, value) in query {
-        request = request.query(name, *value);
-    }
-    if let Some(body) = body {
-        request = request.json_body(body.to_string());
-    }
-    let response = client.send(&request).await.unwrap();
-    let text = String::from_utf8_lossy(&response.body);
-    assert!(
-        response.status.is_success(),
-        "{path:?}: {} {text}",
-        response.status
-    );
-    serde_json::from_str(&text).unwrap_or(Value::Null)
+    let (status, answer) = common::domain_call(domain, method, path, query, body).await;
+    assert!((200..300).contains(&status), "{path:?}: {status} {answer}");
+    answer
 }
 
 async fn put_docs(domain: &Domain, index: &str, count: usize) {
@@ -192,18 +181,6 @@ fn migrate_input(source: &Domain, target: &Domain) -> Value {
     input
 }
 
-/// The function's invoke URL on its `cargo lambda watch`. The harness does not expose its port
-/// (yet); its `Debug` shows it.
-fn invoke_url(function: &LambdaFunction) -> String {
-    let debug = format!("{function:?}");
-    let port: String = debug
-        .split("port: ")
-        .nth(1)
-        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
-        .expect("the harness shows its port");
-    format!("http://127.0.0.1:{port}/2015-03-31/functions/_/invocations")
-}
-
 /// The functions a workflow invokes, each under its definition's placeholder.
 struct Functions(Vec<(&'static str, LambdaFunction)>);
 
@@ -227,7 +204,7 @@ impl Functions {
     fn urls(&self) -> Value {
         self.0
             .iter()
-            .map(|(placeholder, f)| ((*placeholder).to_owned(), Value::String(invoke_url(f))))
+            .map(|(placeholder, f)| ((*placeholder).to_owned(), Value::String(f.invoke_url())))
             .collect::<serde_json::Map<_, _>>()
             .into()
     }
@@ -372,7 +349,7 @@ async fn nightly_backup_snapshots_verifies_and_prunes_by_the_samples_retention()
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_snapshot_that_is_not_successful_is_notified_and_nothing_is_pruned() {
+async fn a_partial_snapshot_is_notified_and_nothing_is_pruned() {
     node22();
     let standin = Standin::start("unhealthy", &["snapshots"], &["logs"]).await;
     let domain = &standin.domains[0];
@@ -382,10 +359,9 @@ async fn a_snapshot_that_is_not_successful_is_notified_and_nothing_is_pruned() {
     for days in [1, 40, 41, 42, 43, 44, 45, 46, 47] {
         seeded.push(seed_nightly(domain, DAY * days).await);
     }
-    // Its primaries unassigned: the workflow does not ask for `partial`, so the domain records
-    // the snapshot FAILED (PARTIAL, which a shard lost mid-snapshot gives, takes the same
-    // branch: `ok` is false for both).
-    assert!(domain.mark_index_red("logs"));
+    // A shard fails while the snapshot copies it (a node leaving): the domain ends the
+    // snapshot PARTIAL although the workflow never asks for `partial`.
+    domain.faults().fail_shards_during_snapshots("logs");
     let functions = Functions::start(BACKUP_FUNCTIONS).await;
 
     let result = execute("backup", &backup_input(domain), &functions, |_| {}).await;
@@ -402,7 +378,7 @@ async fn a_snapshot_that_is_not_successful_is_notified_and_nothing_is_pruned() {
         "{message}"
     );
     assert!(
-        message.contains("FAILED") && message.contains("primary shard is not allocated"),
+        message.contains("PARTIAL") && message.contains("IndexShardSnapshotFailedException"),
         "{message}"
     );
     let visited = states(&result);
@@ -418,7 +394,7 @@ async fn a_snapshot_that_is_not_successful_is_notified_and_nothing_is_pruned() {
         .filter(|(_, state)| state != "SUCCESS")
         .collect();
     assert_eq!(failed.len(), 1, "{remaining:?}");
-    assert_eq!(failed[0].1, "FAILED");
+    assert_eq!(failed[0].1, "PARTIAL");
     let mut successes: Vec<String> = remaining
         .iter()
         .filter(|(_, s)| s == "SUCCESS")
@@ -495,18 +471,25 @@ async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds() {
     standin.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_migration_moves_every_index_but_the_system_ones_with_equal_counts() {
+/// Domains `old` and `new` sharing the sample's migration bucket; `old` holds
+/// `logs-2026.11.28` (8 documents) and `orders` (5).
+async fn migration_standin(test: &str) -> Standin {
     node22();
     let bucket = sample("workflow-migrate.json")["source"]["settings"]["bucket"]
         .as_str()
         .unwrap()
         .to_owned();
-    let standin = Standin::start("migrate", &[&bucket], &["old", "new"]).await;
+    let standin = Standin::start(test, &[&bucket], &["old", "new"]).await;
+    put_docs(&standin.domains[0], "logs-2026.11.28", 8).await;
+    put_docs(&standin.domains[0], "orders", 5).await;
+    standin
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_moves_every_index_but_the_system_ones_with_equal_counts() {
+    let standin = migration_standin("migrate").await;
     let (source, target) = (&standin.domains[0], &standin.domains[1]);
     put_docs(source, "logs-2026.11.27", 12).await;
-    put_docs(source, "logs-2026.11.28", 8).await;
-    put_docs(source, "orders", 5).await;
     // The source's dashboards index differs from the target's, which must stay as it is.
     call(
         source,
@@ -586,20 +569,13 @@ async fn a_migration_moves_every_index_but_the_system_ones_with_equal_counts() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_migration_onto_a_conflicting_index_stops_before_touching_the_target() {
-    node22();
-    let input = sample("workflow-migrate.json");
     assert_eq!(
-        input["on_conflict"], "fail",
+        sample("workflow-migrate.json")["on_conflict"],
+        "fail",
         "the sample stops on a conflict"
     );
-    let bucket = input["source"]["settings"]["bucket"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let standin = Standin::start("conflict", &[&bucket], &["old", "new"]).await;
+    let standin = migration_standin("conflict").await;
     let (source, target) = (&standin.domains[0], &standin.domains[1]);
-    put_docs(source, "logs-2026.11.28", 8).await;
-    put_docs(source, "orders", 5).await;
     // The target already has its own `orders`.
     call(
         target,

@@ -62,19 +62,8 @@ impl Connector {
 
     /// A client for `domain`, after the endpoint guard.
     pub async fn client(&self, domain: &DomainInput) -> Result<DomainClient, OsnapError> {
-        let endpoint = DomainEndpoint::parse(
-            &domain.endpoint,
-            domain.region.as_deref(),
-            &self.inner.policy,
-        )
-        .map_err(endpoint_error)?;
-        let credentials = self.credentials(domain.assume_role_arn.as_deref()).await?;
-        Ok(DomainClient::with_http_client(
-            self.inner.http.clone(),
-            endpoint,
-            credentials,
-            self.inner.time.clone(),
-        ))
+        let endpoint = self.domain_endpoint(domain)?;
+        self.signed_client(endpoint, domain).await
     }
 
     /// A client for S3 in the domain's region (or at `override_endpoint`), signing with the
@@ -85,24 +74,37 @@ impl Connector {
         domain: &DomainInput,
         override_endpoint: Option<&str>,
     ) -> Result<DomainClient, OsnapError> {
-        let region = DomainEndpoint::parse(
+        let region = self.domain_endpoint(domain)?.region().to_owned();
+        let endpoint = DomainEndpoint::s3(&region, override_endpoint, &self.inner.policy)
+            .map_err(endpoint_error)?;
+        Ok(self
+            .signed_client(endpoint, domain)
+            .await?
+            .with_signature_options(SignatureOptions::s3()))
+    }
+
+    fn domain_endpoint(&self, domain: &DomainInput) -> Result<DomainEndpoint, OsnapError> {
+        DomainEndpoint::parse(
             &domain.endpoint,
             domain.region.as_deref(),
             &self.inner.policy,
         )
-        .map_err(endpoint_error)?
-        .region()
-        .to_owned();
-        let endpoint = DomainEndpoint::s3(&region, override_endpoint, &self.inner.policy)
-            .map_err(endpoint_error)?;
+        .map_err(endpoint_error)
+    }
+
+    /// A client for `endpoint` with the credentials `domain` asks for.
+    async fn signed_client(
+        &self,
+        endpoint: DomainEndpoint,
+        domain: &DomainInput,
+    ) -> Result<DomainClient, OsnapError> {
         let credentials = self.credentials(domain.assume_role_arn.as_deref()).await?;
         Ok(DomainClient::with_http_client(
             self.inner.http.clone(),
             endpoint,
             credentials,
             self.inner.time.clone(),
-        )
-        .with_signature_options(SignatureOptions::s3()))
+        ))
     }
 
     async fn credentials(&self, role: Option<&str>) -> Result<CredentialSource, OsnapError> {

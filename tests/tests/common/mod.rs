@@ -113,7 +113,18 @@ pub async fn operator_send(
     query: &[(&str, &str)],
     body: Option<Value>,
 ) -> (u16, Value) {
-    let client = standin::client::operator_client(&world.domain.endpoint()).unwrap();
+    domain_call(&world.domain, method, segments, query, body).await
+}
+
+/// A signed request as the stand-in's operator to any emulated domain.
+pub async fn domain_call(
+    domain: &Domain,
+    method: Method,
+    segments: &[&str],
+    query: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, Value) {
+    let client = standin::client::operator_client(&domain.endpoint()).unwrap();
     let mut request = signing::DomainRequest::new(method, segments);
     for (name, value) in query {
         request = request.query(name, *value);
@@ -124,6 +135,23 @@ pub async fn operator_send(
     let response = client.send(&request).await.unwrap();
     let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
     (response.status.as_u16(), body)
+}
+
+/// A world whose domain holds one document in each of `indices` and has repository `nightly`
+/// registered (base path: the world's name).
+pub async fn world_with_nightly(name: &str, indices: &[&str]) -> World {
+    let world = world(name).await;
+    for index in indices {
+        signed(
+            &world,
+            Method::PUT,
+            &[index, "_doc", "1"],
+            Some(r#"{"m":"x"}"#),
+        )
+        .await;
+    }
+    register_nightly(&world, name).await;
+    world
 }
 
 /// The repository's snapshot names, as the domain lists them.
