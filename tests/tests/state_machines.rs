@@ -321,7 +321,16 @@ async fn nightly_backup_snapshots_verifies_and_prunes_by_the_samples_retention()
     let functions = Functions::start(BACKUP_FUNCTIONS).await;
 
     let result = execute("backup", &backup_input(domain), &functions, |_| {}).await;
+    // An input that lists no domain is refused rather than reported as a backup.
+    let mut nothing = backup_input(domain);
+    nothing["domains"] = json!([]);
+    let refused = execute("backup", &nothing, &functions, |_| {}).await;
     functions.stop().await;
+    assert_eq!(
+        (refused["status"].as_str(), refused["error"].as_str()),
+        (Some("FAILED"), Some("InvalidRequest")),
+        "{refused}"
+    );
 
     assert_eq!(result["status"], "SUCCEEDED", "{result}");
     assert_eq!(result["notifications"], json!([]));
@@ -407,7 +416,7 @@ async fn a_partial_snapshot_is_notified_and_nothing_is_pruned() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds() {
+async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds_without_pruning() {
     node22();
     let standin = Standin::start("concurrent", &["snapshots"], &["logs"]).await;
     let domain = &standin.domains[0];
@@ -425,8 +434,14 @@ async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds() {
     .await;
     let functions = Functions::start(BACKUP_FUNCTIONS).await;
 
+    // A domain listed without `retention` is backed up and nothing is pruned.
+    let mut input = backup_input(domain);
+    input["domains"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("retention");
     let faults = domain.faults().clone();
-    let result = execute("backup", &backup_input(domain), &functions, move |event| {
+    let result = execute("backup", &input, &functions, move |event| {
         if event["event"] == "StateRetried" && event["state"] == "Snapshot" {
             faults.set_stuck_snapshots(false);
         }
