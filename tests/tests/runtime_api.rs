@@ -13,7 +13,7 @@ fn request(function: &str, endpoint: &str) -> serde_json::Value {
     let domain = json!({"endpoint": endpoint, "region": "us-east-1"});
     match function {
         "register" => {
-            json!({"domain": domain, "repository": "nightly", "settings": {"bucket": "b", "role_arn": "arn:aws:iam::123456789012:role/osnap-snapshots"}})
+            json!({"domain": domain, "repository": "nightly", "settings": {"bucket": "osnap-snapshots", "region": "us-east-1", "role_arn": "arn:aws:iam::123456789012:role/osnap-snapshots"}})
         }
         "prune" => json!({"domain": domain, "repository": "nightly", "keep_last": 3}),
         _ => json!({"domain": domain, "repository": "nightly"}),

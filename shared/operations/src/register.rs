@@ -84,7 +84,8 @@ pub async fn register(
 fn settings_for_domain(input: &RepositorySettingsInput) -> Result<S3Settings, OsnapError> {
     if !is_bucket_name(&input.bucket) {
         return Err(OsnapError::invalid(format!(
-            "settings.bucket `{}` is not an S3 bucket name (3 to 63 lowercase letters, digits,              dots and hyphens)",
+            "settings.bucket `{}` is not an S3 bucket name (3 to 63 lowercase letters, digits, \
+             dots and hyphens)",
             input.bucket
         )));
     }
