@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_config::sts::AssumeRoleProvider;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -57,6 +58,19 @@ impl CredentialSource {
         assume_role_arn: Option<&str>,
         time: SharedTimeSource,
     ) -> Result<Self, SigningError> {
+        // Lambda passes the function role's credentials in the environment, where the default
+        // chain looks first. Read them there directly: loading the whole AWS configuration
+        // also builds an HTTPS client (reading every system root certificate), milliseconds
+        // of a cold start for a client only STS and the other providers use.
+        if assume_role_arn.is_none()
+            && std::env::var_os("AWS_ACCESS_KEY_ID").is_some()
+            && std::env::var_os("AWS_SECRET_ACCESS_KEY").is_some()
+        {
+            return Ok(Self::new(
+                EnvironmentVariableCredentialsProvider::new(),
+                time,
+            ));
+        }
         let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
         let base = config.credentials_provider().ok_or_else(|| {
             SigningError::Credentials(

@@ -15,11 +15,13 @@
 //! - `info`, `indices`, `documents`, `aliases`, `cat`: the cluster and index APIs.
 //! - `repository`, `blobstore`, `snapshots`, `snapshot_views`, `restore`, `rename`: the
 //!   snapshot APIs and their storage in S3.
+//! - `benchmarks`: seeding thousands of snapshots at once, and counting requests.
 
 pub mod config;
 pub mod faults;
 
 mod aliases;
+mod benchmarks;
 mod blobstore;
 mod cat;
 mod cluster;
@@ -46,6 +48,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use tokio::net::TcpListener;
 use tokio::task::AbortHandle;
 
+pub use benchmarks::{RequestCounts, SeedPlan};
 pub use config::{DEFAULT_SNAPSHOT_ROLE, DomainConfig, Engine};
 pub use faults::{Fault, FaultControl, FaultPlan, FaultRule};
 
@@ -73,6 +76,7 @@ pub(crate) struct Shared {
     pub s3: aws_sdk_s3::Client,
     cluster: Mutex<Cluster>,
     snapshot_info_reads: AtomicU64,
+    requests: benchmarks::RequestCounter,
     tasks: Mutex<Vec<AbortHandle>>,
 }
 
@@ -171,6 +175,7 @@ impl Domain {
             config,
             cluster: Mutex::new(cluster),
             snapshot_info_reads: AtomicU64::new(0),
+            requests: benchmarks::RequestCounter::default(),
             tasks: Mutex::new(Vec::new()),
         });
         let server = serve(listener, service::DomainService::new(shared.clone()))?;

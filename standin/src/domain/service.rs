@@ -109,6 +109,7 @@ async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Dropped> {
     let (parts, body) = request.into_parts();
+    shared.requests.record(&parts.method);
     let body = match axum::body::to_bytes(Body::new(body), MAX_BODY).await {
         Ok(body) => body,
         Err(_) => {
