@@ -44,3 +44,15 @@ impl StandinError {
         Self::Io { what, source }
     }
 }
+
+/// An error and its sources, `: `-separated, for a command line's last words.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
