@@ -199,13 +199,7 @@ async fn a_gateway_timeout_on_create_is_followed_by_a_lookup_not_a_resend() {
 #[tokio::test(flavor = "multi_thread")]
 async fn domain_answers_become_the_documented_error_types() {
     let world = world("errors").await;
-    signed(
-        &world,
-        Method::PUT,
-        &["logs", "_doc", "1"],
-        Some(r#"{"m":"x"}"#),
-    )
-    .await;
+    common::put_doc(&world, "logs", "1").await;
     let domain = domain_json(&world);
     let snapshot = LambdaFunction::start("snapshot", &[]).await.unwrap();
     let verify = LambdaFunction::start("verify", &[]).await.unwrap();
@@ -318,13 +312,7 @@ async fn every_sample_event_runs_against_the_standin() {
         .await
         .unwrap();
     for index in ["logs-2026.11.27", "orders"] {
-        signed(
-            &world,
-            Method::PUT,
-            &[index, "_doc", "1"],
-            Some(r#"{"m":"x"}"#),
-        )
-        .await;
+        common::put_doc(&world, index, "1").await;
     }
     let endpoint = world.domain.endpoint();
     let env = [

@@ -6,22 +6,12 @@
 mod common;
 
 use common::{
-    World, domain_json, ok, operator_send, poll_done, register_nightly, signed, snapshot_names,
+    World, domain_json, ok, operator_send, poll_done, put_doc, register_nightly, snapshot_names,
     world,
 };
 use e2e::LambdaFunction;
 use http::Method;
 use serde_json::{Value, json};
-
-async fn put_doc(world: &World, index: &str, id: &str) {
-    signed(
-        world,
-        Method::PUT,
-        &[index, "_doc", id],
-        Some(r#"{"m":"x"}"#),
-    )
-    .await;
-}
 
 /// A snapshot taken by the operator (not osnap), of `indices`, finished before it returns.
 async fn operator_snapshot(world: &World, name: &str, indices: &str) {

@@ -486,6 +486,20 @@ async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds_with
     standin.shutdown().await;
 }
 
+/// Executes the migration sample from `source` to `target` with its functions started for it.
+async fn run_migration(source: &Domain, target: &Domain) -> Value {
+    let functions = Functions::start(MIGRATE_FUNCTIONS).await;
+    let result = execute(
+        "migrate",
+        &migrate_input(source, target),
+        &functions,
+        |_| {},
+    )
+    .await;
+    functions.stop().await;
+    result
+}
+
 /// Domains `old` and `new` sharing the sample's migration bucket; `old` holds
 /// `logs-2026.11.28` (8 documents) and `orders` (5).
 async fn migration_standin(test: &str) -> Standin {
@@ -517,16 +531,8 @@ async fn a_migration_moves_every_index_but_the_system_ones_with_equal_counts() {
     let kibana_source = source.doc_count(".kibana_1").unwrap();
     let kibana_target = target.doc_count(".kibana_1").unwrap();
     assert_ne!(kibana_source, kibana_target);
-    let functions = Functions::start(MIGRATE_FUNCTIONS).await;
 
-    let result = execute(
-        "migrate",
-        &migrate_input(source, target),
-        &functions,
-        |_| {},
-    )
-    .await;
-    functions.stop().await;
+    let result = run_migration(source, target).await;
 
     assert_eq!(result["status"], "SUCCEEDED", "{result}");
     assert_eq!(result["notifications"], json!([]));
@@ -602,16 +608,8 @@ async fn a_migration_onto_a_conflicting_index_stops_before_touching_the_target()
     .await;
     let indices_before = target.index_names();
     let orders_before = call(target, Method::GET, &["orders"], &[], None).await;
-    let functions = Functions::start(MIGRATE_FUNCTIONS).await;
 
-    let result = execute(
-        "migrate",
-        &migrate_input(source, target),
-        &functions,
-        |_| {},
-    )
-    .await;
-    functions.stop().await;
+    let result = run_migration(source, target).await;
 
     assert_eq!(result["status"], "FAILED", "{result}");
     assert_eq!(result["error"], "MigrationFailed", "{result}");

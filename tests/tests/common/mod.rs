@@ -142,16 +142,21 @@ pub async fn domain_call(
 pub async fn world_with_nightly(name: &str, indices: &[&str]) -> World {
     let world = world(name).await;
     for index in indices {
-        signed(
-            &world,
-            Method::PUT,
-            &[index, "_doc", "1"],
-            Some(r#"{"m":"x"}"#),
-        )
-        .await;
+        put_doc(&world, index, "1").await;
     }
     register_nightly(&world, name).await;
     world
+}
+
+/// Indexes a small document `id` into `index` (created on the way).
+pub async fn put_doc(world: &World, index: &str, id: &str) {
+    signed(
+        world,
+        Method::PUT,
+        &[index, "_doc", id],
+        Some(r#"{"m":"x"}"#),
+    )
+    .await;
 }
 
 /// The repository's snapshot names, as the domain lists them.
