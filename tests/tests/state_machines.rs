@@ -301,13 +301,19 @@ const MIGRATE_FUNCTIONS: &[(&str, &str)] = &[
     ("RestoreFunctionArn", "restore"),
 ];
 
+/// One domain, `logs`, holding `logs` (`docs` documents) with repository `nightly` registered.
+async fn backup_standin(test: &str, docs: usize) -> Standin {
+    node22();
+    let standin = Standin::start(test, &["snapshots"], &["logs"]).await;
+    put_docs(&standin.domains[0], "logs", docs).await;
+    register_nightly(&standin.domains[0]).await;
+    standin
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn nightly_backup_snapshots_verifies_and_prunes_by_the_samples_retention() {
-    node22();
-    let standin = Standin::start("backup", &["snapshots"], &["logs"]).await;
+    let standin = backup_standin("backup", 5).await;
     let domain = &standin.domains[0];
-    put_docs(domain, "logs", 5).await;
-    register_nightly(domain).await;
     // The sample keeps 14 and at least 7, none older than 30 days: of these nine, the three
     // oldest are beyond the seven newest successes and older than 30 days.
     let mut recent = Vec::new();
@@ -359,11 +365,8 @@ async fn nightly_backup_snapshots_verifies_and_prunes_by_the_samples_retention()
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_partial_snapshot_is_notified_and_nothing_is_pruned() {
-    node22();
-    let standin = Standin::start("unhealthy", &["snapshots"], &["logs"]).await;
+    let standin = backup_standin("unhealthy", 3).await;
     let domain = &standin.domains[0];
-    put_docs(domain, "logs", 3).await;
-    register_nightly(domain).await;
     let mut seeded = Vec::new();
     for days in [1, 40, 41, 42, 43, 44, 45, 46, 47] {
         seeded.push(seed_nightly(domain, DAY * days).await);
@@ -417,11 +420,8 @@ async fn a_partial_snapshot_is_notified_and_nothing_is_pruned() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds_without_pruning() {
-    node22();
-    let standin = Standin::start("concurrent", &["snapshots"], &["logs"]).await;
+    let standin = backup_standin("concurrent", 3).await;
     let domain = &standin.domains[0];
-    put_docs(domain, "logs", 3).await;
-    register_nightly(domain).await;
     // An operator's snapshot that keeps running until the workflow has been refused once.
     domain.faults().set_stuck_snapshots(true);
     call(
