@@ -1,6 +1,8 @@
 //! `osnap-bench --bin-dir DIR [--python PATH] [--runs N] [--snapshots N]
-//! [--zips ARCH=DIR]... [--criterion DIR]`: measures the built functions on the stand-in and
-//! prints one markdown table. `./dev bench` runs it with everything.
+//! [--zips ARCH=DIR]... [--criterion DIR] [--storage DIR] [--cold-starts-only]`: measures the
+//! built functions on the stand-in and prints one markdown table. `./dev bench` runs it with
+//! everything; `--cold-starts-only` measures `register` against the Python client and nothing
+//! else; `--storage` puts the stand-in's S3 files in `DIR` (the temporary folder otherwise).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -13,10 +15,12 @@ fn options(mut args: impl Iterator<Item = String>) -> Result<Options, BenchError
     let mut options = Options {
         bin_dir: PathBuf::new(),
         python: None,
-        runs: 5,
+        runs: 21,
         snapshots: 10_000,
         zips: Vec::new(),
         criterion: None,
+        cold_starts_only: false,
+        storage: None,
     };
     let usage = |what: &str| BenchError::Usage(format!("osnap-bench: {what}"));
     while let Some(flag) = args.next() {
@@ -25,8 +29,10 @@ fn options(mut args: impl Iterator<Item = String>) -> Result<Options, BenchError
                 .ok_or_else(|| usage(&format!("{flag} needs a value")))
         };
         match flag.as_str() {
+            "--cold-starts-only" => options.cold_starts_only = true,
             "--bin-dir" => options.bin_dir = PathBuf::from(value()?),
             "--python" => options.python = Some(PathBuf::from(value()?)),
+            "--storage" => options.storage = Some(PathBuf::from(value()?)),
             "--criterion" => options.criterion = Some(PathBuf::from(value()?)),
             "--runs" => {
                 options.runs = value()?

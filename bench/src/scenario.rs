@@ -30,13 +30,9 @@ const BUCKET: &str = "snapshots";
 const SNAPSHOT_DURATION: Duration = Duration::from_secs(2);
 /// Indices every seeded snapshot holds.
 const SEEDED_INDICES: [&str; 5] = ["logs-app", "logs-audit", "metrics", "orders", "users"];
-/// The retention rule of the scale dry run: hourly snapshots, so about 9,300 of 10,000 would
-/// go (the largest decision).
+/// The retention rule of the scale runs, dry and real: hourly snapshots, so about 9,300 of
+/// 10,000 go (the largest decision, and 186 batched deletions).
 const PRUNE_RULE: &str = r#"{"max_age": "30d", "min_count": 7}"#;
-/// The rule of the real prune: the oldest ~200 go, in batches. (The stand-in lists its S3
-/// folder for every deleted snapshot, so deleting thousands would time the stand-in, not
-/// osnap; the requests osnap sends are one listing plus one per batch of 50 either way.)
-const PRUNE_REAL_RULE: &str = r#"{"max_age": "408d", "min_count": 7}"#;
 const FUNCTIONS: [&str; 5] = ["register", "snapshot", "verify", "restore", "prune"];
 
 /// What to measure.
@@ -54,6 +50,10 @@ pub struct Options {
     pub zips: Vec<(String, PathBuf)>,
     /// criterion's output folder, for the signing figures.
     pub criterion: Option<PathBuf>,
+    /// Only the cold starts and the Python comparison (needs only `register` built).
+    pub cold_starts_only: bool,
+    /// Where the stand-in keeps its S3 files (the system's temporary folder if not given).
+    pub storage: Option<PathBuf>,
 }
 
 /// A folder removed when dropped.
@@ -75,9 +75,8 @@ struct World {
 }
 
 impl World {
-    async fn start() -> Result<Self, BenchError> {
-        let root =
-            TempDir(std::env::temp_dir().join(format!("osnap-bench-{}", std::process::id())));
+    async fn start(storage: &Path) -> Result<Self, BenchError> {
+        let root = TempDir(storage.join(format!("osnap-bench-{}", std::process::id())));
         let s3 = S3Server::start(&root.0.join("s3"), ACCESS_KEY, SECRET_KEY).await?;
         s3.create_bucket(BUCKET).await?;
         let mut config = DomainConfig::new("bench-small", s3.endpoint(), s3.credentials());
@@ -108,7 +107,12 @@ impl World {
 /// failure still leaves what was measured before it).
 pub async fn run(options: &Options, rows: &mut Vec<Row>) -> Result<(), BenchError> {
     let binary = |name: &str| options.bin_dir.join(name);
-    for name in FUNCTIONS {
+    let needed: &[&str] = if options.cold_starts_only {
+        &["register"]
+    } else {
+        &FUNCTIONS
+    };
+    for &name in needed {
         if !binary(name).exists() {
             return Err(BenchError::Usage(format!(
                 "{} is not built",
@@ -116,12 +120,22 @@ pub async fn run(options: &Options, rows: &mut Vec<Row>) -> Result<(), BenchErro
             )));
         }
     }
-    let world = World::start().await?;
-    sizes(options, rows);
-    signing_figures(options, rows);
+    let storage = options.storage.clone().unwrap_or_else(std::env::temp_dir);
+    let world = World::start(&storage).await?;
+    rows.push(Row::info(
+        "the stand-in's S3 files (its speed is part of every whole run below)",
+        format!("`{}` ({})", storage.display(), file_system_of(&storage)),
+    ));
+    if !options.cold_starts_only {
+        sizes(options, rows);
+        signing_figures(options, rows);
+    }
     let outcome = async {
         eprintln!("osnap-bench: cold starts ({} runs each)", options.runs);
         cold_starts(options, &world, rows).await?;
+        if options.cold_starts_only {
+            return Ok(());
+        }
         eprintln!("osnap-bench: each function's ordinary work");
         ordinary_work(options, &world, rows).await?;
         eprintln!("osnap-bench: {} snapshots", options.snapshots);
@@ -213,7 +227,19 @@ async fn cold_starts(
     rows: &mut Vec<Row>,
 ) -> Result<(), BenchError> {
     let register = options.bin_dir.join("register");
+    let script_dir =
+        TempDir(std::env::temp_dir().join(format!("osnap-bench-python-{}", std::process::id())));
+    let script = script_dir.0.join("register_repository.py");
+    if options.python.is_some() {
+        std::fs::create_dir_all(&script_dir.0)
+            .map_err(|e| BenchError::io("create the script folder", e))?;
+        std::fs::write(&script, SCRIPT)
+            .map_err(|e| BenchError::io("write the Python script", e))?;
+    }
+    // osnap and the Python client take turns, so that a slower moment of the machine
+    // weighs on both alike. The first round of each warms the file cache and is not kept.
     let mut runs = Vec::new();
+    let mut python_runs: Vec<PythonRun> = Vec::new();
     for i in 0..=options.runs {
         let event = register_event(&world.small, &format!("bench-{i}"));
         let run = run_function(
@@ -226,8 +252,23 @@ async fn cold_starts(
         if first["status"] != "created" {
             return Err(BenchError::Function(format!("register answered {first}")));
         }
+        let python_run = match &options.python {
+            Some(python) => Some(
+                register_with_python(
+                    python,
+                    &script,
+                    &world.small.endpoint(),
+                    &format!("py-{i}"),
+                    BUCKET,
+                    DEFAULT_SNAPSHOT_ROLE,
+                )
+                .await?,
+            ),
+            None => None,
+        };
         if i > 0 {
             runs.push(run);
+            python_runs.extend(python_run);
         }
     }
     let init = median(&runs.iter().map(|r| r.init).collect::<Vec<_>>());
@@ -260,33 +301,12 @@ async fn cold_starts(
         ms(warm),
     ));
 
-    let Some(python) = &options.python else {
+    if python_runs.is_empty() {
         rows.push(Row::info(
             "Python client (requests + requests-aws4auth)",
             "not run",
         ));
         return Ok(());
-    };
-    let script_dir =
-        TempDir(std::env::temp_dir().join(format!("osnap-bench-python-{}", std::process::id())));
-    std::fs::create_dir_all(&script_dir.0)
-        .map_err(|e| BenchError::io("create the script folder", e))?;
-    let script = script_dir.0.join("register_repository.py");
-    std::fs::write(&script, SCRIPT).map_err(|e| BenchError::io("write the Python script", e))?;
-    let mut python_runs: Vec<PythonRun> = Vec::new();
-    for i in 0..=options.runs {
-        let run = register_with_python(
-            python,
-            &script,
-            &world.small.endpoint(),
-            &format!("py-{i}"),
-            BUCKET,
-            DEFAULT_SNAPSHOT_ROLE,
-        )
-        .await?;
-        if i > 0 {
-            python_runs.push(run);
-        }
     }
     let python_wall = median(&python_runs.iter().map(|r| r.wall).collect::<Vec<_>>());
     let python_cpu = median(&python_runs.iter().map(|r| r.cpu).collect::<Vec<_>>());
@@ -319,6 +339,23 @@ async fn cold_starts(
         format!("{cpu_ratio:.0}×"),
     ));
     Ok(())
+}
+
+/// The type of the file system holding `path` (from `/proc/mounts`: the longest mount point
+/// that contains it), or `unknown`.
+fn file_system_of(path: &Path) -> String {
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_owned());
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    mounts
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let (_, point, kind) = (fields.next()?, fields.next()?, fields.next()?);
+            path.starts_with(point)
+                .then(|| (point.len(), kind.to_owned()))
+        })
+        .max_by_key(|(length, _)| *length)
+        .map_or_else(|| "unknown".to_owned(), |(_, kind)| kind)
 }
 
 fn rss_row(name: &str, what: &str, run: &FunctionRun, limit_mb: u64) -> Row {
@@ -624,7 +661,8 @@ async fn scale(options: &Options, world: &World, rows: &mut Vec<Row>) -> Result<
         requests.get == 1 && requests.total() == 1,
     ));
 
-    for (dry_run, rule) in [(true, PRUNE_RULE), (false, PRUNE_REAL_RULE)] {
+    for dry_run in [true, false] {
+        let rule = PRUNE_RULE;
         let mut fields: Value = serde_json::from_str(rule).unwrap_or(Value::Null);
         fields["dry_run"] = json!(dry_run);
         let (prune, requests, reads) = counted(

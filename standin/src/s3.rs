@@ -3,12 +3,15 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_credential_types::Credentials;
+use s3s::access::{S3Access, S3AccessContext};
 use s3s::auth::SimpleAuth;
+use s3s::path::S3Path;
 use s3s::service::{S3Service, S3ServiceBuilder};
+use s3s::{S3Result, s3_error};
 use tokio::net::TcpListener;
 
 use crate::server::{ServerHandle, serve};
@@ -46,11 +49,14 @@ impl S3Server {
             .map_err(|e| StandinError::Setup(format!("S3 file system: {e:?}")))?;
         let mut builder = S3ServiceBuilder::new(fs);
         builder.set_auth(SimpleAuth::from_single(access_key, secret_key));
+        builder.set_access(BucketMustExist {
+            root: root.to_owned(),
+        });
         let regions = BucketRegions::default();
         let service = S3Front {
             inner: builder.build(),
             regions: regions.clone(),
-            writes: Arc::default(),
+            locks: Arc::default(),
         };
         let address = address.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = TcpListener::bind(address)
@@ -150,12 +156,30 @@ impl BucketRegions {
 ///   for the test region, so that redirect is not emulated.)
 /// - A write is atomic for readers: the file store renames the object into place and then
 ///   writes its checksums apart, so a read in between would pair new bytes with old
-///   checksums. Writes take a lock that reads share.
+///   checksums. A write to an object excludes other requests for that object (writes to
+///   different objects run side by side, as S3 does); other writes, such as `DeleteObjects`,
+///   exclude every request.
 #[derive(Clone)]
 struct S3Front {
     inner: S3Service,
     regions: BucketRegions,
-    writes: Arc<tokio::sync::RwLock<()>>,
+    locks: Arc<ObjectLocks>,
+}
+
+/// One lock over the bucket-level requests, and a few locks shared out among the objects.
+#[derive(Debug, Default)]
+struct ObjectLocks {
+    all: tokio::sync::RwLock<()>,
+    objects: [tokio::sync::RwLock<()>; 16],
+}
+
+impl ObjectLocks {
+    fn of(&self, object: &str) -> &tokio::sync::RwLock<()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(object);
+        let at = usize::try_from(hash % self.objects.len() as u64).unwrap_or(0);
+        &self.objects[at]
+    }
 }
 
 impl hyper::service::Service<http::Request<hyper::body::Incoming>> for S3Front {
@@ -168,17 +192,32 @@ impl hyper::service::Service<http::Request<hyper::body::Incoming>> for S3Front {
         let head_bucket = (request.method() == http::Method::HEAD)
             .then(|| bucket_of_path(request.uri().path()))
             .flatten();
+        let object = is_object_path(request.uri().path()).then(|| request.uri().path().to_owned());
         let reads_only = matches!(*request.method(), http::Method::GET | http::Method::HEAD);
         let service = self.inner.clone();
         let regions = self.regions.clone();
-        let writes = self.writes.clone();
+        let locks = self.locks.clone();
         Box::pin(async move {
-            let mut response = if reads_only {
-                let _shared = writes.read().await;
-                service.call(request.map(s3s::Body::from)).await?
-            } else {
-                let _exclusive = writes.write().await;
-                service.call(request.map(s3s::Body::from)).await?
+            let request = request.map(s3s::Body::from);
+            let mut response = match (object, reads_only) {
+                (Some(object), true) => {
+                    let _bucket = locks.all.read().await;
+                    let _object = locks.of(&object).read().await;
+                    service.call(request).await?
+                }
+                (Some(object), false) => {
+                    let _bucket = locks.all.read().await;
+                    let _object = locks.of(&object).write().await;
+                    service.call(request).await?
+                }
+                (None, true) => {
+                    let _bucket = locks.all.read().await;
+                    service.call(request).await?
+                }
+                (None, false) => {
+                    let _everything = locks.all.write().await;
+                    service.call(request).await?
+                }
             };
             if let Some(bucket) = head_bucket
                 && (response.status().is_success()
@@ -192,8 +231,70 @@ impl hyper::service::Service<http::Request<hyper::body::Incoming>> for S3Front {
     }
 }
 
+/// Refuses anonymous requests (as s3s does by default) and, as S3 does, answers
+/// `NoSuchBucket` to object requests and `DeleteObjects` in a bucket that does not exist: the
+/// file store would create the bucket on a put, and answer `NoSuchKey` or report deletions.
+struct BucketMustExist {
+    root: PathBuf,
+}
+
+#[async_trait::async_trait]
+impl S3Access for BucketMustExist {
+    async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        if cx.credentials().is_none() {
+            return Err(s3_error!(AccessDenied, "Signature is required"));
+        }
+        let bucket = match cx.s3_path() {
+            S3Path::Object { bucket, .. } => Some(bucket),
+            S3Path::Bucket { bucket } if cx.s3_op().name() == "DeleteObjects" => Some(bucket),
+            _ => None,
+        };
+        match bucket {
+            Some(bucket) if !self.root.join(&**bucket).is_dir() => Err(s3_error!(
+                NoSuchBucket,
+                "The specified bucket does not exist"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Whether a path-style path names an object (`/bucket/key`).
+fn is_object_path(path: &str) -> bool {
+    path.trim_start_matches('/')
+        .split_once('/')
+        .is_some_and(|(_, key)| !key.is_empty())
+}
+
 /// `bucket` for a path-style bucket request (`/bucket` or `/bucket/`).
 fn bucket_of_path(path: &str) -> Option<String> {
     let name = path.trim_start_matches('/').trim_end_matches('/');
     (!name.is_empty() && !name.contains('/')).then(|| name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_buckets_or_objects() {
+        assert_eq!(bucket_of_path("/snapshots"), Some("snapshots".to_owned()));
+        assert_eq!(bucket_of_path("/snapshots/"), Some("snapshots".to_owned()));
+        assert_eq!(bucket_of_path("/snapshots/a.json"), None);
+        assert!(is_object_path("/snapshots/base/a.json"));
+        assert!(!is_object_path("/snapshots/"));
+        assert!(!is_object_path("/snapshots"));
+        assert!(!is_object_path("/"));
+    }
+
+    #[test]
+    fn every_object_has_one_lock() {
+        let locks = ObjectLocks::default();
+        let a: *const _ = locks.of("/b/k1");
+        assert!(std::ptr::eq(a, locks.of("/b/k1")));
+        let spread: std::collections::HashSet<*const _> = (0..64)
+            .map(|i| locks.of(&format!("/b/k{i}")) as *const _)
+            .collect();
+        assert!(spread.len() > 1, "objects share out the locks");
+    }
 }

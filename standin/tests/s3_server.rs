@@ -99,3 +99,60 @@ async fn head_bucket_names_the_bucket_region_as_s3_does() {
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(root);
 }
+
+#[tokio::test]
+async fn a_missing_bucket_is_no_such_bucket_and_is_not_created() {
+    let root = std::env::temp_dir().join(format!("standin-s3-missing-{}", std::process::id()));
+    let server = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
+        .await
+        .unwrap();
+    let client = server.client();
+    let code =
+        |error: &dyn aws_sdk_s3::error::ProvideErrorMetadata| error.code().map(str::to_owned);
+
+    let put = client
+        .put_object()
+        .bucket("nowhere")
+        .key("base/index.json")
+        .body(ByteStream::from_static(b"{}"))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&put).as_deref(), Some("NoSuchBucket"), "{put:?}");
+    let get = client
+        .get_object()
+        .bucket("nowhere")
+        .key("base/index.json")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&get).as_deref(), Some("NoSuchBucket"), "{get:?}");
+    let delete = aws_sdk_s3::types::Delete::builder()
+        .objects(
+            aws_sdk_s3::types::ObjectIdentifier::builder()
+                .key("base/index.json")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    let deleted = client
+        .delete_objects()
+        .bucket("nowhere")
+        .delete(delete)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        code(&deleted).as_deref(),
+        Some("NoSuchBucket"),
+        "{deleted:?}"
+    );
+    assert!(
+        client.head_bucket().bucket("nowhere").send().await.is_err(),
+        "the put did not create the bucket"
+    );
+
+    server.shutdown().await;
+    std::fs::remove_dir_all(&root).unwrap();
+}

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -105,6 +106,18 @@ pub(crate) fn manifest_key(uuid: &str) -> String {
 
 pub(crate) fn index_key(uuid: &str, index: &str) -> String {
     format!("snapshots/{uuid}/indices/{index}.json")
+}
+
+/// Every blob a snapshot may have written, for its deletion (known from the repository
+/// index, as the engine knows them, so nothing is listed). The trailing-`/` keys remove the
+/// then empty folders of the file-backed S3 server; real S3 takes them as missing keys.
+pub(crate) fn snapshot_keys(entry: &IndexEntry) -> Vec<String> {
+    let uuid = &entry.uuid;
+    let mut keys: Vec<String> = entry.indices.iter().map(|i| index_key(uuid, i)).collect();
+    keys.push(manifest_key(uuid));
+    keys.push(format!("snapshots/{uuid}/indices/"));
+    keys.push(format!("snapshots/{uuid}/"));
+    keys
 }
 
 /// One snapshot in the repository index.
@@ -218,25 +231,7 @@ pub(crate) struct Blobs {
 }
 
 impl Blobs {
-    /// The file-backed S3 server would create a missing bucket on a put and answer
-    /// `NoSuchKey` for a get in one; real S3 answers `NoSuchBucket` to both, so check first.
-    async fn ensure_bucket(&self) -> Result<(), BlobError> {
-        self.s3
-            .head_bucket()
-            .bucket(&self.location.bucket)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| match BlobError::from_sdk(e) {
-                BlobError::S3 { code, .. } if code == "NotFound" || code == "unknown" => {
-                    BlobError::NoSuchBucket
-                }
-                other => other,
-            })
-    }
-
     pub async fn put_bytes(&self, relative: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
-        self.ensure_bucket().await?;
         self.s3
             .put_object()
             .bucket(&self.location.bucket)
@@ -247,6 +242,32 @@ impl Blobs {
             .await
             .map(|_| ())
             .map_err(BlobError::from_sdk)
+    }
+
+    /// Puts several blobs at once, as several nodes do. A failure names its key.
+    pub async fn put_concurrently(
+        &self,
+        blobs: Vec<(String, Vec<u8>)>,
+    ) -> Result<(), (String, BlobError)> {
+        let mut puts = tokio::task::JoinSet::new();
+        for (relative, bytes) in blobs {
+            let this = self.clone();
+            puts.spawn(async move {
+                let outcome = this.put_bytes(&relative, bytes).await;
+                outcome.map_err(|e| (relative, e))
+            });
+        }
+        while let Some(joined) = puts.join_next().await {
+            let outcome = joined.map_err(|e| {
+                let error = BlobError::S3 {
+                    code: "InternalError".into(),
+                    message: e.to_string(),
+                };
+                (String::new(), error)
+            })?;
+            outcome?;
+        }
+        Ok(())
     }
 
     pub async fn put_json<T: Serialize>(&self, relative: &str, value: &T) -> Result<(), BlobError> {
@@ -292,36 +313,52 @@ impl Blobs {
             })
     }
 
-    /// Deletes every blob whose key starts with `relative`.
-    pub async fn delete_prefix(&self, relative: &str) -> Result<(), BlobError> {
-        let prefix = self.location.key(relative);
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
+    /// Deletes the blobs at `relative` keys with `DeleteObjects`, a thousand per request, as
+    /// the engine's S3 repository does. Missing keys are not an error (S3 reports them as
+    /// deleted). The keys are known, so nothing is listed: the file-backed S3 server walks
+    /// the whole bucket for every listing.
+    pub async fn delete_keys(&self, relative: &[String]) -> Result<(), BlobError> {
+        for batch in relative.chunks(1000) {
+            let objects = batch
+                .iter()
+                .map(|key| {
+                    ObjectIdentifier::builder()
+                        .key(self.location.key(key))
+                        .build()
+                        .map_err(|e| BlobError::S3 {
+                            code: "InvalidRequest".into(),
+                            message: e.to_string(),
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| BlobError::S3 {
+                    code: "InvalidRequest".into(),
+                    message: e.to_string(),
+                })?;
+            let output = self
                 .s3
-                .list_objects_v2()
+                .delete_objects()
                 .bucket(&self.location.bucket)
-                .prefix(&prefix)
-                .set_continuation_token(token.take())
+                .delete(delete)
                 .send()
                 .await
                 .map_err(BlobError::from_sdk)?;
-            for object in page.contents() {
-                if let Some(key) = object.key() {
-                    self.s3
-                        .delete_object()
-                        .bucket(&self.location.bucket)
-                        .key(key)
-                        .send()
-                        .await
-                        .map_err(BlobError::from_sdk)?;
-                }
-            }
-            match page.next_continuation_token() {
-                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
-                _ => return Ok(()),
+            if let Some(failed) = output.errors().first() {
+                return Err(BlobError::S3 {
+                    code: failed.code().unwrap_or("unknown").to_owned(),
+                    message: format!(
+                        "{} ({})",
+                        failed.message().unwrap_or("not deleted"),
+                        failed.key().unwrap_or_default()
+                    ),
+                });
             }
         }
+        Ok(())
     }
 
     /// Fails as listing the bucket fails (a missing bucket, refused credentials).
@@ -338,7 +375,6 @@ impl Blobs {
     }
 
     pub async fn read_index(&self) -> Result<RepositoryIndex, BlobError> {
-        self.ensure_bucket().await?;
         Ok(self.get_json(INDEX_BLOB).await?.unwrap_or_default())
     }
 

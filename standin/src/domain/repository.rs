@@ -205,6 +205,8 @@ pub(crate) async fn verify_location(
         });
     }
     let seed = format!("tests-{}", new_uuid());
+    // The manager and every data node write a blob, each on its own, then the manager
+    // removes them.
     let mut written = vec![format!("{seed}/master.dat")];
     written.extend(
         shared
@@ -213,19 +215,21 @@ pub(crate) async fn verify_location(
             .iter()
             .map(|n| format!("{seed}/data-{}.dat", n.id)),
     );
-    for key in &written {
-        blobs
-            .put_bytes(key, new_uuid().into_bytes())
-            .await
-            .map_err(|e| {
-                let full = blobs.location.key(key);
-                inaccessible(e.to_cause(format!(
-                    "Unable to upload object [{full}] using a single upload"
-                )))
-            })?;
-    }
+    let blobs_to_write = written
+        .iter()
+        .map(|key| (key.clone(), new_uuid().into_bytes()))
+        .collect();
     blobs
-        .delete_prefix(&format!("{seed}/"))
+        .put_concurrently(blobs_to_write)
+        .await
+        .map_err(|(key, e)| {
+            let full = blobs.location.key(&key);
+            inaccessible(e.to_cause(format!(
+                "Unable to upload object [{full}] using a single upload"
+            )))
+        })?;
+    blobs
+        .delete_keys(&written)
         .await
         .map_err(|e| inaccessible(e.to_cause(format!("Exception when deleting blobs [{seed}]"))))
 }

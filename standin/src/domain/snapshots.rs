@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 
 use crate::domain::blobstore::{
-    BlobError, Blobs, IndexContents, IndexStats, RepositoryIndex, ShardCounts, ShardFailure,
-    SnapshotRecord, StoredDoc, index_key, manifest_key,
+    BlobError, Blobs, IndexContents, IndexEntry, IndexStats, RepositoryIndex, ShardCounts,
+    ShardFailure, SnapshotRecord, StoredDoc, index_key, manifest_key, snapshot_keys,
 };
 use crate::domain::cluster::Cluster;
 use crate::domain::expressions::IndicesOptions;
@@ -529,16 +529,13 @@ pub(crate) async fn delete(shared: &Arc<Shared>, call: &Call, repo: &str, names:
         return Ok(Reply::acknowledged());
     };
     let mut index = read_index(shared, &definition).await?;
-    let doomed: Vec<String> = index
-        .snapshots
-        .iter()
-        .filter(|s| matches(&s.name) || finished_meanwhile.contains(&s.name))
-        .map(|s| s.uuid.clone())
-        .collect();
+    let (doomed, kept): (Vec<IndexEntry>, Vec<IndexEntry>) = std::mem::take(&mut index.snapshots)
+        .into_iter()
+        .partition(|s| matches(&s.name) || finished_meanwhile.contains(&s.name));
+    index.snapshots = kept;
     if doomed.is_empty() {
         return Ok(Reply::acknowledged());
     }
-    index.snapshots.retain(|s| !doomed.contains(&s.uuid));
     index.generation += 1;
     let failed = |e: BlobError| {
         EsError::internal(
@@ -548,12 +545,8 @@ pub(crate) async fn delete(shared: &Arc<Shared>, call: &Call, repo: &str, names:
         .caused_by(e.to_cause("failed to update the repository index".into()))
     };
     blobs.write_index(&index).await.map_err(failed)?;
-    for uuid in &doomed {
-        blobs
-            .delete_prefix(&format!("snapshots/{uuid}/"))
-            .await
-            .map_err(failed)?;
-    }
+    let keys: Vec<String> = doomed.iter().flat_map(snapshot_keys).collect();
+    blobs.delete_keys(&keys).await.map_err(failed)?;
     Ok(Reply::acknowledged())
 }
 
