@@ -73,6 +73,7 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
         .map_err(step("connect"))?,
         defaults: Defaults::default(),
         time: SharedTimeSource::new(SystemTimeSource::new()),
+        deadline: None,
     };
     let source = target_for(&fixture.source_endpoint());
     let target = target_for(&fixture.target_endpoint());

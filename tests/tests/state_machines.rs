@@ -347,6 +347,7 @@ async fn nightly_backup_snapshots_verifies_and_prunes_by_the_samples_retention()
     // Deleted oldest first.
     let expected_deleted: Vec<&String> = old[3..].iter().rev().collect();
     assert_eq!(outcome["deleted"], json!(expected_deleted), "{result}");
+    assert_eq!(outcome["pending"], json!([]), "{result}");
 
     let mut kept: Vec<String> = recent.iter().chain(&old[..3]).cloned().collect();
     kept.push(taken);

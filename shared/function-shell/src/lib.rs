@@ -23,7 +23,8 @@ where
     lambda_runtime::tracing::init_default_subscriber();
     let context = context_from_env(|name| std::env::var(name).ok())?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let context = context.clone();
+        let mut context = context.clone();
+        context.deadline = Some(deadline(event.context.deadline));
         let handler = handler.clone();
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
         async move {
@@ -51,7 +52,13 @@ pub fn context_from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Conte
         connector,
         defaults,
         time,
+        deadline: None,
     })
+}
+
+/// Lambda's deadline, milliseconds since the Unix epoch, as a time.
+fn deadline(epoch_millis: u64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_millis(epoch_millis)
 }
 
 /// The Lambda error for a failure: `errorType` is the taxonomy's stable name, which Step

@@ -1,6 +1,6 @@
 //! What every operation needs: the clients and the time.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use signing::SharedTimeSource;
 use snapshot_api::SnapshotApi;
@@ -15,6 +15,9 @@ pub struct Context {
     pub connector: Connector,
     pub defaults: Defaults,
     pub time: SharedTimeSource,
+    /// When the current invocation must have answered (Lambda's deadline); `None` where
+    /// there is no such limit.
+    pub deadline: Option<SystemTime>,
 }
 
 impl Context {
@@ -27,5 +30,14 @@ impl Context {
 
     pub fn now(&self) -> SystemTime {
         self.time.now()
+    }
+
+    /// Time left before the deadline (zero once it has passed), or `None` without one.
+    pub fn time_left(&self) -> Option<Duration> {
+        self.deadline.map(|deadline| {
+            deadline
+                .duration_since(self.now())
+                .unwrap_or(Duration::ZERO)
+        })
     }
 }

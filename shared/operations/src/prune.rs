@@ -1,5 +1,7 @@
 //! prune: delete what the retention rule no longer needs, and nothing else.
 
+use std::time::{Duration, Instant};
+
 use policy::duration::parse_duration;
 use policy::retention::{RetentionRule, SnapshotFacts, SnapshotState as RetentionState};
 use serde_json::Value;
@@ -16,6 +18,8 @@ use crate::validate::validate_repository_name;
 
 /// Snapshots deleted per request: the domain deletes a comma-separated batch in one go.
 const DELETE_BATCH: usize = 50;
+/// The least time left in which prune starts another batch.
+const MIN_TIME_FOR_A_BATCH: Duration = Duration::from_secs(5);
 
 /// Handles one `prune` event.
 pub async fn handle(ctx: Context, event: Value) -> Result<PruneResponse, OsnapError> {
@@ -65,24 +69,54 @@ pub async fn prune(
     let decision = rule
         .decide(&facts, ctx.now())
         .map_err(|e| OsnapError::invalid(e.to_string()))?;
-    let deleted: Vec<String> = decision.delete.iter().map(|s| (*s).to_owned()).collect();
     let kept: Vec<String> = decision.keep.iter().map(|(s, _)| (*s).to_owned()).collect();
     for (name, reason) in &decision.keep {
         tracing::debug!(snapshot = name, ?reason, "kept");
     }
-
-    if !request.dry_run {
-        for batch in decision.delete.chunks(DELETE_BATCH) {
-            delete_batch(&api, repository, batch).await?;
-            tracing::info!(repository, count = batch.len(), "snapshots deleted");
-        }
+    let owned = |names: &[&str]| names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    if request.dry_run {
+        return Ok(PruneResponse {
+            repository: repository.to_owned(),
+            deleted: owned(&decision.delete),
+            kept,
+            pending: Vec::new(),
+            dry_run: true,
+        });
     }
+
+    let mut done = 0;
+    let mut slowest = Duration::ZERO;
+    for batch in decision.delete.chunks(DELETE_BATCH) {
+        if done > 0 && !time_for_another_batch(ctx.time_left(), slowest) {
+            tracing::warn!(
+                repository,
+                pending = decision.delete.len() - done,
+                "running out of time: the rest is left for the next run"
+            );
+            break;
+        }
+        let started = Instant::now();
+        delete_batch(&api, repository, batch).await?;
+        slowest = slowest.max(started.elapsed());
+        done += batch.len();
+        tracing::info!(repository, count = batch.len(), "snapshots deleted");
+    }
+    let (deleted, pending) = decision.delete.split_at(done);
     Ok(PruneResponse {
         repository: repository.to_owned(),
-        deleted,
+        deleted: owned(deleted),
         kept,
-        dry_run: request.dry_run,
+        pending: owned(pending),
+        dry_run: false,
     })
+}
+
+/// Whether another batch fits in the time left: twice the slowest batch so far, and never
+/// less than [`MIN_TIME_FOR_A_BATCH`]. Without a deadline, there is always time. (A batch cut
+/// off by Lambda's timeout would still be deleted by the domain, but the invocation would
+/// fail and its report be lost.)
+fn time_for_another_batch(time_left: Option<Duration>, slowest: Duration) -> bool {
+    time_left.is_none_or(|left| left >= (slowest * 2).max(MIN_TIME_FOR_A_BATCH))
 }
 
 /// Deletes a batch. A snapshot already gone (a retried invocation deleted it) counts as
@@ -119,5 +153,26 @@ fn retention_state(state: Option<&SnapshotState>) -> RetentionState {
         Some(SnapshotState::Incompatible) => RetentionState::Incompatible,
         Some(SnapshotState::InProgress) => RetentionState::InProgress,
         Some(SnapshotState::Other(_)) | None => RetentionState::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_batch_needs_twice_the_slowest_and_at_least_the_minimum() {
+        let secs = Duration::from_secs;
+        assert!(time_for_another_batch(None, secs(600)), "no deadline");
+        assert!(time_for_another_batch(Some(secs(40)), secs(20)));
+        assert!(!time_for_another_batch(Some(secs(39)), secs(20)));
+        assert!(time_for_another_batch(
+            Some(MIN_TIME_FOR_A_BATCH),
+            Duration::from_millis(10)
+        ));
+        assert!(!time_for_another_batch(
+            Some(secs(4)),
+            Duration::from_millis(10)
+        ));
     }
 }

@@ -242,8 +242,12 @@ impl_request!(PruneRequest);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PruneResponse {
     pub repository: String,
+    /// Deleted by this invocation (in a dry run: those that would be).
     pub deleted: Vec<String>,
     pub kept: Vec<String>,
+    /// Due for deletion but left for the next run, because the invocation was running out
+    /// of time. Empty when the run completed.
+    pub pending: Vec<String>,
     pub dry_run: bool,
 }
 

@@ -1,0 +1,86 @@
+//! prune near Lambda's deadline: it stops between batches, reports what it left, and the
+//! next run finishes. (The deadline is set on the context directly: the local Runtime API
+//! does not let a test choose it.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use operations::Context;
+use operations::connect::{Connector, CredentialMode};
+use operations::contract::Defaults;
+use serde_json::json;
+use signing::{EndpointPolicy, SharedTimeSource, SystemTimeSource};
+use standin::domain::SeedPlan;
+
+use common::{domain_json, register_nightly, snapshot_names, world};
+
+fn context(deadline: Option<SystemTime>) -> Context {
+    let time = SharedTimeSource::new(SystemTimeSource::new());
+    Context {
+        connector: Connector::new(
+            CredentialMode::Fixed(standin::client::operator_credentials()),
+            EndpointPolicy::aws_only(),
+            time.clone(),
+        )
+        .unwrap(),
+        defaults: Defaults::default(),
+        time,
+        deadline,
+    }
+}
+
+fn sorted(names: &[String]) -> Vec<String> {
+    let mut names = names.to_vec();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn prune_short_of_time_stops_between_batches_and_the_next_run_finishes() {
+    let world = world("prune-deadline").await;
+    register_nightly(&world, "prune-deadline").await;
+    let plan = SeedPlan {
+        template: policy::naming::DEFAULT_TEMPLATE.to_owned(),
+        count: 60,
+        newest: SystemTime::now() - Duration::from_secs(3_600),
+        interval: Duration::from_secs(3_600),
+        indices: vec!["logs".to_owned()],
+    };
+    let seeded = world.domain.seed_snapshots("nightly", &plan).await.unwrap();
+    let event = json!({"domain": domain_json(&world), "repository": "nightly",
+        "keep_last": 5, "min_count": 5});
+
+    // Two seconds left: the first batch of 50 goes, then no other batch fits.
+    let short = context(Some(SystemTime::now() + Duration::from_secs(2)));
+    let first = operations::prune::handle(short, event.clone())
+        .await
+        .unwrap();
+    assert_eq!(first.deleted.len(), 50, "{first:?}");
+    assert_eq!(first.pending.len(), 5, "{first:?}");
+    assert_eq!(
+        sorted(&first.kept),
+        sorted(&seeded[..5]),
+        "the 5 newest are kept"
+    );
+    let left = snapshot_names(&world, "nightly").await;
+    let expected: Vec<String> = first.kept.iter().chain(&first.pending).cloned().collect();
+    assert_eq!(
+        sorted(&left),
+        sorted(&expected),
+        "exactly the deleted ones are gone"
+    );
+
+    // The next run, with time enough, deletes what was pending.
+    let next = operations::prune::handle(context(None), event)
+        .await
+        .unwrap();
+    assert_eq!(sorted(&next.deleted), sorted(&first.pending));
+    assert!(next.pending.is_empty());
+    assert_eq!(
+        sorted(&snapshot_names(&world, "nightly").await),
+        sorted(&first.kept)
+    );
+}
