@@ -13,6 +13,7 @@ use s3s::path::S3Path;
 use s3s::service::{S3Service, S3ServiceBuilder};
 use s3s::{S3Result, s3_error};
 use tokio::net::TcpListener;
+use tokio::sync::{RwLockReadGuard, RwLockWriteGuard};
 
 use crate::server::{ServerHandle, serve};
 use crate::{StandinError, TEST_REGION};
@@ -173,7 +174,43 @@ struct ObjectLocks {
     objects: [tokio::sync::RwLock<()>; 16],
 }
 
+/// The locks one request holds while the file store serves it (released when dropped).
+enum Held<'a> {
+    Read {
+        _bucket: RwLockReadGuard<'a, ()>,
+        _object: Option<RwLockReadGuard<'a, ()>>,
+    },
+    ObjectWrite {
+        _bucket: RwLockReadGuard<'a, ()>,
+        _object: RwLockWriteGuard<'a, ()>,
+    },
+    BucketWrite {
+        _everything: RwLockWriteGuard<'a, ()>,
+    },
+}
+
 impl ObjectLocks {
+    /// Takes what a request needs: a read of an object shares its lock; a write to an object
+    /// excludes that object only; any other write excludes everything.
+    async fn hold(&self, object: Option<&str>, writes: bool) -> Held<'_> {
+        match (object, writes) {
+            (object, false) => Held::Read {
+                _bucket: self.all.read().await,
+                _object: match object {
+                    Some(object) => Some(self.of(object).read().await),
+                    None => None,
+                },
+            },
+            (Some(object), true) => Held::ObjectWrite {
+                _bucket: self.all.read().await,
+                _object: self.of(object).write().await,
+            },
+            (None, true) => Held::BucketWrite {
+                _everything: self.all.write().await,
+            },
+        }
+    }
+
     fn of(&self, object: &str) -> &tokio::sync::RwLock<()> {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(object);
@@ -198,27 +235,8 @@ impl hyper::service::Service<http::Request<hyper::body::Incoming>> for S3Front {
         let regions = self.regions.clone();
         let locks = self.locks.clone();
         Box::pin(async move {
-            let request = request.map(s3s::Body::from);
-            let mut response = match (object, reads_only) {
-                (Some(object), true) => {
-                    let _bucket = locks.all.read().await;
-                    let _object = locks.of(&object).read().await;
-                    service.call(request).await?
-                }
-                (Some(object), false) => {
-                    let _bucket = locks.all.read().await;
-                    let _object = locks.of(&object).write().await;
-                    service.call(request).await?
-                }
-                (None, true) => {
-                    let _bucket = locks.all.read().await;
-                    service.call(request).await?
-                }
-                (None, false) => {
-                    let _everything = locks.all.write().await;
-                    service.call(request).await?
-                }
-            };
+            let _held = locks.hold(object.as_deref(), !reads_only).await;
+            let mut response = service.call(request.map(s3s::Body::from)).await?;
             if let Some(bucket) = head_bucket
                 && (response.status().is_success()
                     || response.status() == http::StatusCode::FORBIDDEN)

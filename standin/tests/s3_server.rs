@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use aws_credential_types::Credentials;
 use aws_sdk_s3::primitives::ByteStream;
 use standin::s3::{S3Server, s3_client};
@@ -102,11 +104,8 @@ async fn head_bucket_names_the_bucket_region_as_s3_does() {
 
 #[tokio::test]
 async fn a_missing_bucket_is_no_such_bucket_and_is_not_created() {
-    let root = std::env::temp_dir().join(format!("standin-s3-missing-{}", std::process::id()));
-    let server = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
-        .await
-        .unwrap();
-    let client = server.client();
+    let env = common::Env::new("s3-missing").await;
+    let client = env.s3.client();
     let code =
         |error: &dyn aws_sdk_s3::error::ProvideErrorMetadata| error.code().map(str::to_owned);
 
@@ -153,6 +152,5 @@ async fn a_missing_bucket_is_no_such_bucket_and_is_not_created() {
         "the put did not create the bucket"
     );
 
-    server.shutdown().await;
-    std::fs::remove_dir_all(&root).unwrap();
+    env.shutdown().await;
 }

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_s3::primitives::ByteStream;
 use http::Method;
 use policy::naming::NameTemplate;
 use tokio::task::JoinSet;
@@ -173,18 +172,11 @@ impl Domain {
                 done.map_err(|e| setup(e.to_string()))??;
             }
             let body = serde_json::to_vec(record).map_err(|e| setup(e.to_string()))?;
-            let request = blobs
-                .s3
-                .put_object()
-                .bucket(&blobs.location.bucket)
-                .key(blobs.location.key(&manifest_key(&record.uuid)))
-                .content_type("application/json")
-                .body(ByteStream::from(body));
+            let (blobs, key) = (blobs.clone(), manifest_key(&record.uuid));
             writes.spawn(async move {
-                request
-                    .send()
+                blobs
+                    .put_bytes(&key, body)
                     .await
-                    .map(|_| ())
                     .map_err(|e| StandinError::S3(format!("seeding a manifest: {e}")))
             });
         }

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use serde::de::DeserializeOwned;
@@ -318,6 +318,10 @@ impl Blobs {
     /// deleted). The keys are known, so nothing is listed: the file-backed S3 server walks
     /// the whole bucket for every listing.
     pub async fn delete_keys(&self, relative: &[String]) -> Result<(), BlobError> {
+        let invalid = |e: BuildError| BlobError::S3 {
+            code: "InvalidRequest".into(),
+            message: e.to_string(),
+        };
         for batch in relative.chunks(1000) {
             let objects = batch
                 .iter()
@@ -325,20 +329,14 @@ impl Blobs {
                     ObjectIdentifier::builder()
                         .key(self.location.key(key))
                         .build()
-                        .map_err(|e| BlobError::S3 {
-                            code: "InvalidRequest".into(),
-                            message: e.to_string(),
-                        })
+                        .map_err(invalid)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let delete = Delete::builder()
                 .set_objects(Some(objects))
                 .quiet(true)
                 .build()
-                .map_err(|e| BlobError::S3 {
-                    code: "InvalidRequest".into(),
-                    message: e.to_string(),
-                })?;
+                .map_err(invalid)?;
             let output = self
                 .s3
                 .delete_objects()
