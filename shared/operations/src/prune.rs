@@ -73,42 +73,48 @@ pub async fn prune(
     for (name, reason) in &decision.keep {
         tracing::debug!(snapshot = name, ?reason, "kept");
     }
-    let owned = |names: &[&str]| names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    if request.dry_run {
-        return Ok(PruneResponse {
-            repository: repository.to_owned(),
-            deleted: owned(&decision.delete),
-            kept,
-            pending: Vec::new(),
-            dry_run: true,
-        });
-    }
-
-    let mut done = 0;
-    let mut slowest = Duration::ZERO;
-    for batch in decision.delete.chunks(DELETE_BATCH) {
-        if done > 0 && !time_for_another_batch(ctx.time_left(), slowest) {
-            tracing::warn!(
-                repository,
-                pending = decision.delete.len() - done,
-                "running out of time: the rest is left for the next run"
-            );
-            break;
-        }
-        let started = Instant::now();
-        delete_batch(&api, repository, batch).await?;
-        slowest = slowest.max(started.elapsed());
-        done += batch.len();
-        tracing::info!(repository, count = batch.len(), "snapshots deleted");
-    }
+    let done = if request.dry_run {
+        decision.delete.len()
+    } else {
+        delete_while_time_allows(ctx, &api, repository, &decision.delete).await?
+    };
     let (deleted, pending) = decision.delete.split_at(done);
+    let owned = |names: &[&str]| names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     Ok(PruneResponse {
         repository: repository.to_owned(),
         deleted: owned(deleted),
         kept,
         pending: owned(pending),
-        dry_run: false,
+        dry_run: request.dry_run,
     })
+}
+
+/// Deletes `doomed` in batches, in order, while another batch fits in the invocation's time.
+/// Returns how many were deleted: the rest is left for the next run.
+async fn delete_while_time_allows(
+    ctx: &Context,
+    api: &snapshot_api::SnapshotApi,
+    repository: &str,
+    doomed: &[&str],
+) -> Result<usize, OsnapError> {
+    let mut done = 0;
+    let mut slowest = Duration::ZERO;
+    for batch in doomed.chunks(DELETE_BATCH) {
+        if done > 0 && !time_for_another_batch(ctx.time_left(), slowest) {
+            tracing::warn!(
+                repository,
+                pending = doomed.len() - done,
+                "running out of time: the rest is left for the next run"
+            );
+            break;
+        }
+        let started = Instant::now();
+        delete_batch(api, repository, batch).await?;
+        slowest = slowest.max(started.elapsed());
+        done += batch.len();
+        tracing::info!(repository, count = batch.len(), "snapshots deleted");
+    }
+    Ok(done)
 }
 
 /// Whether another batch fits in the time left: twice the slowest batch so far, and never
