@@ -279,6 +279,17 @@ async fn execute(
         .unwrap_or_else(|e| panic!("the driver's output is not JSON ({e}): {output}\n{log}"))
 }
 
+/// The message of a failed execution's one notification, after checking the failure's name
+/// and the notification's subject.
+fn failure_notice<'a>(result: &'a Value, error: &str, subject: &str) -> &'a str {
+    assert_eq!(result["status"], "FAILED", "{result}");
+    assert_eq!(result["error"], error, "{result}");
+    let notifications = result["notifications"].as_array().unwrap();
+    assert_eq!(notifications.len(), 1, "{result}");
+    assert_eq!(notifications[0]["subject"], subject);
+    notifications[0]["message"].as_str().unwrap()
+}
+
 fn states(result: &Value) -> Vec<&str> {
     result["states"]
         .as_array()
@@ -380,12 +391,7 @@ async fn a_partial_snapshot_is_notified_and_nothing_is_pruned() {
     let result = execute("backup", &backup_input(domain), &functions, |_| {}).await;
     functions.stop().await;
 
-    assert_eq!(result["status"], "FAILED", "{result}");
-    assert_eq!(result["error"], "BackupFailed", "{result}");
-    let notifications = result["notifications"].as_array().unwrap();
-    assert_eq!(notifications.len(), 1, "{result}");
-    assert_eq!(notifications[0]["subject"], "osnap nightly backup failed");
-    let message = notifications[0]["message"].as_str().unwrap();
+    let message = failure_notice(&result, "BackupFailed", "osnap nightly backup failed");
     assert!(
         message.contains(&domain.endpoint()) && message.contains("SnapshotFailed"),
         "{message}"
@@ -612,12 +618,7 @@ async fn a_migration_onto_a_conflicting_index_stops_before_touching_the_target()
 
     let result = run_migration(source, target).await;
 
-    assert_eq!(result["status"], "FAILED", "{result}");
-    assert_eq!(result["error"], "MigrationFailed", "{result}");
-    let notifications = result["notifications"].as_array().unwrap();
-    assert_eq!(notifications.len(), 1, "{result}");
-    assert_eq!(notifications[0]["subject"], "osnap migration failed");
-    let message = notifications[0]["message"].as_str().unwrap();
+    let message = failure_notice(&result, "MigrationFailed", "osnap migration failed");
     assert!(
         message.contains("RestoreConflict") && message.contains("orders"),
         "{message}"
