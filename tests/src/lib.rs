@@ -5,13 +5,14 @@
 //! The binaries are the workspace's own debug builds (`./dev test` builds them first);
 //! `cargo-lambda` comes from the project's tool folder (`.tools/venv/bin`) or `PATH`.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 use tokio::process::{Child, Command};
+
+pub mod ports;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
@@ -70,21 +71,14 @@ pub fn function_binary(name: &str) -> Result<PathBuf, HarnessError> {
     }
 }
 
-fn free_port() -> Result<u16, HarnessError> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| HarnessError::Setup(format!("no free port: {e}")))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| HarnessError::Setup(e.to_string()))
-}
-
 /// One function behind its own local Runtime API. Both processes end when this is dropped.
 #[derive(Debug)]
 pub struct LambdaFunction {
     runtime_api: Child,
     function: Child,
     port: u16,
+    /// Held while the Runtime API runs, so that no other one is given its port.
+    _reserved: ports::ReservedPort,
     http: reqwest::Client,
 }
 
@@ -114,7 +108,15 @@ impl LambdaFunction {
                 (Stdio::from(file), Stdio::from(copy))
             }
         };
-        let port = free_port()?;
+        // The Runtime API's own log goes beside the function's, as `<log>.rt`.
+        let runtime_api_log = match log {
+            Some(path) => std::fs::File::create(path.with_extension("rt"))
+                .map(Stdio::from)
+                .map_err(|e| HarnessError::Setup(format!("cannot create the log file: {e}")))?,
+            None => Stdio::null(),
+        };
+        let reserved = ports::reserve()?;
+        let port = reserved.port();
         let runtime_api = Command::new(cargo_lambda())
             .args([
                 "lambda",
@@ -126,7 +128,7 @@ impl LambdaFunction {
             ])
             .arg(port.to_string())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(runtime_api_log)
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| HarnessError::Setup(format!("cannot run cargo-lambda: {e}")))?;
@@ -155,6 +157,7 @@ impl LambdaFunction {
             runtime_api,
             function,
             port,
+            _reserved: reserved,
             http: reqwest::Client::new(),
         })
     }
@@ -194,6 +197,20 @@ impl LambdaFunction {
                 String::from_utf8_lossy(&body)
             ))),
         }
+    }
+
+    /// Whether the function and its Runtime API are still running, in words.
+    pub fn status(&mut self) -> String {
+        let describe = |child: &mut Child| match child.try_wait() {
+            Ok(None) => "running".to_owned(),
+            Ok(Some(status)) => format!("exited ({status})"),
+            Err(error) => format!("unknown ({error})"),
+        };
+        format!(
+            "function {}, runtime API {}",
+            describe(&mut self.function),
+            describe(&mut self.runtime_api)
+        )
     }
 
     /// Stops both processes.

@@ -23,11 +23,7 @@ fn request(function: &str, endpoint: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_function_answers_bad_input_with_a_stable_error_type() {
     // A port nobody listens on: the domain is unreachable.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (_refusing, closed) = e2e::ports::refusing().unwrap();
     for name in FUNCTIONS {
         let function = LambdaFunction::start(name, &[]).await.unwrap();
 
@@ -74,11 +70,7 @@ async fn every_function_answers_bad_input_with_a_stable_error_type() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn environment_defaults_make_a_bare_schedule_work() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (_refusing, closed) = e2e::ports::refusing().unwrap();
     let endpoint = format!("http://127.0.0.1:{closed}");
     let function = LambdaFunction::start(
         "snapshot",

@@ -11,6 +11,7 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use e2e::LambdaFunction;
@@ -181,37 +182,69 @@ fn migrate_input(source: &Domain, target: &Domain) -> Value {
     input
 }
 
-/// The functions a workflow invokes, each under its definition's placeholder.
-struct Functions(Vec<(&'static str, LambdaFunction)>);
+/// Numbers the function logs of this test process.
+static LOGS: AtomicUsize = AtomicUsize::new(0);
+
+/// The functions a workflow invokes, each under its definition's placeholder, with their
+/// logs (shown when an execution does not end).
+struct Functions(Vec<(&'static str, LambdaFunction, PathBuf)>);
 
 impl Functions {
     /// Starts them all at once.
     async fn start(names: &[(&'static str, &'static str)]) -> Self {
+        let logs = std::env::temp_dir().join(format!("osnap-sfn-logs-{}", std::process::id()));
+        std::fs::create_dir_all(&logs).unwrap();
         let starting: Vec<_> = names
             .iter()
             .map(|&(placeholder, name)| {
-                tokio::spawn(async move { (placeholder, LambdaFunction::start(name, &[]).await) })
+                let log = logs.join(format!(
+                    "{name}-{}.log",
+                    LOGS.fetch_add(1, Ordering::Relaxed)
+                ));
+                tokio::spawn(async move {
+                    let function = LambdaFunction::start_logging_to(name, &[], Some(&log)).await;
+                    (placeholder, function, log)
+                })
             })
             .collect();
         let mut started = Vec::new();
         for handle in starting {
-            let (placeholder, function) = handle.await.unwrap();
-            started.push((placeholder, function.unwrap()));
+            let (placeholder, function, log) = handle.await.unwrap();
+            started.push((placeholder, function.unwrap(), log));
         }
         Self(started)
+    }
+
+    /// Each function's state and the end of its log, for a failure message.
+    fn report(&mut self) -> String {
+        let mut report = String::new();
+        for (placeholder, function, log) in &mut self.0 {
+            let mut text = std::fs::read_to_string(&*log).unwrap_or_default();
+            text.push_str(&std::fs::read_to_string(log.with_extension("rt")).unwrap_or_default());
+            text.push_str(&format!("\ninvoked at {}", function.invoke_url()));
+            let tail: Vec<&str> = text.lines().rev().take(20).collect();
+            report.push_str(&format!(
+                "--- {placeholder}: {}\n{}\n",
+                function.status(),
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            ));
+        }
+        report
     }
 
     fn urls(&self) -> Value {
         self.0
             .iter()
-            .map(|(placeholder, f)| ((*placeholder).to_owned(), Value::String(f.invoke_url())))
+            .map(|(placeholder, f, _)| ((*placeholder).to_owned(), Value::String(f.invoke_url())))
             .collect::<serde_json::Map<_, _>>()
             .into()
     }
 
     async fn stop(self) {
-        for (_, function) in self.0 {
+        for (_, function, log) in self.0 {
             function.stop().await;
+            let _ = std::fs::remove_file(log.with_extension("rt"));
+            let _ = std::fs::remove_file(log);
         }
     }
 }
@@ -234,7 +267,7 @@ fn node22() -> PathBuf {
 async fn execute(
     workflow: &str,
     input: &Value,
-    functions: &Functions,
+    functions: &mut Functions,
     mut on_event: impl FnMut(&Value),
 ) -> Value {
     let root = e2e::workspace_root();
@@ -271,7 +304,10 @@ async fn execute(
         output
     };
     let Ok(output) = tokio::time::timeout(Duration::from_secs(60), run).await else {
-        panic!("the execution did not end within 60 s:\n{log}");
+        panic!(
+            "the execution did not end within 60 s:\n{log}\n{}",
+            functions.report()
+        );
     };
     let status = child.wait().await.unwrap();
     assert!(status.success(), "the driver failed ({status}): {log}");
@@ -335,13 +371,13 @@ async fn nightly_backup_snapshots_verifies_and_prunes_by_the_samples_retention()
     for days in 40..=45 {
         old.push(seed_nightly(domain, DAY * days).await);
     }
-    let functions = Functions::start(BACKUP_FUNCTIONS).await;
+    let mut functions = Functions::start(BACKUP_FUNCTIONS).await;
 
-    let result = execute("backup", &backup_input(domain), &functions, |_| {}).await;
+    let result = execute("backup", &backup_input(domain), &mut functions, |_| {}).await;
     // An input that lists no domain is refused rather than reported as a backup.
     let mut nothing = backup_input(domain);
     nothing["domains"] = json!([]);
-    let refused = execute("backup", &nothing, &functions, |_| {}).await;
+    let refused = execute("backup", &nothing, &mut functions, |_| {}).await;
     functions.stop().await;
     assert_eq!(
         (refused["status"].as_str(), refused["error"].as_str()),
@@ -386,9 +422,9 @@ async fn a_partial_snapshot_is_notified_and_nothing_is_pruned() {
     // A shard fails while the snapshot copies it (a node leaving): the domain ends the
     // snapshot PARTIAL although the workflow never asks for `partial`.
     domain.faults().fail_shards_during_snapshots("logs");
-    let functions = Functions::start(BACKUP_FUNCTIONS).await;
+    let mut functions = Functions::start(BACKUP_FUNCTIONS).await;
 
-    let result = execute("backup", &backup_input(domain), &functions, |_| {}).await;
+    let result = execute("backup", &backup_input(domain), &mut functions, |_| {}).await;
     functions.stop().await;
 
     let message = failure_notice(&result, "BackupFailed", "osnap nightly backup failed");
@@ -439,7 +475,7 @@ async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds_with
         Some(json!({"indices": "logs"})),
     )
     .await;
-    let functions = Functions::start(BACKUP_FUNCTIONS).await;
+    let mut functions = Functions::start(BACKUP_FUNCTIONS).await;
 
     // A domain listed without `retention` is backed up and nothing is pruned.
     let mut input = backup_input(domain);
@@ -448,7 +484,7 @@ async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds_with
         .unwrap()
         .remove("retention");
     let faults = domain.faults().clone();
-    let result = execute("backup", &input, &functions, move |event| {
+    let result = execute("backup", &input, &mut functions, move |event| {
         if event["event"] == "StateRetried" && event["state"] == "Snapshot" {
             faults.set_stuck_snapshots(false);
         }
@@ -495,11 +531,11 @@ async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds_with
 
 /// Executes the migration sample from `source` to `target` with its functions started for it.
 async fn run_migration(source: &Domain, target: &Domain) -> Value {
-    let functions = Functions::start(MIGRATE_FUNCTIONS).await;
+    let mut functions = Functions::start(MIGRATE_FUNCTIONS).await;
     let result = execute(
         "migrate",
         &migrate_input(source, target),
-        &functions,
+        &mut functions,
         |_| {},
     )
     .await;

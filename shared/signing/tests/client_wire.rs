@@ -289,13 +289,11 @@ async fn retry_after_from_the_server_sets_the_wait() {
 
 #[tokio::test]
 async fn connection_refused_is_retried_for_any_request() {
-    // Bind then drop: nothing listens on the port afterwards.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .await
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Bound but never listening: every connection is refused, and no other server can be
+    // given the port meanwhile (as it could after binding and closing it).
+    let refusing = tokio::net::TcpSocket::new_v4().unwrap();
+    refusing.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = refusing.local_addr().unwrap().port();
     let client = client_for(&format!("http://127.0.0.1:{port}"), fast_retries(3));
     let error = client
         .send(&DomainRequest::new(Method::PUT, &["x"]))

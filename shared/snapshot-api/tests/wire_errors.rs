@@ -167,11 +167,11 @@ async fn a_success_with_an_unexpected_body_is_a_decode_error() {
 
 #[tokio::test]
 async fn no_answer_is_a_transport_error_with_its_cause() {
-    // A port nothing listens on: the connection is refused.
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    // Bound but never listening: the connection is refused, and no other server can be given
+    // the port meanwhile (as it could after binding and closing it).
+    let refusing = tokio::net::TcpSocket::new_v4().unwrap();
+    refusing.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = refusing.local_addr().unwrap().port();
     let api = api_with_retries(&format!("http://127.0.0.1:{port}"), RetryPolicy::none());
     let err = api.cluster_info().await.unwrap_err();
     match &err {
