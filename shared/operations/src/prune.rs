@@ -45,6 +45,8 @@ pub async fn prune(
             .transpose()
             .map_err(|e| OsnapError::invalid(e.to_string()))?,
         min_count: request.min_count,
+        protect_last_copy_of: Vec::new(),
+        pinned: Vec::new(),
     };
     rule.validate()
         .map_err(|e| OsnapError::invalid(e.to_string()))?;
@@ -64,6 +66,7 @@ pub async fn prune(
             state: retention_state(d.info.state.as_ref()),
             time: d.time,
             indices: &d.info.indices,
+            pinned: false,
         })
         .collect();
     let decision = rule
