@@ -673,8 +673,9 @@ async fn scale(options: &Options, world: &World, rows: &mut Vec<Row>) -> Result<
         )
         .await?;
         let answer = prune.first_response()?;
-        let deleted = answer["deleted"].as_array().map_or(0, Vec::len);
-        let kept = answer["kept"].as_array().map_or(0, Vec::len);
+        // Bounded lists: the counts are whole, the names a sample.
+        let deleted = answer["deleted"]["count"].as_u64().unwrap_or(0);
+        let kept = answer["kept"]["count"].as_u64().unwrap_or(0);
         let invocation = prune.invocations.first();
         let cpu = invocation.map(|i| i.cpu).unwrap_or_default();
         let wall = invocation.map(|i| i.wall).unwrap_or_default();
@@ -683,8 +684,8 @@ async fn scale(options: &Options, world: &World, rows: &mut Vec<Row>) -> Result<
             format!("`prune` {what} of {n} (`{rule}`)"),
             format!(
                 "{} to delete, {} kept; {}; {} S3 manifest reads; {} wall",
-                count(deleted as u64),
-                count(kept as u64),
+                count(deleted),
+                count(kept),
                 requests_text(&requests),
                 count(reads),
                 ms(wall)

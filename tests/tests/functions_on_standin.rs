@@ -7,7 +7,7 @@ use std::time::Duration;
 
 mod common;
 
-use common::{domain_json, ok, operator_call, poll_done, register_nightly, signed, world};
+use common::{domain_json, listed, ok, operator_call, poll_done, register_nightly, signed, world};
 use e2e::{LambdaFunction, Outcome};
 use http::Method;
 use serde_json::{Value, json};
@@ -135,7 +135,14 @@ async fn register_snapshot_verify_restore_prune() {
 
     let prune = LambdaFunction::start("prune", &[]).await.unwrap();
     let plan = ok(prune.invoke(&json!({"domain": domain, "repository": "nightly", "keep_last": 1, "dry_run": true})).await.unwrap(), "prune dry run");
-    assert_eq!(plan["deleted"], json!([names[0], names[1]]));
+    assert_eq!(plan["deleted"], listed(&names[..2]));
+    assert_eq!(plan["kept"], listed(&names[2..]));
+    assert_eq!(plan["pending"], listed::<&str>(&[]));
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(
+        plan["protected"],
+        json!({"in_progress": 0, "unknown_time": 0, "min_count": 1, "pinned": 0, "last_copy": 0})
+    );
     let done = ok(
         prune
             .invoke(&json!({"domain": domain, "repository": "nightly", "keep_last": 1}))
@@ -143,7 +150,8 @@ async fn register_snapshot_verify_restore_prune() {
             .unwrap(),
         "prune",
     );
-    assert_eq!(done["kept"], json!([names[2]]));
+    assert_eq!(done["deleted"], listed(&names[..2]));
+    assert_eq!(done["kept"], listed(&names[2..]));
     // Retried after it already deleted: nothing left to delete, nothing fails.
     let again = ok(
         prune
@@ -152,7 +160,7 @@ async fn register_snapshot_verify_restore_prune() {
             .unwrap(),
         "prune again",
     );
-    assert_eq!(again["deleted"], json!([]));
+    assert_eq!(again["deleted"], listed::<&str>(&[]));
     assert_eq!(
         prune
             .invoke(&json!({"domain": domain, "repository": "cs-automated", "keep_last": 1}))
@@ -335,6 +343,8 @@ async fn every_sample_event_runs_against_the_standin() {
             Some("SnapshotMissing"),
         ),
         ("prune", "prune-dry-run.json", None),
+        ("prune", "prune-protect-and-pin.json", None),
+        ("prune", "prune-defaults.json", None),
         ("prune", "prune.json", None),
     ];
     let listed = std::fs::read_dir(&dir).unwrap().filter(|e| {
@@ -466,7 +476,7 @@ async fn a_gateway_timeout_on_a_delete_is_retried_and_the_404_counts_as_done() {
     );
     assert_eq!(
         done["deleted"],
-        json!(["nightly-2026.11.25-030000", "nightly-2026.11.26-030000"])
+        listed(&["nightly-2026.11.25-030000", "nightly-2026.11.26-030000"])
     );
     assert_eq!(world.domain.faults().injected(), 1);
     let left = common::snapshot_names(&world, "nightly").await;

@@ -9,8 +9,10 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use operations::Context;
+use operations::bounded::{Bounded, SAMPLE};
 use operations::connect::{Connector, CredentialMode};
 use operations::contract::Defaults;
+use policy::retention::Protected;
 use serde_json::json;
 use signing::{EndpointPolicy, SharedTimeSource, SystemTimeSource};
 use standin::domain::SeedPlan;
@@ -58,15 +60,47 @@ async fn prune_short_of_time_stops_between_batches_and_the_next_run_finishes() {
     let first = operations::prune::handle(short, event.clone())
         .await
         .unwrap();
-    assert_eq!(first.deleted.len(), 50, "{first:?}");
-    assert_eq!(first.pending.len(), 5, "{first:?}");
+    // Oldest first: the seeded names are newest first.
+    let oldest_first: Vec<String> = seeded.iter().rev().cloned().collect();
     assert_eq!(
-        sorted(&first.kept),
-        sorted(&seeded[..5]),
-        "the 5 newest are kept"
+        (first.deleted.count, first.deleted.truncated),
+        (50, true),
+        "{first:?}"
+    );
+    assert_eq!(first.deleted.names, oldest_first[..SAMPLE], "{first:?}");
+    assert_eq!(
+        first.pending,
+        Bounded {
+            count: 5,
+            names: oldest_first[50..55].to_vec(),
+            truncated: false
+        },
+        "{first:?}"
+    );
+    assert_eq!(
+        first.kept,
+        Bounded {
+            count: 5,
+            names: seeded[..5].to_vec(),
+            truncated: false
+        },
+        "the 5 newest are kept, newest first"
+    );
+    assert_eq!(
+        first.protected,
+        Protected {
+            min_count: 5,
+            ..Protected::default()
+        }
     );
     let left = snapshot_names(&world, "nightly").await;
-    let expected: Vec<String> = first.kept.iter().chain(&first.pending).cloned().collect();
+    let expected: Vec<String> = first
+        .kept
+        .names
+        .iter()
+        .chain(&first.pending.names)
+        .cloned()
+        .collect();
     assert_eq!(
         sorted(&left),
         sorted(&expected),
@@ -77,10 +111,11 @@ async fn prune_short_of_time_stops_between_batches_and_the_next_run_finishes() {
     let next = operations::prune::handle(context(None), event)
         .await
         .unwrap();
-    assert_eq!(sorted(&next.deleted), sorted(&first.pending));
-    assert!(next.pending.is_empty());
+    assert_eq!(next.deleted, first.pending);
+    assert_eq!(next.pending, Bounded::from_slice::<&str>(&[]));
+    assert_eq!(next.kept, first.kept);
     assert_eq!(
         sorted(&snapshot_names(&world, "nightly").await),
-        sorted(&first.kept)
+        sorted(&first.kept.names)
     );
 }

@@ -6,8 +6,8 @@
 mod common;
 
 use common::{
-    World, domain_json, ok, operator_send, poll_done, put_doc, register_nightly, snapshot_names,
-    world,
+    World, domain_json, listed, ok, operator_send, poll_done, put_doc, register_nightly,
+    snapshot_names, world,
 };
 use e2e::LambdaFunction;
 use http::Method;
@@ -204,12 +204,24 @@ async fn a_snapshot_that_is_not_success_is_never_restored_over_live_indices() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn prune_keeps_min_count_the_newest_copy_of_each_index_and_running_snapshots() {
+async fn prune_keeps_min_count_pinned_snapshots_protected_last_copies_and_running_snapshots() {
     let world = world("safety-prune").await;
     put_doc(&world, "logs", "1").await;
     put_doc(&world, "archive", "1").await;
     register_nightly(&world, "prune").await;
-    // The only copy of `archive` is the oldest snapshot; the index is then dropped.
+    // The oldest snapshot is pinned in its own metadata, which the brief listing lacks.
+    let (status, body) = operator_send(
+        &world,
+        Method::PUT,
+        &["_snapshot", "nightly", "nightly-2026.11.19-030000"],
+        &[("wait_for_completion", "true")],
+        Some(
+            json!({"indices": "logs", "include_global_state": false, "metadata": {"pinned": true}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // The only copy of `archive` is the next oldest; the index is then dropped.
     operator_snapshot(&world, "nightly-2026.11.20-030000", "logs,archive").await;
     let (status, _) = operator_send(&world, Method::DELETE, &["archive"], &[], None).await;
     assert_eq!(status, 200);
@@ -219,22 +231,58 @@ async fn prune_keeps_min_count_the_newest_copy_of_each_index_and_running_snapsho
     let domain = domain_json(&world);
     let prune = LambdaFunction::start("prune", &[]).await.unwrap();
 
-    // Everything is older than a day, but min_count keeps the three newest successes, and the
-    // oldest stays as the newest (only) copy of `archive`.
+    // Everything is older than a day, but min_count keeps the three newest successes and the
+    // pinned one stays. No index is protected unless asked: the only copy of `archive` would go.
+    let plain = ok(
+        prune
+            .invoke(&json!({"domain": domain, "repository": "nightly", "max_age": "1d", "min_count": 3, "dry_run": true}))
+            .await
+            .unwrap(),
+        "prune by age, dry run",
+    );
+    assert_eq!(
+        plain["deleted"],
+        listed(&[
+            "nightly-2026.11.20-030000",
+            "nightly-2026.11.21-030000",
+            "nightly-2026.11.22-030000"
+        ])
+    );
+    assert_eq!(
+        plain["kept"],
+        listed(&[
+            "nightly-2026.11.25-030000",
+            "nightly-2026.11.24-030000",
+            "nightly-2026.11.23-030000",
+            "nightly-2026.11.19-030000"
+        ])
+    );
+    assert_eq!(
+        plain["protected"],
+        json!({"in_progress": 0, "unknown_time": 0, "min_count": 3, "pinned": 1, "last_copy": 0})
+    );
+    assert_eq!(snapshot_names(&world, "nightly").await.len(), 7);
+
+    // Asked to, it keeps the newest (only) copy of `archive`.
     let aged = ok(
         prune
-            .invoke(&json!({"domain": domain, "repository": "nightly", "max_age": "1d", "min_count": 3}))
+            .invoke(&json!({"domain": domain, "repository": "nightly", "max_age": "1d", "min_count": 3, "protect_last_copy_of": ["archive"]}))
             .await
             .unwrap(),
         "prune by age",
     );
     assert_eq!(
-        names(&aged["deleted"]),
-        ["nightly-2026.11.21-030000", "nightly-2026.11.22-030000"]
+        aged["deleted"],
+        listed(&["nightly-2026.11.21-030000", "nightly-2026.11.22-030000"])
+    );
+    assert_eq!(
+        aged["protected"],
+        json!({"in_progress": 0, "unknown_time": 0, "min_count": 3, "pinned": 1, "last_copy": 1})
     );
     assert_eq!(
         snapshot_names(&world, "nightly").await,
         [
+            "nightly-2026.11.19-030000",
             "nightly-2026.11.20-030000",
             "nightly-2026.11.23-030000",
             "nightly-2026.11.24-030000",
@@ -255,18 +303,20 @@ async fn prune_keeps_min_count_the_newest_copy_of_each_index_and_running_snapsho
     snapshot.stop().await;
     let pruned = ok(
         prune
-            .invoke(&json!({"domain": domain, "repository": "nightly", "keep_last": 1}))
+            .invoke(&json!({"domain": domain, "repository": "nightly", "keep_last": 1, "protect_last_copy_of": ["archive"]}))
             .await
             .unwrap(),
         "prune keep_last 1",
     );
-    let deleted = names(&pruned["deleted"]);
+    let deleted = names(&pruned["deleted"]["names"]);
+    assert_eq!(pruned["deleted"]["count"], deleted.len());
     assert!(
-        !deleted
-            .iter()
-            .any(|d| d.ends_with("26-030000") || d.ends_with("20-030000")),
+        !deleted.iter().any(|d| d.ends_with("26-030000")
+            || d.ends_with("20-030000")
+            || d.ends_with("19-030000")),
         "{deleted:?}"
     );
+    assert_eq!(pruned["protected"]["in_progress"], 1, "{pruned}");
     let left = snapshot_names(&world, "nightly").await;
     assert!(
         left.contains(&"nightly-2026.11.20-030000".to_owned()),
@@ -274,6 +324,10 @@ async fn prune_keeps_min_count_the_newest_copy_of_each_index_and_running_snapsho
     );
     assert!(
         left.contains(&"nightly-2026.11.26-030000".to_owned()),
+        "{left:?}"
+    );
+    assert!(
+        left.contains(&"nightly-2026.11.19-030000".to_owned()),
         "{left:?}"
     );
     world.domain.faults().set_stuck_snapshots(false);

@@ -393,8 +393,18 @@ async fn nightly_backup_snapshots_verifies_and_prunes_by_the_samples_retention()
     assert!(taken.starts_with("nightly-"), "{taken}");
     // Deleted oldest first.
     let expected_deleted: Vec<&String> = old[3..].iter().rev().collect();
-    assert_eq!(outcome["deleted"], json!(expected_deleted), "{result}");
-    assert_eq!(outcome["pending"], json!([]), "{result}");
+    assert_eq!(
+        outcome["deleted"],
+        common::listed(&expected_deleted),
+        "{result}"
+    );
+    assert_eq!(outcome["pending"], common::listed::<&str>(&[]), "{result}");
+    // The sample's min_count keeps the seven newest successes.
+    assert_eq!(
+        outcome["protected"],
+        json!({"in_progress": 0, "unknown_time": 0, "min_count": 7, "pinned": 0, "last_copy": 0}),
+        "{result}"
+    );
 
     let mut kept: Vec<String> = recent.iter().chain(&old[..3]).cloned().collect();
     kept.push(taken);
@@ -509,12 +519,12 @@ async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds_with
         "{result}"
     );
     let outcome = &result["output"]["results"]["results"][0];
+    assert_eq!(outcome["outcome"], "ok", "{result}");
+    assert_eq!(outcome["deleted"], common::listed::<&str>(&[]), "{result}");
+    assert_eq!(outcome["pending"], common::listed::<&str>(&[]), "{result}");
     assert_eq!(
-        (
-            outcome["outcome"].as_str(),
-            outcome["deleted"].as_array().map(Vec::len)
-        ),
-        (Some("ok"), Some(0)),
+        outcome["protected"],
+        json!({"in_progress": 0, "unknown_time": 0, "min_count": 0, "pinned": 0, "last_copy": 0}),
         "{result}"
     );
     let taken = outcome["snapshot"].as_str().unwrap();

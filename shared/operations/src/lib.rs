@@ -3,13 +3,15 @@
 //!
 //! # Layout
 //! - [`contract`]: reading events (EventBridge envelopes, environment defaults, unknown
-//!   fields refused); [`requests`]: each function's request and response types.
+//!   fields refused); [`requests`]: each function's request and response types;
+//!   [`bounded`]: lists in outputs, capped in size.
 //! - [`OsnapError`]: the taxonomy; its `error_type` is the stable Lambda `errorType`.
 //! - [`connect`] and [`Context`]: clients for the domains events name, built once per process.
 //! - [`register`], [`snapshot`], [`verify`], [`restore`], [`prune`]: one module per
 //!   function, each with a `handle(ctx, event)` entry point.
 
 mod api_error;
+pub mod bounded;
 mod bucket_region;
 pub mod connect;
 mod context;

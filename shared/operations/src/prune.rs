@@ -1,25 +1,40 @@
 //! prune: delete what the retention rule no longer needs, and nothing else.
+//!
+//! The rule is decided over the brief listing (no metadata). Then the candidates are taken in
+//! batches, in dry runs too: each batch is read by name (`GET _snapshot/<repo>/<a>,<b>`, the
+//! candidates' manifests only), any snapshot pinned in its metadata is kept, and the rest of
+//! the batch is deleted. Outputs carry bounded lists; the whole lists go to the log.
 
-use std::time::{Duration, Instant};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant, SystemTime};
 
 use policy::duration::parse_duration;
 use policy::retention::{RetentionRule, SnapshotFacts, SnapshotState as RetentionState};
-use serde_json::Value;
+use serde_json::{Map, Value};
+use signing::DomainRequest;
 use snapshot_api::ApiError;
 use snapshot_api::snapshot::SnapshotState;
 
 use crate::OsnapError;
 use crate::api_error::{Subject, from_api};
+use crate::bounded::Bounded;
 use crate::context::Context;
 use crate::contract::{Target, parse_event};
 use crate::listing::dated_snapshots;
 use crate::requests::{PruneRequest, PruneResponse};
 use crate::validate::validate_repository_name;
 
-/// Snapshots deleted per request: the domain deletes a comma-separated batch in one go.
+/// Snapshots read and deleted per request: the domain takes a comma-separated batch.
 const DELETE_BATCH: usize = 50;
+/// The longest request target (path and query) prune sends with a batch of names. OpenSearch
+/// refuses a request line over 4 KB; half of that leaves room for the rest of the line.
+const MAX_TARGET_LEN: usize = 2_048;
+/// The query of the metadata read, the longer of the two requests a batch makes.
+const READ_QUERY: &str = "?ignore_unavailable=true";
 /// The least time left in which prune starts another batch.
 const MIN_TIME_FOR_A_BATCH: Duration = Duration::from_secs(5);
+/// Names per log line when a whole list is logged.
+const NAMES_PER_LOG_LINE: usize = 100;
 
 /// Handles one `prune` event.
 pub async fn handle(ctx: Context, event: Value) -> Result<PruneResponse, OsnapError> {
@@ -45,6 +60,8 @@ pub async fn prune(
             .transpose()
             .map_err(|e| OsnapError::invalid(e.to_string()))?,
         min_count: request.min_count,
+        protect_last_copy_of: request.protect_last_copy_of.clone(),
+        pinned: request.pinned.clone(),
     };
     rule.validate()
         .map_err(|e| OsnapError::invalid(e.to_string()))?;
@@ -64,42 +81,77 @@ pub async fn prune(
             state: retention_state(d.info.state.as_ref()),
             time: d.time,
             indices: &d.info.indices,
+            // Known only when the listing carried metadata; the candidates are read below.
+            pinned: is_pinned(d.info.metadata.as_ref()),
         })
         .collect();
     let decision = rule
         .decide(&facts, ctx.now())
         .map_err(|e| OsnapError::invalid(e.to_string()))?;
-    let kept: Vec<String> = decision.keep.iter().map(|(s, _)| (*s).to_owned()).collect();
     for (name, reason) in &decision.keep {
         tracing::debug!(snapshot = name, ?reason, "kept");
     }
-    let done = if request.dry_run {
-        decision.delete.len()
-    } else {
-        delete_while_time_allows(ctx, &api, repository, &decision.delete).await?
-    };
-    let (deleted, pending) = decision.delete.split_at(done);
-    let owned = |names: &[&str]| names.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let outcome = work_through(ctx, &api, repository, &decision.delete, request.dry_run).await?;
+
+    let mut protected = decision.protected;
+    protected.pinned += outcome.pinned.len();
+    let mut kept: Vec<&str> = decision.keep.iter().map(|(name, _)| *name).collect();
+    if !outcome.pinned.is_empty() {
+        kept.extend(&outcome.pinned);
+        // Newest first, as the decision orders them.
+        let times: HashMap<&str, Option<SystemTime>> =
+            facts.iter().map(|f| (f.name, f.time)).collect();
+        let time = |name: &str| times.get(name).copied().flatten();
+        kept.sort_by(|a, b| time(b).cmp(&time(a)).then_with(|| b.cmp(a)));
+    }
+    log_names(repository, "deleted", &outcome.deleted);
+    log_names(repository, "kept", &kept);
+    log_names(repository, "pending", &outcome.pending);
+    tracing::info!(
+        repository,
+        dry_run = request.dry_run,
+        ?protected,
+        "prune done"
+    );
     Ok(PruneResponse {
         repository: repository.to_owned(),
-        deleted: owned(deleted),
-        kept,
-        pending: owned(pending),
         dry_run: request.dry_run,
+        deleted: Bounded::from_slice(&outcome.deleted),
+        kept: Bounded::from_slice(&kept),
+        pending: Bounded::from_slice(&outcome.pending),
+        protected,
     })
 }
 
-/// Deletes `doomed` in batches, in order, while another batch fits in the invocation's time.
-/// Returns how many were deleted: the rest is left for the next run.
-async fn delete_while_time_allows(
+/// What became of the snapshots the rule marked.
+#[derive(Debug, Default)]
+struct Outcome<'a> {
+    /// Deleted (in a dry run: would be), in order.
+    deleted: Vec<&'a str>,
+    /// Kept because their metadata pins them.
+    pinned: Vec<&'a str>,
+    /// Not reached before the deadline: left for the next run.
+    pending: Vec<&'a str>,
+}
+
+/// Takes `doomed` in batches, in order, while another batch fits in the invocation's time:
+/// reads each batch's metadata, keeps the pinned, and deletes the rest unless `dry_run`.
+async fn work_through<'a>(
     ctx: &Context,
     api: &snapshot_api::SnapshotApi,
     repository: &str,
-    doomed: &[&str],
-) -> Result<usize, OsnapError> {
+    doomed: &[&'a str],
+    dry_run: bool,
+) -> Result<Outcome<'a>, OsnapError> {
+    let mut outcome = Outcome::default();
     let mut done = 0;
     let mut slowest = Duration::ZERO;
-    for batch in doomed.chunks(DELETE_BATCH) {
+    for batch in batches(
+        doomed,
+        DELETE_BATCH,
+        room_for_names(repository),
+        encoded_len,
+    ) {
         if done > 0 && !time_for_another_batch(ctx.time_left(), slowest) {
             tracing::warn!(
                 repository,
@@ -109,12 +161,103 @@ async fn delete_while_time_allows(
             break;
         }
         let started = Instant::now();
-        delete_batch(api, repository, batch).await?;
+        let pinned = pinned_in_metadata(api, repository, batch).await?;
+        let (held, going): (Vec<&'a str>, Vec<&'a str>) =
+            batch.iter().partition(|name| pinned.contains(**name));
+        if !dry_run && !going.is_empty() {
+            delete_batch(api, repository, &going).await?;
+            tracing::info!(repository, count = going.len(), "snapshots deleted");
+        }
         slowest = slowest.max(started.elapsed());
         done += batch.len();
-        tracing::info!(repository, count = batch.len(), "snapshots deleted");
+        outcome.deleted.extend(going);
+        outcome.pinned.extend(held);
     }
-    Ok(done)
+    outcome.pending = doomed[done..].to_vec();
+    Ok(outcome)
+}
+
+/// The names in `batch` whose metadata pins them. A snapshot already gone is not in the
+/// answer, and is then not pinned (its delete counts it as deleted).
+async fn pinned_in_metadata(
+    api: &snapshot_api::SnapshotApi,
+    repository: &str,
+    batch: &[&str],
+) -> Result<HashSet<String>, OsnapError> {
+    let subject = Subject {
+        repository,
+        snapshot: None,
+    };
+    let found = api
+        .get_snapshots(repository, batch)
+        .await
+        .map_err(|e| from_api(e, subject))?;
+    Ok(found
+        .into_iter()
+        .filter(|s| is_pinned(s.metadata.as_ref()))
+        .map(|s| s.snapshot)
+        .collect())
+}
+
+/// `"pinned": true` in a snapshot's metadata (only the JSON boolean).
+fn is_pinned(metadata: Option<&Map<String, Value>>) -> bool {
+    metadata
+        .and_then(|m| m.get("pinned"))
+        .and_then(Value::as_bool)
+        == Some(true)
+}
+
+/// A name as it appears in a request path, percent-encoded.
+fn encoded_len(name: &str) -> usize {
+    DomainRequest::get(&[name]).path().len() - 1
+}
+
+/// What is left of [`MAX_TARGET_LEN`] for a batch's comma-separated names.
+fn room_for_names(repository: &str) -> usize {
+    let fixed = DomainRequest::get(&["_snapshot", repository, ""])
+        .path()
+        .len()
+        + READ_QUERY.len();
+    MAX_TARGET_LEN.saturating_sub(fixed)
+}
+
+/// Splits `names`, in order, into batches of at most `max_count` names whose encoded,
+/// comma-separated length is at most `room`. A single name longer than `room` goes alone
+/// (the domain's own limit on names keeps that from happening with the room prune leaves).
+fn batches<'n, 'a>(
+    names: &'n [&'a str],
+    max_count: usize,
+    room: usize,
+    encoded_len: impl Fn(&str) -> usize,
+) -> Vec<&'n [&'a str]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut length = 0;
+    for (at, name) in names.iter().enumerate() {
+        let own = encoded_len(name);
+        let full = at - start >= max_count.max(1);
+        if at > start && (full || length + 1 + own > room) {
+            out.push(&names[start..at]);
+            start = at;
+            length = own;
+        } else if at > start {
+            length += 1 + own;
+        } else {
+            length = own;
+        }
+    }
+    if start < names.len() {
+        out.push(&names[start..]);
+    }
+    out
+}
+
+/// Logs a whole list: its count, then its names a bounded number per line.
+fn log_names(repository: &str, list: &str, names: &[&str]) {
+    tracing::info!(repository, list, count = names.len(), "prune list");
+    for chunk in names.chunks(NAMES_PER_LOG_LINE) {
+        tracing::info!(repository, list, names = %chunk.join(","), "prune list names");
+    }
 }
 
 /// Whether another batch fits in the time left: twice the slowest batch so far, and never
@@ -180,5 +323,76 @@ mod tests {
             Some(secs(4)),
             Duration::from_millis(10)
         ));
+    }
+
+    #[test]
+    fn batches_keep_the_order_and_stay_within_count_and_encoded_length() {
+        let names: Vec<String> = (0..120).map(|i| format!("nightly-{i:03}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        // By count: 11-byte names, room enough for all.
+        let by_count = batches(&names, 50, 10_000, encoded_len);
+        assert_eq!(
+            by_count.iter().map(|b| b.len()).collect::<Vec<_>>(),
+            [50, 50, 20]
+        );
+        assert_eq!(by_count.concat(), names);
+        // By length: 11 bytes and a comma each, so 8 names (95 bytes) fit in 100.
+        let by_length = batches(&names, 50, 100, encoded_len);
+        assert!(by_length.iter().all(|b| b.len() == 8 || b.len() == 120 % 8));
+        assert_eq!(by_length.concat(), names);
+        assert_eq!(batches(&names[..8], 50, 95, encoded_len).len(), 1);
+        assert_eq!(batches(&names[..8], 50, 94, encoded_len).len(), 2);
+        assert!(batches(&[], 50, 100, encoded_len).is_empty());
+    }
+
+    #[test]
+    fn batches_count_names_as_encoded() {
+        // `é` is two bytes, six once percent-encoded.
+        assert_eq!(encoded_len("ééé"), 18);
+        let names = ["ééé", "ééé", "ééé"];
+        assert_eq!(batches(&names, 50, 37, encoded_len).len(), 2);
+        assert_eq!(batches(&names, 50, 56, encoded_len).len(), 1);
+        // A name longer than the room goes alone rather than never.
+        assert_eq!(batches(&names, 50, 10, encoded_len).len(), 3);
+    }
+
+    #[test]
+    fn every_batch_request_stays_well_under_the_domains_4_kb_limit() {
+        let repository = "nightly";
+        // The longest names the domain allows, with characters that encode to three bytes.
+        let long: Vec<String> = (0..200)
+            .map(|i| format!("{i:03}{}", "%".repeat(80)))
+            .collect();
+        let names: Vec<&str> = long.iter().map(String::as_str).collect();
+        let all = batches(
+            &names,
+            DELETE_BATCH,
+            room_for_names(repository),
+            encoded_len,
+        );
+        assert!(all.len() > 1);
+        for batch in all {
+            let joined = batch.join(",");
+            let read = DomainRequest::get(&["_snapshot", repository, &joined]);
+            assert!(read.path().len() + READ_QUERY.len() <= MAX_TARGET_LEN);
+        }
+    }
+
+    #[test]
+    fn only_a_boolean_true_pins() {
+        let meta = |v: Value| v.as_object().cloned();
+        assert!(is_pinned(
+            meta(serde_json::json!({"pinned": true})).as_ref()
+        ));
+        assert!(!is_pinned(
+            meta(serde_json::json!({"pinned": "true"})).as_ref()
+        ));
+        assert!(!is_pinned(
+            meta(serde_json::json!({"pinned": false})).as_ref()
+        ));
+        assert!(!is_pinned(
+            meta(serde_json::json!({"ticket": "OPS-1"})).as_ref()
+        ));
+        assert!(!is_pinned(None));
     }
 }

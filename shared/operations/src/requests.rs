@@ -1,8 +1,10 @@
 //! The five functions' requests and responses: the public JSON contract.
 
+use policy::retention::Protected;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::bounded::Bounded;
 use crate::contract::DomainInput;
 use crate::impl_request;
 
@@ -234,6 +236,13 @@ pub struct PruneRequest {
     pub max_age: Option<String>,
     #[serde(default = "one")]
     pub min_count: usize,
+    /// Index patterns (`*` wildcards) whose newest successful copy is never pruned.
+    #[serde(default)]
+    pub protect_last_copy_of: Vec<String>,
+    /// Snapshot names that are never pruned (as is a snapshot whose metadata has
+    /// `"pinned": true`).
+    #[serde(default)]
+    pub pinned: Vec<String>,
     #[serde(default)]
     pub dry_run: bool,
 }
@@ -242,13 +251,16 @@ impl_request!(PruneRequest);
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PruneResponse {
     pub repository: String,
-    /// Deleted by this invocation (in a dry run: those that would be).
-    pub deleted: Vec<String>,
-    pub kept: Vec<String>,
+    pub dry_run: bool,
+    /// Deleted by this invocation (in a dry run: those that would be), oldest first.
+    pub deleted: Bounded,
+    /// Considered and kept, newest first.
+    pub kept: Bounded,
     /// Due for deletion but left for the next run, because the invocation was running out
     /// of time. Empty when the run completed.
-    pub pending: Vec<String>,
-    pub dry_run: bool,
+    pub pending: Bounded,
+    /// How many kept snapshots each protection covers (see `policy::retention`).
+    pub protected: Protected,
 }
 
 fn yes() -> bool {

@@ -101,13 +101,10 @@ fn check_workflow_input(name: &str, input: &serde_json::Value, defaults: &Defaul
                     "verify",
                     with(json!({"snapshot": "nightly-2026.11.28-030000"})),
                 );
-                let r = &d["retention"];
-                parse(
-                    "prune",
-                    with(
-                        json!({"keep_last": r["keep_last"], "max_age": r["max_age"], "min_count": r["min_count"]}),
-                    ),
-                );
+                // As the state machine's States.JsonMerge does: every retention field given.
+                if let Some(retention) = d.get("retention") {
+                    parse("prune", with(retention.clone()));
+                }
             }
         }
         "workflow-migrate" => {

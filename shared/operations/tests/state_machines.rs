@@ -57,3 +57,32 @@ fn every_error_equals_is_a_documented_error_type() {
     }
     assert_eq!(files, 2);
 }
+
+/// Without `retention` the backup workflow passes on a prune result of its own; it must have
+/// the shape the Prune task's `ResultSelector` gives a real one, and say nothing was pruned.
+#[test]
+fn the_result_without_retention_has_the_shape_of_a_real_prune() {
+    use operations::bounded::Bounded;
+    use policy::retention::Protected;
+
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/statemachines/backup.asl.json");
+    let definition: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let states = &definition["States"]["BackupEachDomain"]["ItemProcessor"]["States"];
+    let result = states["NoRetentionGiven"]["Result"].as_object().unwrap();
+    let selector = states["Prune"]["ResultSelector"].as_object().unwrap();
+    let mut selected: Vec<&str> = selector
+        .keys()
+        .map(|k| k.strip_suffix(".$").unwrap())
+        .collect();
+    let mut given: Vec<&str> = result.keys().map(String::as_str).collect();
+    selected.sort_unstable();
+    given.sort_unstable();
+    assert_eq!(given, selected);
+    for list in ["deleted", "kept", "pending"] {
+        let bounded: Bounded = serde_json::from_value(result[list].clone()).unwrap();
+        assert_eq!(bounded, Bounded::from_slice::<&str>(&[]), "{list}");
+    }
+    let protected: Protected = serde_json::from_value(result["protected"].clone()).unwrap();
+    assert_eq!(protected, Protected::default());
+}

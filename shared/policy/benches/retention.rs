@@ -31,6 +31,8 @@ fn bench_retention(c: &mut Criterion) {
         keep_last: Some(30),
         max_age: Some(Duration::from_secs(90 * 86_400)),
         min_count: 3,
+        protect_last_copy_of: vec!["logs-*".into()],
+        pinned: vec![],
     };
 
     c.bench_function("retention/decide 10k snapshots (times from names)", |b| {
@@ -43,6 +45,7 @@ fn bench_retention(c: &mut Criterion) {
                     state: SnapshotState::Success,
                     time: template.time_of(name),
                     indices,
+                    pinned: false,
                 })
                 .collect();
             black_box(rule.decide(&facts, now).unwrap())

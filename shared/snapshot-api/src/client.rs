@@ -136,6 +136,30 @@ impl SnapshotApi {
         }
     }
 
+    /// `GET _snapshot/<repo>/<a>,<b>?ignore_unavailable=true`: the named snapshots in full
+    /// (metadata included), read from one manifest each. A name that no longer exists is left
+    /// out of the answer instead of failing the request. Every name must be a concrete one,
+    /// and at least one is required; the caller keeps the list short enough for a request
+    /// line (OpenSearch refuses one over 4 KB).
+    pub async fn get_snapshots(
+        &self,
+        repository: &str,
+        snapshots: &[&str],
+    ) -> Result<Vec<SnapshotInfo>, ApiError> {
+        named("repository", repository)?;
+        if snapshots.is_empty() {
+            return Err(ApiError::InvalidArgument("no snapshot named".into()));
+        }
+        for snapshot in snapshots {
+            concrete("snapshot", snapshot)?;
+        }
+        let names = snapshots.join(",");
+        let request = DomainRequest::get(&["_snapshot", repository, &names])
+            .query("ignore_unavailable", "true");
+        let response = self.send_ok(request).await?;
+        parse_snapshot_list(&response.body)
+    }
+
     /// `GET _snapshot/<repo>/_all`. `verbose=false` reads only the repository index on the
     /// domain (cheap with thousands of snapshots) but carries no times. The answer is parsed
     /// straight from the received bytes (see [`parse_snapshot_list`]).

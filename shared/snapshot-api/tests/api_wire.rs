@@ -145,6 +145,39 @@ async fn snapshots() {
 }
 
 #[tokio::test]
+async fn named_snapshots_in_one_request_with_their_metadata() {
+    let server = MockServer::start().await;
+    signed("GET", "/_snapshot/nightly/a,b,gone")
+        .and(query_param("ignore_unavailable", "true"))
+        .respond_with(ok(json!({"snapshots": [
+            {"snapshot": "a", "state": "SUCCESS", "indices": ["logs"], "metadata": {"pinned": true}},
+            {"snapshot": "b", "state": "FAILED", "indices": []}
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let api = api(&server);
+    let found = api
+        .get_snapshots("nightly", &["a", "b", "gone"])
+        .await
+        .unwrap();
+    assert_eq!(
+        found
+            .iter()
+            .map(|s| (
+                s.snapshot.as_str(),
+                s.metadata.as_ref().map(|m| m["pinned"].clone())
+            ))
+            .collect::<Vec<_>>(),
+        [("a", Some(json!(true))), ("b", None)]
+    );
+    let invalid = |r: Result<Vec<_>, ApiError>| matches!(r, Err(ApiError::InvalidArgument(_)));
+    assert!(invalid(api.get_snapshots("nightly", &[]).await));
+    assert!(invalid(api.get_snapshots("nightly", &["a", "b*"]).await));
+    assert!(invalid(api.get_snapshots("nightly", &["_all"]).await));
+}
+
+#[tokio::test]
 async fn restore_and_indices() {
     let server = MockServer::start().await;
     signed("POST", "/_snapshot/nightly/s1/_restore")

@@ -48,6 +48,17 @@ pub fn domain_json(world: &World) -> Value {
     json!({"endpoint": world.domain.endpoint(), "region": "us-east-1"})
 }
 
+/// A prune output list naming all of `names` (few enough to fit its sample), exactly as the
+/// function returns it.
+pub fn listed<S: AsRef<str>>(names: &[S]) -> Value {
+    assert!(
+        names.len() <= operations::bounded::SAMPLE,
+        "too many to list whole"
+    );
+    let names: Vec<&str> = names.iter().map(AsRef::as_ref).collect();
+    json!({"count": names.len(), "names": names, "truncated": false})
+}
+
 pub fn ok(outcome: Outcome, what: &str) -> Value {
     match outcome {
         Outcome::Ok(v) => v,
