@@ -17,6 +17,9 @@ use crate::fixture::{DemoFixture, SAMPLE_INDICES};
 
 const REPOSITORY: &str = "migration";
 const BASE_PATH: &str = "demo";
+/// The demo's snapshot names, and the pattern they match.
+const SNAPSHOT_TEMPLATE: &str = "migration-{now:%Y.%m.%d-%H%M%S}";
+const MIGRATION_PATTERN: &str = "migration-*";
 /// How often the demo polls, like a Step Functions `Wait` state would, and for how long.
 const POLL_EVERY: Duration = Duration::from_millis(100);
 const POLL_FOR: Duration = Duration::from_secs(60);
@@ -112,7 +115,7 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
     let request = SnapshotRequest {
         domain: None,
         repository: None,
-        snapshot: Some("migration-{now:%Y.%m.%d-%H%M%S}".into()),
+        snapshot: Some(SNAPSHOT_TEMPLATE.into()),
         time: None,
         indices: None,
         include_global_state: false,
@@ -142,7 +145,7 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
         &format!(
             "{} — {} indices, {}/{} shards",
             verified.state,
-            verified.indices.len(),
+            verified.indices.count,
             verified.shards.successful,
             verified.shards.total
         ),
@@ -152,6 +155,7 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
         domain: None,
         repository: None,
         snapshot: taken.snapshot.clone(),
+        name_pattern: MIGRATION_PATTERN.to_owned(),
         indices: None,
         on_conflict: OnConflict::Fail,
         rename_pattern: None,
@@ -280,6 +284,7 @@ fn verify_request(check: VerifyCheck, snapshot: &str, indices: Vec<String>) -> V
         domain: None,
         repository: None,
         snapshot: snapshot.to_owned(),
+        name_pattern: MIGRATION_PATTERN.to_owned(),
         expect_indices: vec![],
         max_age: None,
         check,

@@ -377,3 +377,36 @@ async fn unknown_paths_methods_and_parameters_are_refused_as_the_engine_does() {
     domain.shutdown().await;
     env.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_request_line_over_4_kb_is_refused_before_anything_else() {
+    let env = Env::new("line").await;
+    let domain = env.domain("line").await;
+    let api = Api::new(&domain);
+    api.register("nightly", "line", false).await;
+    // `GET /_snapshot/nightly/<names> HTTP/1.1` and its CR: 4096 bytes fit, 4097 do not.
+    let prefix = "/_snapshot/nightly/";
+    let fixed = "GET ".len() + prefix.len() + " HTTP/1.1".len() + 1;
+    let names = |len: usize| "n".repeat(len - fixed);
+    let (status, body) = api.get(&format!("{prefix}{}", names(4096))).await;
+    assert_eq!(
+        (status, error_type(&body)),
+        (404, "snapshot_missing_exception"),
+        "a line of exactly 4 KB is read"
+    );
+    let (status, body) = api.get(&format!("{prefix}{}", names(4097))).await;
+    assert_eq!(
+        (status, error_type(&body)),
+        (400, "too_long_frame_exception")
+    );
+    assert_eq!(reason(&body), "An HTTP line is larger than 4096 bytes.");
+    // Also unsigned: the line is refused before the signature is looked at.
+    let unsigned = reqwest::Client::new()
+        .get(format!("{}{prefix}{}", domain.endpoint(), names(4097)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 400);
+    domain.shutdown().await;
+    env.shutdown().await;
+}

@@ -32,7 +32,11 @@ async fn a_snapshot_runs_then_succeeds_and_is_written_to_s3() {
     let (_, listing) = api.get("/_snapshot/nightly/snap-1").await;
     let running = &listing["snapshots"][0];
     assert_eq!(running["state"], "IN_PROGRESS");
-    assert!(running.get("end_time_in_millis").is_none());
+    // As the engine writes a verbose description of a running snapshot: end time 0.
+    assert_eq!(running["end_time_in_millis"], 0);
+    assert_eq!(running["end_time"], "1970-01-01T00:00:00.000Z");
+    assert_eq!(running["duration_in_millis"], 0);
+    assert!(running["start_time_in_millis"].as_u64().unwrap() > 0);
     assert_eq!(
         running["shards"],
         json!({"total": 0, "failed": 0, "successful": 0})
@@ -309,6 +313,29 @@ async fn listings_read_one_description_per_snapshot_unless_not_verbose() {
         (status, error_type(&body)),
         (404, "snapshot_missing_exception")
     );
+
+    // Past the verbose-listing limit the gateway gives up on a verbose listing; the brief one
+    // and named verbose GETs within the limit still answer.
+    let mut config = env.config("listing-limit");
+    config.verbose_listing_limit = 2;
+    let limited = standin::Domain::start(config).await.unwrap();
+    let limited_api = Api::new(&limited);
+    limited_api.register("nightly", "l", false).await;
+    let (status, body) = limited_api.get("/_snapshot/nightly/_all").await;
+    assert_eq!(status, 504, "{body}");
+    let (status, body) = limited_api
+        .get("/_snapshot/nightly/_all?verbose=false")
+        .await;
+    assert_eq!(
+        (status, body["snapshots"].as_array().map(Vec::len)),
+        (200, Some(3))
+    );
+    let (status, body) = limited_api.get("/_snapshot/nightly/a-1,b-1").await;
+    assert_eq!(
+        (status, body["snapshots"].as_array().map(Vec::len)),
+        (200, Some(2))
+    );
+    limited.shutdown().await;
 
     let (status, rows) = api.get("/_cat/snapshots/nightly?format=json").await;
     assert_eq!(status, 200);

@@ -8,31 +8,12 @@ mod common;
 
 use std::time::{Duration, SystemTime};
 
-use operations::Context;
 use operations::bounded::{Bounded, SAMPLE};
-use operations::connect::{Connector, CredentialMode};
-use operations::contract::Defaults;
 use policy::retention::Protected;
 use serde_json::json;
-use signing::{EndpointPolicy, SharedTimeSource, SystemTimeSource};
 use standin::domain::SeedPlan;
 
-use common::{domain_json, register_nightly, snapshot_names, world};
-
-fn context(deadline: Option<SystemTime>) -> Context {
-    let time = SharedTimeSource::new(SystemTimeSource::new());
-    Context {
-        connector: Connector::new(
-            CredentialMode::Fixed(standin::client::operator_credentials()),
-            EndpointPolicy::aws_only(),
-            time.clone(),
-        )
-        .unwrap(),
-        defaults: Defaults::default(),
-        time,
-        deadline,
-    }
-}
+use common::{context, domain_json, register_nightly, snapshot_names, world};
 
 fn sorted(names: &[String]) -> Vec<String> {
     let mut names = names.to_vec();

@@ -18,6 +18,7 @@ mod context;
 pub mod contract;
 mod error;
 mod listing;
+mod name_batches;
 pub mod prune;
 pub mod register;
 pub mod requests;

@@ -1,15 +1,28 @@
-//! Listing a repository cheaply. OpenSearch has no paging for `GET _snapshot`, and a verbose
-//! listing makes the domain read one blob per snapshot from S3, so osnap lists with
-//! `verbose=false` (the repository index only) and takes each snapshot's time from its name
-//! when osnap's own template made it. Only names it cannot date, or a listing without states,
-//! cost one verbose listing.
+//! Listing a repository cheaply, whatever its size. OpenSearch has no paging for `GET
+//! _snapshot`, and a verbose listing makes the domain read one blob per snapshot from S3: over
+//! about a thousand snapshots it takes minutes and the gateway gives up (OpenSearch issue
+//! #22238), while `verbose=false` (the repository index only) answers in under a second. So
+//! osnap never lists a repository verbosely: it lists with `verbose=false`, takes each
+//! snapshot's time from its name when osnap's own template made it, and reads by name (in
+//! batches that fit a request line) only the few matching snapshots whose names carry no
+//! time or whose brief entry has no state.
 
+use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
 use policy::indices::glob_match;
 use policy::naming::{DEFAULT_TEMPLATE, NameTemplate};
 use snapshot_api::snapshot::{SnapshotInfo, SnapshotState};
 use snapshot_api::{ApiError, SnapshotApi};
+
+use crate::name_batches;
+
+/// The most undated snapshots read by name in one invocation; any more stay undated (prune
+/// keeps them, `latest` passes them by), so the cost stays bounded.
+pub(crate) const MAX_READ_BY_NAME: usize = 200;
+/// Names per read.
+const READ_BATCH: usize = 50;
+const READ_QUERY: &str = "?ignore_unavailable=true";
 
 /// A snapshot with the time it was taken, where known.
 #[derive(Debug, Clone)]
@@ -18,7 +31,15 @@ pub struct Dated {
     pub time: Option<SystemTime>,
 }
 
-/// The snapshots whose names match `pattern`, dated.
+/// A time in milliseconds since the epoch; 0 is the engine's "not set" (a running snapshot's
+/// end time), never a time.
+pub(crate) fn time_of_millis(ms: Option<u64>) -> Option<SystemTime> {
+    ms.filter(|&ms| ms > 0)
+        .map(|ms| SystemTime::UNIX_EPOCH + Duration::from_millis(ms))
+}
+
+/// The snapshots whose names match `pattern`, dated: one brief listing, plus at most
+/// [`MAX_READ_BY_NAME`] snapshots read by name.
 pub async fn dated_snapshots(
     api: &SnapshotApi,
     repository: &str,
@@ -34,23 +55,41 @@ pub async fn dated_snapshots(
             Dated { info, time }
         })
         .collect();
-    if dated
+    let unknown: Vec<String> = dated
         .iter()
-        .all(|d| d.time.is_some() && d.info.state.is_some())
-    {
+        .filter(|d| d.time.is_none() || d.info.state.is_none())
+        .map(|d| d.info.snapshot.clone())
+        .collect();
+    if unknown.is_empty() {
         return Ok(dated);
     }
-    tracing::info!(
-        repository,
-        "some names carry no time; reading the verbose listing once"
-    );
-    let verbose = api.list_snapshots(repository, true).await?;
-    for entry in &mut dated {
-        if let Some(full) = verbose.iter().find(|v| v.snapshot == entry.info.snapshot) {
+    if unknown.len() > MAX_READ_BY_NAME {
+        tracing::warn!(
+            repository,
+            pattern,
+            undated = unknown.len(),
+            read = MAX_READ_BY_NAME,
+            "more snapshots without a time in their names than osnap reads; the rest stay undated"
+        );
+    }
+    let unknown: Vec<&str> = unknown
+        .iter()
+        .take(MAX_READ_BY_NAME)
+        .map(String::as_str)
+        .collect();
+    let at: HashMap<String, usize> = dated
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.info.snapshot.clone(), i))
+        .collect();
+    let room = name_batches::room(&["_snapshot", repository], READ_QUERY);
+    for batch in name_batches::batches(&unknown, READ_BATCH, room, name_batches::encoded_len) {
+        for full in api.get_snapshots(repository, batch).await? {
+            let Some(entry) = at.get(&full.snapshot).and_then(|&i| dated.get_mut(i)) else {
+                continue;
+            };
             if entry.time.is_none() {
-                entry.time = full
-                    .start_time_in_millis
-                    .map(|ms| SystemTime::UNIX_EPOCH + Duration::from_millis(ms));
+                entry.time = time_of_millis(full.start_time_in_millis);
             }
             if entry.info.state.is_none() {
                 entry.info.state.clone_from(&full.state);
@@ -86,6 +125,7 @@ mod tests {
                 data_streams: vec![],
                 include_global_state: None,
                 state: Some(state),
+                reason: None,
                 start_time_in_millis: None,
                 end_time_in_millis: None,
                 duration_in_millis: None,
@@ -95,6 +135,16 @@ mod tests {
             },
             time: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(secs)),
         }
+    }
+
+    #[test]
+    fn zero_is_no_time() {
+        assert_eq!(time_of_millis(Some(0)), None);
+        assert_eq!(time_of_millis(None), None);
+        assert_eq!(
+            time_of_millis(Some(1_500)),
+            Some(SystemTime::UNIX_EPOCH + Duration::from_millis(1_500))
+        );
     }
 
     #[test]

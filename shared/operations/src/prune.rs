@@ -11,7 +11,6 @@ use std::time::{Duration, Instant, SystemTime};
 use policy::duration::parse_duration;
 use policy::retention::{RetentionRule, SnapshotFacts, SnapshotState as RetentionState};
 use serde_json::{Map, Value};
-use signing::DomainRequest;
 use snapshot_api::ApiError;
 use snapshot_api::snapshot::SnapshotState;
 
@@ -21,14 +20,12 @@ use crate::bounded::Bounded;
 use crate::context::Context;
 use crate::contract::{Target, parse_event};
 use crate::listing::dated_snapshots;
+use crate::name_batches;
 use crate::requests::{PruneRequest, PruneResponse};
 use crate::validate::validate_repository_name;
 
 /// Snapshots read and deleted per request: the domain takes a comma-separated batch.
 const DELETE_BATCH: usize = 50;
-/// The longest request target (path and query) prune sends with a batch of names. OpenSearch
-/// refuses a request line over 4 KB; half of that leaves room for the rest of the line.
-const MAX_TARGET_LEN: usize = 2_048;
 /// The query of the metadata read, the longer of the two requests a batch makes.
 const READ_QUERY: &str = "?ignore_unavailable=true";
 /// The least time left in which prune starts another batch.
@@ -146,12 +143,8 @@ async fn work_through<'a>(
     let mut outcome = Outcome::default();
     let mut done = 0;
     let mut slowest = Duration::ZERO;
-    for batch in batches(
-        doomed,
-        DELETE_BATCH,
-        room_for_names(repository),
-        encoded_len,
-    ) {
+    let room = name_batches::room(&["_snapshot", repository], READ_QUERY);
+    for batch in name_batches::batches(doomed, DELETE_BATCH, room, name_batches::encoded_len) {
         if done > 0 && !time_for_another_batch(ctx.time_left(), slowest) {
             tracing::warn!(
                 repository,
@@ -205,51 +198,6 @@ fn is_pinned(metadata: Option<&Map<String, Value>>) -> bool {
         .and_then(|m| m.get("pinned"))
         .and_then(Value::as_bool)
         == Some(true)
-}
-
-/// A name as it appears in a request path, percent-encoded.
-fn encoded_len(name: &str) -> usize {
-    DomainRequest::get(&[name]).path().len() - 1
-}
-
-/// What is left of [`MAX_TARGET_LEN`] for a batch's comma-separated names.
-fn room_for_names(repository: &str) -> usize {
-    let fixed = DomainRequest::get(&["_snapshot", repository, ""])
-        .path()
-        .len()
-        + READ_QUERY.len();
-    MAX_TARGET_LEN.saturating_sub(fixed)
-}
-
-/// Splits `names`, in order, into batches of at most `max_count` names whose encoded,
-/// comma-separated length is at most `room`. A single name longer than `room` goes alone
-/// (the domain's own limit on names keeps that from happening with the room prune leaves).
-fn batches<'n, 'a>(
-    names: &'n [&'a str],
-    max_count: usize,
-    room: usize,
-    encoded_len: impl Fn(&str) -> usize,
-) -> Vec<&'n [&'a str]> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut length = 0;
-    for (at, name) in names.iter().enumerate() {
-        let own = encoded_len(name);
-        let full = at - start >= max_count.max(1);
-        if at > start && (full || length + 1 + own > room) {
-            out.push(&names[start..at]);
-            start = at;
-            length = own;
-        } else if at > start {
-            length += 1 + own;
-        } else {
-            length = own;
-        }
-    }
-    if start < names.len() {
-        out.push(&names[start..]);
-    }
-    out
 }
 
 /// Logs a whole list: its count, then its names a bounded number per line.
@@ -323,59 +271,6 @@ mod tests {
             Some(secs(4)),
             Duration::from_millis(10)
         ));
-    }
-
-    #[test]
-    fn batches_keep_the_order_and_stay_within_count_and_encoded_length() {
-        let names: Vec<String> = (0..120).map(|i| format!("nightly-{i:03}")).collect();
-        let names: Vec<&str> = names.iter().map(String::as_str).collect();
-        // By count: 11-byte names, room enough for all.
-        let by_count = batches(&names, 50, 10_000, encoded_len);
-        assert_eq!(
-            by_count.iter().map(|b| b.len()).collect::<Vec<_>>(),
-            [50, 50, 20]
-        );
-        assert_eq!(by_count.concat(), names);
-        // By length: 11 bytes and a comma each, so 8 names (95 bytes) fit in 100.
-        let by_length = batches(&names, 50, 100, encoded_len);
-        assert!(by_length.iter().all(|b| b.len() == 8 || b.len() == 120 % 8));
-        assert_eq!(by_length.concat(), names);
-        assert_eq!(batches(&names[..8], 50, 95, encoded_len).len(), 1);
-        assert_eq!(batches(&names[..8], 50, 94, encoded_len).len(), 2);
-        assert!(batches(&[], 50, 100, encoded_len).is_empty());
-    }
-
-    #[test]
-    fn batches_count_names_as_encoded() {
-        // `é` is two bytes, six once percent-encoded.
-        assert_eq!(encoded_len("ééé"), 18);
-        let names = ["ééé", "ééé", "ééé"];
-        assert_eq!(batches(&names, 50, 37, encoded_len).len(), 2);
-        assert_eq!(batches(&names, 50, 56, encoded_len).len(), 1);
-        // A name longer than the room goes alone rather than never.
-        assert_eq!(batches(&names, 50, 10, encoded_len).len(), 3);
-    }
-
-    #[test]
-    fn every_batch_request_stays_well_under_the_domains_4_kb_limit() {
-        let repository = "nightly";
-        // The longest names the domain allows, with characters that encode to three bytes.
-        let long: Vec<String> = (0..200)
-            .map(|i| format!("{i:03}{}", "%".repeat(80)))
-            .collect();
-        let names: Vec<&str> = long.iter().map(String::as_str).collect();
-        let all = batches(
-            &names,
-            DELETE_BATCH,
-            room_for_names(repository),
-            encoded_len,
-        );
-        assert!(all.len() > 1);
-        for batch in all {
-            let joined = batch.join(",");
-            let read = DomainRequest::get(&["_snapshot", repository, &joined]);
-            assert!(read.path().len() + READ_QUERY.len() <= MAX_TARGET_LEN);
-        }
     }
 
     #[test]

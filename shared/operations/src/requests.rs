@@ -118,9 +118,14 @@ pub struct VerifyRequest {
     /// A snapshot name, or `latest`.
     #[serde(default = "latest")]
     pub snapshot: String,
+    /// With `latest`: only snapshots whose names match (`*` wildcards) count, so another
+    /// tool's snapshot in the same repository is not taken for tonight's backup.
+    #[serde(default = "nightly_pattern", rename = "match")]
+    pub name_pattern: String,
     #[serde(default)]
     pub expect_indices: Vec<String>,
-    /// E.g. `26h`: older than this is not ok.
+    /// E.g. `26h`: older than this is not ok. For `latest` it is [`DEFAULT_LATEST_MAX_AGE`]
+    /// unless given; a named snapshot is judged on its age only when it is given.
     #[serde(default)]
     pub max_age: Option<String>,
     #[serde(default)]
@@ -156,12 +161,19 @@ pub struct VerifyResponse {
     pub done: bool,
     /// Whether the outcome is good.
     pub ok: bool,
-    pub indices: Vec<String>,
+    pub indices: Bounded,
     pub shards: ShardCounts,
+    /// The first [`crate::bounded::SAMPLE`] failures, each quoted short; `failure_count`
+    /// says how many there are in all (the log has them all).
     pub failures: Vec<String>,
+    pub failure_count: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_seconds: Option<u64>,
 }
+
+/// How old the newest snapshot may be when `verify` is asked for `latest` without a
+/// `max_age`: a nightly backup plus two hours of slack.
+pub const DEFAULT_LATEST_MAX_AGE: &str = "26h";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -181,6 +193,9 @@ pub struct RestoreRequest {
     pub repository: Option<String>,
     #[serde(default = "latest")]
     pub snapshot: String,
+    /// With `latest`: only snapshots whose names match (`*` wildcards) count.
+    #[serde(default = "nightly_pattern", rename = "match")]
+    pub name_pattern: String,
     #[serde(default)]
     pub indices: Option<Vec<String>>,
     #[serde(default)]

@@ -49,7 +49,7 @@ pub async fn restore(
         snapshot: None,
     };
     let name = if request.snapshot == "latest" {
-        let dated = dated_snapshots(&api, repository, "*")
+        let dated = dated_snapshots(&api, repository, &request.name_pattern)
             .await
             .map_err(|e| from_api(e, subject))?;
         let usable = |s: &SnapshotState| {
@@ -59,7 +59,10 @@ pub async fn restore(
             .map(|d| d.info.snapshot.clone())
             .ok_or_else(|| OsnapError::SnapshotMissing {
                 repository: repository.to_owned(),
-                snapshot: "latest (no successful snapshot in the repository)".to_owned(),
+                snapshot: format!(
+                    "latest (no successful snapshot matching `{}`)",
+                    policy::quote::short(&request.name_pattern)
+                ),
             })?
     } else {
         request.snapshot.clone()

@@ -12,10 +12,13 @@ use snapshot_api::snapshot::{SnapshotInfo, SnapshotState};
 
 use crate::OsnapError;
 use crate::api_error::{Subject, from_api};
+use crate::bounded::{Bounded, SAMPLE};
 use crate::context::Context;
 use crate::contract::{Target, parse_event};
-use crate::listing::{dated_snapshots, newest};
-use crate::requests::{ShardCounts, VerifyCheck, VerifyRequest, VerifyResponse};
+use crate::listing::{dated_snapshots, newest, time_of_millis};
+use crate::requests::{
+    DEFAULT_LATEST_MAX_AGE, ShardCounts, VerifyCheck, VerifyRequest, VerifyResponse,
+};
 
 /// Handles one `verify` event.
 pub async fn handle(ctx: Context, event: Value) -> Result<VerifyResponse, OsnapError> {
@@ -28,9 +31,11 @@ pub async fn verify(
     request: &VerifyRequest,
     target: &Target,
 ) -> Result<VerifyResponse, OsnapError> {
+    let latest = request.check == VerifyCheck::Snapshot && request.snapshot == "latest";
     let max_age = request
         .max_age
         .as_deref()
+        .or(latest.then_some(DEFAULT_LATEST_MAX_AGE))
         .map(parse_duration)
         .transpose()
         .map_err(|e| OsnapError::invalid(e.to_string()))?;
@@ -58,13 +63,16 @@ async fn verify_snapshot(
             repository,
             snapshot: None,
         };
-        let dated = dated_snapshots(&api, repository, "*")
+        let dated = dated_snapshots(&api, repository, &request.name_pattern)
             .await
             .map_err(|e| from_api(e, subject))?;
         let Some(latest) = newest(&dated, |_| true) else {
             return Err(OsnapError::SnapshotMissing {
                 repository: repository.to_owned(),
-                snapshot: "latest (the repository has no snapshot)".to_owned(),
+                snapshot: format!(
+                    "latest (no snapshot matching `{}`)",
+                    policy::quote::short(&request.name_pattern)
+                ),
             });
         };
         fetch(&api, repository, &latest.info.snapshot).await?
@@ -106,27 +114,28 @@ pub fn judge_snapshot(
 ) -> VerifyResponse {
     let state = info.state.clone().unwrap_or(SnapshotState::InProgress);
     let done = state.is_done();
+    // A snapshot that failed as a whole often says why only at the top.
     let mut failures: Vec<String> = info
-        .failures
+        .reason
         .iter()
-        .map(|f| {
-            format!(
-                "{}[{}]: {}",
-                f.index.as_deref().unwrap_or("?"),
-                f.shard_id.map_or_else(|| "?".to_owned(), |s| s.to_string()),
-                f.reason.as_deref().unwrap_or("no reason given")
-            )
-        })
+        .map(|reason| format!("snapshot {}: {reason}", state.as_str()))
         .collect();
+    failures.extend(info.failures.iter().map(|f| {
+        format!(
+            "{}[{}]: {}",
+            f.index.as_deref().unwrap_or("?"),
+            f.shard_id.map_or_else(|| "?".to_owned(), |s| s.to_string()),
+            f.reason.as_deref().unwrap_or("no reason given")
+        )
+    }));
     for pattern in expect_indices {
         if !info.indices.iter().any(|i| glob_match(pattern, i)) {
             failures.push(format!("expected index `{pattern}` is not in the snapshot"));
         }
     }
-    let taken = info
-        .end_time_in_millis
-        .or(info.start_time_in_millis)
-        .map(|ms| SystemTime::UNIX_EPOCH + Duration::from_millis(ms));
+    // A running snapshot's end time is 0: its age counts from its start.
+    let taken =
+        time_of_millis(info.end_time_in_millis).or(time_of_millis(info.start_time_in_millis));
     let age = taken.map(|t| now.duration_since(t).unwrap_or_default());
     if let (Some(age), Some(max)) = (age, max_age)
         && age > max
@@ -145,13 +154,14 @@ pub fn judge_snapshot(
         state: state.as_str().to_owned(),
         done,
         ok,
-        indices: info.indices.clone(),
+        indices: Bounded::from_slice(&info.indices),
         shards: ShardCounts {
             total: shards.total,
             successful: shards.successful,
             failed: shards.failed,
         },
-        failures,
+        failure_count: failures.len(),
+        failures: capped(failures),
         age_seconds: age.map(|a| a.as_secs()),
     }
 }
@@ -274,13 +284,20 @@ async fn verify_counts(
         .to_owned(),
         done: true,
         ok: mismatches.is_empty(),
-        indices: request.restored.iter().map(|r| r.to.clone()).collect(),
+        indices: Bounded::from_slice(
+            &request
+                .restored
+                .iter()
+                .map(|r| r.to.as_str())
+                .collect::<Vec<_>>(),
+        ),
         shards: ShardCounts {
             total,
             successful: total - failed,
             failed,
         },
-        failures: mismatches,
+        failure_count: mismatches.len(),
+        failures: capped(mismatches),
         age_seconds: None,
     })
 }
@@ -299,15 +316,30 @@ fn restore_progress(
         state: if done { "DONE" } else { "IN_PROGRESS" }.to_owned(),
         done,
         ok: done,
-        indices: request.indices.clone(),
+        indices: Bounded::from_slice(&request.indices),
         shards: ShardCounts {
             total,
             successful: finished,
             failed: 0,
         },
-        failures: pending,
+        failure_count: pending.len(),
+        failures: capped(pending),
         age_seconds: None,
     }
+}
+
+/// The first [`SAMPLE`] of `all`, each quoted short: a response crosses Step Functions (256 KB
+/// for a whole state) and lands in notifications. The log has every one.
+fn capped(all: Vec<String>) -> Vec<String> {
+    if all.len() > SAMPLE {
+        for failure in &all {
+            tracing::info!(failure = %failure, "verify failure");
+        }
+    }
+    all.iter()
+        .take(SAMPLE)
+        .map(|f| policy::quote::short(f))
+        .collect()
 }
 
 fn failure_error(response: &VerifyResponse, max_age: Option<Duration>) -> OsnapError {
@@ -373,6 +405,55 @@ mod tests {
                 successful: 2,
                 failed: 0
             }
+        );
+    }
+
+    #[test]
+    fn a_running_snapshot_ages_from_its_start_not_from_its_zero_end() {
+        let mut running = info(SnapshotState::InProgress, NOW - 30);
+        running.end_time_in_millis = Some(0);
+        let v = judge_snapshot(
+            "r",
+            &running,
+            &[],
+            Some(Duration::from_secs(3_600)),
+            at(NOW),
+        );
+        assert_eq!(v.age_seconds, Some(90));
+        assert!(v.failures.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn a_whole_snapshot_failure_says_why() {
+        let mut failed = info(SnapshotState::Failed, NOW);
+        failed.reason = Some("Indices don't have primary shards [logs-1]".into());
+        let v = judge_snapshot("r", &failed, &[], None, at(NOW));
+        assert!(v.done && !v.ok);
+        assert_eq!(
+            v.failures,
+            ["snapshot FAILED: Indices don't have primary shards [logs-1]"]
+        );
+        assert_eq!(v.failure_count, 1);
+    }
+
+    #[test]
+    fn failures_are_capped_and_quoted_short() {
+        let mut partial = info(SnapshotState::Partial, NOW);
+        partial.failures = (0..40)
+            .map(|shard| ShardFailure {
+                index: Some("logs-1".into()),
+                shard_id: Some(shard),
+                reason: Some("x".repeat(10_000)),
+                node_id: None,
+                status: None,
+            })
+            .collect();
+        let v = judge_snapshot("r", &partial, &[], None, at(NOW));
+        assert_eq!((v.failures.len(), v.failure_count), (SAMPLE, 40));
+        assert!(
+            v.failures.iter().all(|f| f.len() < 300),
+            "{:?}",
+            v.failures[0]
         );
     }
 

@@ -9,9 +9,11 @@
 //! - [`indices`]: index patterns (wildcards, `-` exclusions) and which indices are system
 //!   indices that osnap never restores or deletes unless named.
 //! - [`retention`]: which snapshots a prune may delete.
+//! - [`quote`]: untrusted values quoted short and escaped in messages.
 
 pub mod duration;
 pub mod indices;
 pub mod naming;
+pub mod quote;
 pub mod retention;
 pub mod time;

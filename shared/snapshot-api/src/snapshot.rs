@@ -101,6 +101,10 @@ pub struct SnapshotInfo {
     pub include_global_state: Option<bool>,
     #[serde(default)]
     pub state: Option<SnapshotState>,
+    /// Why a snapshot failed as a whole (e.g. `Indices don't have primary shards [logs]`);
+    /// present only then, and often the only detail a FAILED snapshot carries.
+    #[serde(default)]
+    pub reason: Option<String>,
     #[serde(default)]
     pub start_time_in_millis: Option<u64>,
     #[serde(default)]

@@ -98,9 +98,16 @@ pub struct DomainConfig {
     /// How long a restored index takes to recover.
     pub recovery_duration: Duration,
     pub faults: FaultPlan,
+    /// The most snapshots a verbose `GET _snapshot` describes before the gateway gives up on
+    /// it (answering 504): see `snapshot_views::get`.
+    pub verbose_listing_limit: usize,
     /// Seeds every random choice of the fault injection.
     pub seed: u64,
 }
+
+/// Where a verbose listing stops being answered in time on a real domain (OpenSearch issue
+/// #22238 reports the failure from about 1,000 snapshots on).
+pub const VERBOSE_LISTING_LIMIT: usize = 1_000;
 
 /// The role the default configuration lets callers pass.
 pub const DEFAULT_SNAPSHOT_ROLE: &str = "arn:aws:iam::123456789012:role/osnap-snapshots";
@@ -122,6 +129,7 @@ impl DomainConfig {
             snapshot_duration: Duration::from_millis(300),
             recovery_duration: Duration::from_millis(300),
             faults: FaultPlan::default(),
+            verbose_listing_limit: VERBOSE_LISTING_LIMIT,
             seed: 0,
         }
     }

@@ -23,6 +23,11 @@ use crate::domain::{
 /// The largest body the engine accepts (`http.max_content_length`).
 const MAX_BODY: usize = 100 * 1024 * 1024;
 
+/// The longest request line the engine reads (`http.max_initial_line_length`, 4kb by default
+/// and not changeable on AWS). Netty's `HttpObjectDecoder` counts the line's bytes with its
+/// CR, and refuses the request past the limit before anything else looks at it.
+const MAX_REQUEST_LINE: usize = 4096;
+
 /// How long the gateway waits for the domain before answering 504 for a fault.
 const GATEWAY_PATIENCE: Duration = Duration::from_millis(100);
 
@@ -110,6 +115,9 @@ async fn handle(
 ) -> Result<Response<Body>, Dropped> {
     let (parts, body) = request.into_parts();
     shared.requests.record(&parts.method);
+    if let Err(error) = check_request_line(&parts) {
+        return Ok(respond(error.reply(), &parts.method, false));
+    }
     let body = match axum::body::to_bytes(Body::new(body), MAX_BODY).await {
         Ok(body) => body,
         Err(_) => {
@@ -207,6 +215,19 @@ fn respond(reply: Reply, method: &Method, pretty: bool) -> Response<Body> {
             .insert(http::header::SERVER, HeaderValue::from_static(server));
     }
     response
+}
+
+/// `METHOD SP request-target SP HTTP/1.1` and its CR must fit in [`MAX_REQUEST_LINE`].
+fn check_request_line(parts: &http::request::Parts) -> Result<(), EsError> {
+    let target = parts.uri.path_and_query().map_or(1, |p| p.as_str().len());
+    let line = parts.method.as_str().len() + 1 + target + 1 + "HTTP/1.1".len();
+    if line + 1 > MAX_REQUEST_LINE {
+        return Err(EsError::bad_request(
+            "too_long_frame_exception",
+            format!("An HTTP line is larger than {MAX_REQUEST_LINE} bytes."),
+        ));
+    }
+    Ok(())
 }
 
 /// Accepted body types: JSON for every endpoint, NDJSON too for bulk.

@@ -48,28 +48,27 @@ pub(crate) fn info_json(shared: &Shared, record: &SnapshotRecord, verbose: bool)
     if let Some(reason) = &record.reason {
         out.insert("reason".into(), json!(reason));
     }
-    if record.start_time_in_millis != 0 {
-        out.insert("start_time".into(), json!(iso(record.start_time_in_millis)));
-        out.insert(
-            "start_time_in_millis".into(),
-            json!(record.start_time_in_millis),
-        );
-    }
-    if record.end_time_in_millis != 0 {
-        out.insert("end_time".into(), json!(iso(record.end_time_in_millis)));
-        out.insert(
-            "end_time_in_millis".into(),
-            json!(record.end_time_in_millis),
-        );
-        out.insert(
-            "duration_in_millis".into(),
-            json!(
-                record
-                    .end_time_in_millis
-                    .saturating_sub(record.start_time_in_millis)
-            ),
-        );
-    }
+    // A verbose description always carries both times, as OpenSearch's and Elasticsearch's
+    // `SnapshotInfo.toXContent` write them (`verbose || endTime != 0`): a running snapshot
+    // has `end_time_in_millis: 0` (end_time 1970-01-01) and a duration of 0.
+    out.insert("start_time".into(), json!(iso(record.start_time_in_millis)));
+    out.insert(
+        "start_time_in_millis".into(),
+        json!(record.start_time_in_millis),
+    );
+    out.insert("end_time".into(), json!(iso(record.end_time_in_millis)));
+    out.insert(
+        "end_time_in_millis".into(),
+        json!(record.end_time_in_millis),
+    );
+    out.insert(
+        "duration_in_millis".into(),
+        json!(
+            record
+                .end_time_in_millis
+                .saturating_sub(record.start_time_in_millis)
+        ),
+    );
     let failures: Vec<Value> = record
         .failures
         .iter()
@@ -230,6 +229,13 @@ pub(crate) async fn get(shared: &Arc<Shared>, call: &Call, repo: &str, names: &s
     let ignore_unavailable = call.query.flag("ignore_unavailable", false)?;
     let repository = repository::lookup(shared, repo)?;
     let listed = select(shared, &repository, &split_list(names), ignore_unavailable).await?;
+    if verbose && listed.len() > shared.config.verbose_listing_limit {
+        // The engine reads one metadata blob per snapshot before it answers: over about a
+        // thousand snapshots that takes minutes (OpenSearch issue #22238: 502 behind a proxy
+        // after 30-120 s, while `verbose=false` answered in 0.6 s), and AWS's load balancer
+        // gives up first. The stand-in answers what the caller would see, at once.
+        return Err(Reply::gateway_timeout());
+    }
     let snapshots: Vec<Value> = if verbose {
         full_records(shared, &repository, &listed)
             .await?

@@ -187,3 +187,22 @@ pub async fn snapshot_names(world: &World, repository: &str) -> Vec<String> {
         .map(|s| s["snapshot"].as_str().unwrap().to_owned())
         .collect()
 }
+
+/// A context for calling the operations directly (not through a function binary), signing as
+/// the stand-in's operator, with Lambda's `deadline` if given.
+pub fn context(deadline: Option<std::time::SystemTime>) -> operations::Context {
+    use operations::connect::{Connector, CredentialMode};
+    use signing::{EndpointPolicy, SharedTimeSource, SystemTimeSource};
+    let time = SharedTimeSource::new(SystemTimeSource::new());
+    operations::Context {
+        connector: Connector::new(
+            CredentialMode::Fixed(standin::client::operator_credentials()),
+            EndpointPolicy::aws_only(),
+            time.clone(),
+        )
+        .unwrap(),
+        defaults: operations::contract::Defaults::default(),
+        time,
+        deadline,
+    }
+}
