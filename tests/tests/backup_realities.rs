@@ -215,3 +215,38 @@ async fn verify_latest_is_stale_after_26_hours_by_default() {
     assert_eq!(error.error_type(), "SnapshotStale", "{error}");
     assert!(error.to_string().contains("allowed 1d2h"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_answered_too_slowly_is_looked_up_before_lambdas_deadline() {
+    let world = world("slow-create").await;
+    put_doc(&world, "logs", "1").await;
+    register_nightly(&world, "slow-create").await;
+    // The domain starts the snapshot at once but answers only after 30 s.
+    world.domain.faults().push(
+        standin::FaultRule::new(standin::Fault::SlowAnswer(Duration::from_secs(30)))
+            .on(Method::PUT, "/_snapshot/nightly/"),
+    );
+    let budget = signing::deadline::LOOKUP_RESERVE + Duration::from_secs(3);
+    let deadline = SystemTime::now() + budget;
+    let started = std::time::Instant::now();
+    let taken = operations::snapshot::handle(
+        context(Some(deadline)),
+        json!({"domain": domain_json(&world), "repository": "nightly",
+            "snapshot": "nightly-slow"}),
+    )
+    .await
+    .unwrap();
+    let took = started.elapsed();
+    assert!(took < budget, "answered after {took:?}, past the deadline");
+    // The lost answer was made up for by looking: started, and really running or done.
+    assert!(taken.started, "{taken:?}");
+    let (status, listing) = operator_send(
+        &world,
+        Method::GET,
+        &["_snapshot", "nightly", "nightly-slow"],
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{listing}");
+}

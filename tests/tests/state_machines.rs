@@ -379,11 +379,8 @@ async fn nightly_backup_snapshots_verifies_and_prunes_by_the_samples_retention()
     nothing["domains"] = json!([]);
     let refused = execute("backup", &nothing, &mut functions, |_| {}).await;
     functions.stop().await;
-    assert_eq!(
-        (refused["status"].as_str(), refused["error"].as_str()),
-        (Some("FAILED"), Some("InvalidRequest")),
-        "{refused}"
-    );
+    let message = failure_notice(&refused, "InvalidRequest", "osnap nightly backup failed");
+    assert!(message.contains("non-empty list"), "{message}");
 
     assert_eq!(result["status"], "SUCCEEDED", "{result}");
     assert_eq!(result["notifications"], json!([]));
@@ -687,5 +684,66 @@ async fn a_migration_onto_a_conflicting_index_stops_before_touching_the_target()
             .contains("item"),
         "{orders_before}"
     );
+    standin.shutdown().await;
+}
+
+/// What a workflow does with an input it cannot run: notified, failed as `InvalidRequest`
+/// (or the domain's own failure), never a runtime error that no Catch sees.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_incomplete_input_is_refused_and_notified_before_any_function_runs() {
+    let standin = backup_standin("invalid", 1).await;
+    let domain = &standin.domains[0];
+    let mut functions = Functions::start(BACKUP_FUNCTIONS).await;
+
+    let mut no_polls = backup_input(domain);
+    no_polls.as_object_mut().unwrap().remove("wait_seconds");
+    let result = execute("backup", &no_polls, &mut functions, |_| {}).await;
+    let message = failure_notice(&result, "InvalidRequest", "osnap nightly backup failed");
+    assert!(message.contains("wait_seconds"), "{message}");
+    assert!(!states(&result).contains(&"Snapshot"), "{result}");
+
+    let mut wrong_type = backup_input(domain);
+    wrong_type["max_polls"] = json!("many");
+    let result = execute("backup", &wrong_type, &mut functions, |_| {}).await;
+    failure_notice(&result, "InvalidRequest", "osnap nightly backup failed");
+
+    // One domain without its repository: that domain fails, notified; the other is backed up.
+    let mut one_bad = backup_input(domain);
+    let good = one_bad["domains"][0].clone();
+    let mut bad = good.clone();
+    bad.as_object_mut().unwrap().remove("repository");
+    one_bad["domains"] = json!([bad, good]);
+    let result = execute("backup", &one_bad, &mut functions, |_| {}).await;
+    let message = failure_notice(&result, "BackupFailed", "osnap nightly backup failed");
+    assert!(
+        message.contains("position 0") && message.contains("repository"),
+        "{message}"
+    );
+    let outcomes = &result["output"];
+    assert!(
+        outcomes.is_null(),
+        "a failed execution has no output: {result}"
+    );
+    assert_eq!(
+        states(&result).iter().filter(|s| **s == "Snapshot").count(),
+        1,
+        "the valid domain is backed up: {result}"
+    );
+    functions.stop().await;
+
+    let migration = migration_standin("invalid-migration").await;
+    let (source, target) = (&migration.domains[0], &migration.domains[1]);
+    let mut functions = Functions::start(MIGRATE_FUNCTIONS).await;
+    let mut no_settings = migrate_input(source, target);
+    no_settings["target"]
+        .as_object_mut()
+        .unwrap()
+        .remove("settings");
+    let result = execute("migrate", &no_settings, &mut functions, |_| {}).await;
+    functions.stop().await;
+    let message = failure_notice(&result, "InvalidRequest", "osnap migration failed");
+    assert!(message.contains("settings"), "{message}");
+    assert!(!states(&result).contains(&"RegisterOnSource"), "{result}");
+    migration.shutdown().await;
     standin.shutdown().await;
 }

@@ -21,11 +21,11 @@ pub fn from_signing(error: &SigningError) -> OsnapError {
             advice: "; check the function's role, and for assume_role_arn that the role trusts it"
                 .into(),
         },
-        SigningError::Connect { .. } | SigningError::Transport { .. } => {
-            OsnapError::DomainUnavailable {
-                message: error_chain(error),
-            }
-        }
+        SigningError::Connect { .. }
+        | SigningError::Transport { .. }
+        | SigningError::OutOfTime { .. } => OsnapError::DomainUnavailable {
+            message: error_chain(error),
+        },
     }
 }
 

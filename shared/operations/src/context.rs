@@ -24,7 +24,10 @@ impl Context {
     /// The API of the target's domain.
     pub async fn api(&self, target: &Target) -> Result<SnapshotApi, OsnapError> {
         Ok(SnapshotApi::new(
-            self.connector.client(&target.domain).await?,
+            self.connector
+                .client(&target.domain)
+                .await?
+                .with_deadline(self.deadline),
         ))
     }
 

@@ -6,14 +6,13 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use tokio::time::Instant;
 
+use crate::deadline;
 use crate::retry::{self, Idempotency, RetryPolicy};
 use crate::sigv4::{self, RequestToSign, SignatureOptions, SigningScope};
 use crate::{CredentialSource, DomainEndpoint, SharedTimeSource, SigningError};
 
-/// Per-attempt limits. A domain that takes longer than this to answer is answering a request
-/// that should have used `wait_for_completion=false`.
+/// How long opening a connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The HTTP client domain requests use (rustls, per-attempt timeouts). Build it once and
 /// share it, so connections are reused across requests and domains.
@@ -21,7 +20,7 @@ pub fn http_client() -> Result<reqwest::Client, SigningError> {
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls_config()?)
         .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(ATTEMPT_TIMEOUT)
+        .timeout(deadline::ATTEMPT_TIMEOUT)
         .build()
         .map_err(|e| SigningError::InvalidRequest(format!("cannot build HTTP client: {e}")))
 }
@@ -183,6 +182,9 @@ pub struct DomainClient {
     time: SharedTimeSource,
     retry: RetryPolicy,
     signature: SignatureOptions,
+    /// When the invocation must have answered: every attempt ends early enough to leave
+    /// room after it (see [`crate::deadline`]).
+    deadline: Option<std::time::SystemTime>,
 }
 
 impl DomainClient {
@@ -214,6 +216,7 @@ impl DomainClient {
             time,
             retry: RetryPolicy::default(),
             signature: SignatureOptions::default(),
+            deadline: None,
         }
     }
 
@@ -231,6 +234,13 @@ impl DomainClient {
         self
     }
 
+    /// The same client, with every attempt fitted to the invocation's `deadline`.
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Option<std::time::SystemTime>) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
     pub fn endpoint(&self) -> &DomainEndpoint {
         &self.endpoint
     }
@@ -242,7 +252,22 @@ impl DomainClient {
         let mut rng = fastrand::Rng::new();
         let mut attempt = 1;
         loop {
-            let outcome = self.send_once(request).await?;
+            let Some(timeout) =
+                deadline::attempt_timeout(self.time.now(), self.deadline, request.idempotency)
+            else {
+                let left = self.deadline.map_or(Duration::ZERO, |d| {
+                    d.duration_since(self.time.now()).unwrap_or_default()
+                });
+                tracing::warn!(
+                    method = %request.method, path = %request.path, attempt,
+                    left_ms = left.as_millis(), "no time left for another attempt"
+                );
+                return Err(SigningError::OutOfTime {
+                    attempts: attempt - 1,
+                    left,
+                });
+            };
+            let outcome = self.send_once(request, timeout).await?;
             let (retryable, retry_after) = match &outcome {
                 Ok((status, headers, body)) => (
                     retry::is_retryable_status(*status, body, request.idempotency),
@@ -254,7 +279,15 @@ impl DomainClient {
                 ),
             };
             let delay = self.retry.delay(attempt, retry_after, &mut rng);
-            let within_budget = started.elapsed() + delay <= self.retry.time_budget;
+            // Another attempt only if it still fits before the deadline after the wait;
+            // otherwise this outcome is the answer.
+            let within_budget = started.elapsed() + delay <= self.retry.time_budget
+                && deadline::attempt_timeout(
+                    self.time.now() + delay,
+                    self.deadline,
+                    request.idempotency,
+                )
+                .is_some();
             if !(retryable && attempt < self.retry.max_attempts && within_budget) {
                 return self.finish(request, outcome, attempt, started.elapsed());
             }
@@ -309,8 +342,10 @@ impl DomainClient {
     async fn send_once(
         &self,
         request: &DomainRequest,
+        timeout: Duration,
     ) -> Result<Result<(StatusCode, HeaderMap, Bytes), reqwest::Error>, SigningError> {
-        let built = self.build_signed(request).await?;
+        let mut built = self.build_signed(request).await?;
+        *built.timeout_mut() = Some(timeout);
         Ok(async {
             let response = self.http.execute(built).await?;
             let status = response.status();

@@ -40,6 +40,13 @@ pub enum SigningError {
         #[source]
         source: reqwest::Error,
     },
+    /// Too little of the invocation's time was left to wait for the domain, so the request
+    /// was not sent (again).
+    #[error(
+        "not sent: {left:?} of the invocation's time left is too little to wait for the domain \
+         ({attempts} attempt(s) made)"
+    )]
+    OutOfTime { attempts: u32, left: Duration },
     /// The request may or may not have reached the domain (timeout, reset, broken response).
     #[error("the request to the domain failed after {attempts} attempt(s) in {elapsed:?}")]
     Transport {

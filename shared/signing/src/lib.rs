@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod credentials;
+pub mod deadline;
 pub mod endpoint;
 mod error;
 pub mod retry;

@@ -342,3 +342,69 @@ async fn a_dropped_connection_is_retried_only_when_idempotent() {
         "{error:?}"
     );
 }
+
+/// Accepts connections and reads requests, and never answers.
+async fn silent_server() -> (String, Arc<AtomicU32>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let accepted = Arc::new(AtomicU32::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counter.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                while matches!(socket.read(&mut buffer).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    (address, accepted)
+}
+
+#[tokio::test]
+async fn attempts_end_in_time_for_the_invocation_to_report_or_look_up() {
+    use signing::deadline::{LOOKUP_RESERVE, REPORT_RESERVE};
+    let (address, accepted) = silent_server().await;
+    let now = std::time::UNIX_EPOCH + Duration::from_secs(NOW_SECS);
+
+    // A read with 4 s left waits 2 s, leaving the rest to report the failure.
+    let client = client_for(&address, RetryPolicy::none())
+        .with_deadline(Some(now + REPORT_RESERVE + Duration::from_secs(2)));
+    let started = std::time::Instant::now();
+    let error = client.send(&DomainRequest::get(&["x"])).await.unwrap_err();
+    let waited = started.elapsed();
+    assert!(matches!(error, SigningError::Transport { .. }), "{error:?}");
+    assert!(
+        waited >= Duration::from_secs(2) && waited < Duration::from_secs(4),
+        "{waited:?}"
+    );
+
+    // A create keeps room to look up what the domain did.
+    let client = client_for(&address, RetryPolicy::none())
+        .with_deadline(Some(now + LOOKUP_RESERVE + Duration::from_secs(2)));
+    let started = std::time::Instant::now();
+    let error = client
+        .send(&DomainRequest::new(Method::PUT, &["_snapshot", "r", "s"]))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SigningError::Transport { .. }), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+
+    // Without time for an attempt, nothing is sent.
+    let client = client_for(&address, fast_retries(3))
+        .with_deadline(Some(now + LOOKUP_RESERVE + Duration::from_millis(500)));
+    let error = client
+        .send(&DomainRequest::new(Method::PUT, &["_snapshot", "r", "s"]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, SigningError::OutOfTime { attempts: 0, .. }),
+        "{error:?}"
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "nothing was sent");
+}

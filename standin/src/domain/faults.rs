@@ -1,6 +1,6 @@
 //! Faults a domain injects, as AWS and a busy domain produce them: the gateway timing out
-//! while the domain goes on working, throttles, dropped connections, latency, and snapshots
-//! that never finish. Set per test in a [`FaultPlan`], changed at run time through
+//! while the domain goes on working, throttles, dropped connections, latency, answers held
+//! back after the work is done, and snapshots that never finish. Set per test in a [`FaultPlan`], changed at run time through
 //! [`FaultControl`]; every random choice comes from the seeded generator.
 
 use std::collections::BTreeSet;
@@ -22,6 +22,9 @@ pub enum Fault {
     Throttled,
     /// The connection is closed without an answer; not processed.
     DropConnection,
+    /// The domain does the work at once but holds its answer back this long (a busy cluster
+    /// manager); a caller that stops waiting first loses the answer, not the work.
+    SlowAnswer(Duration),
 }
 
 /// Which requests a fault hits, and how often.

@@ -184,6 +184,13 @@ async fn handle(
             let _ = tokio::time::timeout(GATEWAY_PATIENCE, work).await;
             Reply::gateway_timeout()
         }
+        Some(Fault::SlowAnswer(after)) => {
+            // The work is its own task: it ends even if the caller hangs up meanwhile.
+            let worker = shared.clone();
+            let work = shared.spawn(async move { answer(&worker, call).await });
+            tokio::time::sleep(after).await;
+            work.await.unwrap_or_else(|_| Reply::gateway_timeout())
+        }
     };
     Ok(respond(reply, &parts.method, pretty))
 }
