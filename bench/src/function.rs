@@ -82,6 +82,11 @@ pub async fn run_function(
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .env("AWS_EC2_METADATA_DISABLED", "true")
+        // The stand-in is on loopback, which deployed functions refuse.
+        .env(
+            signing::endpoint::LOOPBACK_SWITCH,
+            signing::endpoint::LOOPBACK_SWITCH_VALUE,
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -70,7 +70,8 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
     let context = Context {
         connector: Connector::new(
             CredentialMode::Fixed(fixture.credentials()),
-            EndpointPolicy::aws_only(),
+            // The demo talks to the local stand-in only.
+            EndpointPolicy::aws_only().allowing_loopback_for_tests(),
             SharedTimeSource::new(SystemTimeSource::new()),
         )
         .map_err(step("connect"))?,

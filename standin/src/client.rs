@@ -12,8 +12,12 @@ use crate::{StandinError, TEST_REGION};
 
 /// A client for the domain at `endpoint`, signing with `credentials` for the stand-in's region.
 pub fn client_for(endpoint: &str, credentials: Credentials) -> Result<DomainClient, StandinError> {
-    let endpoint = DomainEndpoint::parse(endpoint, Some(TEST_REGION), &EndpointPolicy::aws_only())
-        .map_err(|e| StandinError::Setup(e.to_string()))?;
+    let endpoint = DomainEndpoint::parse(
+        endpoint,
+        Some(TEST_REGION),
+        &EndpointPolicy::aws_only().allowing_loopback_for_tests(),
+    )
+    .map_err(|e| StandinError::Setup(e.to_string()))?;
     let time = SharedTimeSource::new(SystemTimeSource::new());
     DomainClient::new(
         endpoint,

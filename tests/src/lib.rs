@@ -145,6 +145,12 @@ impl LambdaFunction {
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
             .env("AWS_REGION", "us-east-1")
             .env("AWS_EC2_METADATA_DISABLED", "true")
+            // The stand-in is on loopback, which deployed functions refuse; a test that wants
+            // the deployed behaviour overrides this in `env`.
+            .env(
+                signing::endpoint::LOOPBACK_SWITCH,
+                signing::endpoint::LOOPBACK_SWITCH_VALUE,
+            )
             .env("AWS_ACCESS_KEY_ID", "AKIDSTANDIN")
             .env("AWS_SECRET_ACCESS_KEY", "standin-secret")
             .envs(env.iter().copied())

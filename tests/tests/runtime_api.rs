@@ -96,3 +96,66 @@ async fn environment_defaults_make_a_bare_schedule_work() {
     );
     function.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deployed_function_refuses_to_sign_for_loopback() {
+    let (_refusing, port) = e2e::ports::refusing().unwrap();
+    // As deployed: the test-only switch absent, or set to anything but its exact value.
+    for switch in ["", "1", "true"] {
+        let function =
+            LambdaFunction::start("verify", &[(signing::endpoint::LOOPBACK_SWITCH, switch)])
+                .await
+                .unwrap();
+        let outcome = function
+            .invoke(
+                &json!({"domain": {"endpoint": format!("http://127.0.0.1:{port}"),
+                "region": "us-east-1"}, "repository": "nightly"}),
+            )
+            .await
+            .unwrap();
+        function.stop().await;
+        let Outcome::Error {
+            error_type,
+            message,
+        } = outcome
+        else {
+            panic!("{outcome:?}");
+        };
+        assert_eq!(error_type, "EndpointNotAllowed", "{message}");
+        assert!(message.contains("loopback is refused"), "{message}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_field_is_quoted_short_in_the_error_and_the_log() {
+    let log = std::env::temp_dir().join(format!("osnap-huge-field-{}.log", std::process::id()));
+    let function = LambdaFunction::start_logging_to("prune", &[], Some(&log))
+        .await
+        .unwrap();
+    let huge = "z".repeat(70_000);
+    let outcome = function
+        .invoke(&json!({"repository": "nightly", huge.clone(): true}))
+        .await
+        .unwrap();
+    function.stop().await;
+    let written = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_file(&log);
+    let _ = std::fs::remove_file(log.with_extension("rt"));
+    let Outcome::Error {
+        error_type,
+        message,
+    } = outcome
+    else {
+        panic!("{outcome:?}");
+    };
+    assert_eq!(error_type, "InvalidRequest");
+    assert!(
+        message.len() < 2_200,
+        "errorMessage of {} bytes",
+        message.len()
+    );
+    assert!(message.contains("more characters"), "{message}");
+    let run = "z".repeat(2_100);
+    assert!(!written.contains(&run), "the log holds the field whole");
+    assert!(written.contains("invocation failed"), "{written}");
+}

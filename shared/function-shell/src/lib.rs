@@ -24,13 +24,14 @@ where
     let context = context_from_env(|name| std::env::var(name).ok())?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let mut context = context.clone();
-        context.deadline = Some(deadline(event.context.deadline));
+        context.deadline = deadline(event.context.deadline, std::time::SystemTime::now());
         let handler = handler.clone();
         let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
         async move {
             let outcome = handler(context, event.payload).await;
             if let Err(error) = &outcome {
-                tracing::error!(error_type = error.error_type(), %error, "invocation failed");
+                let message = policy::quote::bounded_message(&error.to_string());
+                tracing::error!(error_type = error.error_type(), error = %message, "invocation failed");
             }
             outcome.map_err(diagnostic)
         }
@@ -41,11 +42,18 @@ where
 
 /// The process-wide context, from the environment read through `lookup`.
 pub fn context_from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Context, OsnapError> {
-    let defaults = Defaults::from_lookup(lookup);
-    let policy = defaults
+    let defaults = Defaults::from_lookup(&lookup);
+    let mut policy = defaults
         .allowed_hosts
         .as_deref()
         .map_or_else(EndpointPolicy::aws_only, EndpointPolicy::from_list);
+    if EndpointPolicy::loopback_switch_is_set(&lookup) {
+        tracing::warn!(
+            switch = signing::endpoint::LOOPBACK_SWITCH,
+            "signing for loopback addresses: this is for tests against a local stand-in only"
+        );
+        policy = policy.allowing_loopback_for_tests();
+    }
     let time = SharedTimeSource::new(SystemTimeSource::new());
     let connector = Connector::new(CredentialMode::Environment, policy, time.clone())?;
     Ok(Context {
@@ -56,9 +64,20 @@ pub fn context_from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Conte
     })
 }
 
-/// Lambda's deadline, milliseconds since the Unix epoch, as a time.
-fn deadline(epoch_millis: u64) -> std::time::SystemTime {
-    std::time::UNIX_EPOCH + std::time::Duration::from_millis(epoch_millis)
+/// Lambda's deadline, milliseconds since the Unix epoch, as a time. One already past when the
+/// invocation arrives is not a real deadline (Lambda's is always ahead; a local emulator may
+/// send a duration instead): it is ignored, with a warning, rather than taken to mean that
+/// no request may be sent.
+fn deadline(epoch_millis: u64, now: std::time::SystemTime) -> Option<std::time::SystemTime> {
+    let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(epoch_millis);
+    if deadline <= now {
+        tracing::warn!(
+            epoch_millis,
+            "the invocation's deadline is already past; ignored"
+        );
+        return None;
+    }
+    Some(deadline)
 }
 
 /// The Lambda error for a failure: `errorType` is the taxonomy's stable name, which Step
@@ -66,7 +85,7 @@ fn deadline(epoch_millis: u64) -> std::time::SystemTime {
 pub fn diagnostic(error: OsnapError) -> Diagnostic {
     Diagnostic {
         error_type: error.error_type().to_owned(),
-        error_message: error.to_string(),
+        error_message: policy::quote::bounded_message(&error.to_string()),
     }
 }
 
@@ -81,6 +100,28 @@ mod tests {
         });
         assert_eq!(d.error_type, "RepositoryMissing");
         assert!(d.error_message.contains("nightly"), "{}", d.error_message);
+    }
+
+    #[test]
+    fn a_deadline_already_past_is_no_deadline() {
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000);
+        let ahead = 1_795_000_000_000 + 60_000;
+        assert_eq!(
+            deadline(ahead, now),
+            Some(now + std::time::Duration::from_secs(60))
+        );
+        // What a local emulator sends: 600,000 ms, i.e. 1970.
+        assert_eq!(deadline(600_000, now), None);
+    }
+
+    #[test]
+    fn a_diagnostic_never_carries_a_huge_value_whole() {
+        let huge = "x".repeat(70_000);
+        let d = diagnostic(OsnapError::InvalidRequest {
+            reason: format!("field `{huge}` is unknown"),
+        });
+        assert!(d.error_message.len() < 2_200, "{}", d.error_message.len());
+        assert!(d.error_message.contains("more characters"));
     }
 
     #[tokio::test]

@@ -8,11 +8,10 @@ use crate::OsnapError;
 /// A failure to sign or deliver a request.
 pub fn from_signing(error: &SigningError) -> OsnapError {
     match error {
-        SigningError::Endpoint(EndpointError::NotAllowed { .. }) => {
-            OsnapError::EndpointNotAllowed {
-                reason: error.to_string(),
-            }
-        }
+        SigningError::Endpoint(EndpointError::NotAllowed { .. })
+        | SigningError::Redirected { .. } => OsnapError::EndpointNotAllowed {
+            reason: error.to_string(),
+        },
         SigningError::Endpoint(_) | SigningError::InvalidRequest(_) => OsnapError::InvalidRequest {
             reason: error.to_string(),
         },

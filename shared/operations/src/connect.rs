@@ -155,7 +155,7 @@ mod tests {
     async fn the_endpoint_guard_applies_before_anything_else() {
         let connector = Connector::new(
             CredentialMode::Fixed(Credentials::new("a", "b", None, None, "t")),
-            EndpointPolicy::aws_only(),
+            EndpointPolicy::aws_only().allowing_loopback_for_tests(),
             SharedTimeSource::default(),
         )
         .unwrap();

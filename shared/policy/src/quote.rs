@@ -9,17 +9,31 @@ pub const MAX_QUOTED_CHARS: usize = 120;
 /// `value` with control and invisible formatting characters escaped (`\n`, `\u{202e}`), cut
 /// after [`MAX_QUOTED_CHARS`] characters with the number of characters left out.
 pub fn short(value: &str) -> String {
+    cut(value, MAX_QUOTED_CHARS)
+}
+
+/// The most characters of a whole message (an `errorMessage`, which Step Functions carries
+/// into a Cause and the workflows into a notification).
+pub const MAX_MESSAGE_CHARS: usize = 2_000;
+
+/// `message` with hidden characters escaped, cut after [`MAX_MESSAGE_CHARS`] characters: the
+/// last line of defence where a value was not quoted short where it was put in.
+pub fn bounded_message(message: &str) -> String {
+    cut(message, MAX_MESSAGE_CHARS)
+}
+
+fn cut(value: &str, max: usize) -> String {
     let total = value.chars().count();
     let mut out = String::new();
-    for c in value.chars().take(MAX_QUOTED_CHARS) {
+    for c in value.chars().take(max) {
         if is_hidden(c) {
             out.extend(c.escape_debug());
         } else {
             out.push(c);
         }
     }
-    if total > MAX_QUOTED_CHARS {
-        out.push_str(&format!("… ({} more characters)", total - MAX_QUOTED_CHARS));
+    if total > max {
+        out.push_str(&format!("… ({} more characters)", total - max));
     }
     out
 }
@@ -39,6 +53,15 @@ mod tests {
         assert_eq!(short("nightly-2026.11.28"), "nightly-2026.11.28");
         assert_eq!(short("a\nb\"c'd"), "a\\nb\"c'd");
         assert_eq!(short("\u{202e}x"), "\\u{202e}x");
+    }
+
+    #[test]
+    fn messages_are_bounded_but_keep_their_lines_readable() {
+        let message = format!("unknown field `{}`", "y".repeat(70_000));
+        let bounded = bounded_message(&message);
+        assert!(bounded.chars().count() < MAX_MESSAGE_CHARS + 40);
+        assert!(bounded.starts_with("unknown field `yyy"));
+        assert_eq!(bounded_message("short\tmessage"), "short\\tmessage");
     }
 
     #[test]

@@ -19,6 +19,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub fn http_client() -> Result<reqwest::Client, SigningError> {
     reqwest::Client::builder()
         .tls_backend_preconfigured(tls_config()?)
+        // Never follow a redirect (see `SigningError::Redirected`).
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(deadline::ATTEMPT_TIMEOUT)
         .build()
@@ -314,6 +316,10 @@ impl DomainClient {
         elapsed: Duration,
     ) -> Result<DomainResponse, SigningError> {
         match outcome {
+            Ok((status, headers, _)) if status.is_redirection() => Err(SigningError::Redirected {
+                status: status.as_u16(),
+                host: redirect_host(self.endpoint.url(), &headers),
+            }),
             Ok((status, headers, body)) => {
                 tracing::debug!(
                     method = %request.method, path = %request.path, status = status.as_u16(),
@@ -411,6 +417,17 @@ impl DomainClient {
         *built.body_mut() = Some(body.into());
         Ok(built)
     }
+}
+
+/// The host a redirect points to, quoted short; never its path or query (which may carry a
+/// token).
+fn redirect_host(base: &url::Url, headers: &HeaderMap) -> String {
+    headers
+        .get(http::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|location| base.join(location).ok())
+        .and_then(|url| url.host_str().map(policy::quote::short))
+        .unwrap_or_else(|| "(none given)".to_owned())
 }
 
 /// The header names this client ever sets, as `'static` strings.

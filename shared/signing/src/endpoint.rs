@@ -7,17 +7,38 @@ use url::{Host, Url};
 
 use crate::EndpointError;
 
-/// Hosts that may be signed for besides AWS domain hosts and loopback (custom domain
-/// endpoints, for instance). Host names compare case-insensitively and exactly.
+/// The environment variable that lets the functions sign for loopback addresses, for tests
+/// against a local stand-in only. In Lambda, loopback is the Runtime API and any extension:
+/// nothing there may receive a signed request. Its value must be
+/// [`LOOPBACK_SWITCH_VALUE`], so that no one turns it on by setting it to `1` or `true`.
+pub const LOOPBACK_SWITCH: &str = "OSNAP_TEST_ONLY_SIGN_FOR_LOOPBACK";
+pub const LOOPBACK_SWITCH_VALUE: &str = "yes, this is a test";
+
+/// Hosts that may be signed for besides AWS domain hosts (custom domain endpoints, for
+/// instance), and whether loopback may be (tests only). Host names compare
+/// case-insensitively and exactly.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EndpointPolicy {
     allowed_hosts: Vec<String>,
+    loopback: bool,
 }
 
 impl EndpointPolicy {
-    /// Only AWS domain hosts and loopback.
+    /// Only AWS domain hosts.
     pub fn aws_only() -> Self {
         Self::default()
+    }
+
+    /// Also loopback addresses (a local stand-in): for tests and the local demo only.
+    #[must_use]
+    pub fn allowing_loopback_for_tests(mut self) -> Self {
+        self.loopback = true;
+        self
+    }
+
+    /// Whether the test-only loopback switch is set to its exact value in `lookup`.
+    pub fn loopback_switch_is_set(lookup: impl Fn(&str) -> Option<String>) -> bool {
+        lookup(LOOPBACK_SWITCH).as_deref() == Some(LOOPBACK_SWITCH_VALUE)
     }
 
     /// Also allows these exact host names.
@@ -31,7 +52,10 @@ impl EndpointPolicy {
             .map(|h| h.as_ref().trim().to_ascii_lowercase())
             .filter(|h| !h.is_empty())
             .collect();
-        Self { allowed_hosts }
+        Self {
+            allowed_hosts,
+            loopback: false,
+        }
     }
 
     /// Parses a comma-separated list, as found in `OSNAP_ALLOWED_HOSTS`.
@@ -87,8 +111,8 @@ impl DomainEndpoint {
             format!("https://{trimmed}")
         };
         let invalid = |reason: &str| EndpointError::Invalid {
-            endpoint: endpoint.to_owned(),
-            reason: reason.to_owned(),
+            endpoint: policy::quote::short(endpoint),
+            reason: policy::quote::short(reason),
         };
         let base = Url::parse(&with_scheme).map_err(|e| invalid(&e.to_string()))?;
         if !base.username().is_empty() || base.password().is_some() {
@@ -107,6 +131,12 @@ impl DomainEndpoint {
             Host::Ipv4(ip) => ip.to_string(),
             Host::Ipv6(ip) => ip.to_string(),
         };
+        if loopback && !policy.loopback {
+            return Err(EndpointError::NotAllowed {
+                host: policy::quote::short(&host_name),
+                reason: "loopback is refused: in Lambda it is the Runtime API and its extensions",
+            });
+        }
         match base.scheme() {
             "https" => {}
             "http" if loopback => {}
@@ -119,10 +149,17 @@ impl DomainEndpoint {
             _ => return Err(invalid("the scheme must be https")),
         }
 
+        if is_serverless_host(&host_name) {
+            return Err(EndpointError::NotAllowed {
+                host: policy::quote::short(&host_name),
+                reason: "OpenSearch Serverless collections have no snapshot API (AWS backs them \
+                         up itself); osnap manages OpenSearch Service domains",
+            });
+        }
         let aws = aws_host_region(&host_name).map(|(r, s)| (r.to_owned(), s));
         if aws.is_none() && !loopback && !policy.allows(&host_name) {
             return Err(EndpointError::NotAllowed {
-                host: host_name,
+                host: policy::quote::short(&host_name),
                 reason: "not an AWS search domain host",
             });
         }
@@ -209,11 +246,36 @@ impl DomainEndpoint {
     }
 }
 
+/// `<collection>.<region>.aoss.amazonaws.com` and the dual-stack
+/// `<collection>.aoss.<region>.on.aws`, whatever the collection label.
+fn is_serverless_host(host: &str) -> bool {
+    let labels: Vec<&str> = host.trim_end_matches('.').split('.').collect();
+    matches!(
+        labels.as_slice(),
+        [.., "aoss", "amazonaws", "com"]
+            | [.., "aoss", "amazonaws", "com", "cn"]
+            | [.., "aoss", _, "on", "aws"]
+    )
+}
+
+/// Every spelling of loopback the URL parser leaves: `127.0.0.0/8` however written
+/// (`0x7f000001`, `2130706433`, `127.1` all parse to it), `::1`, IPv4-mapped `::ffff:127.x`,
+/// `0.0.0.0` and `::` (which connect to this host), and `localhost` with or without a trailing
+/// dot or a subdomain.
 fn is_loopback(host: &Host<&str>) -> bool {
     match host {
-        Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-        Host::Ipv4(ip) => IpAddr::V4(*ip).is_loopback(),
-        Host::Ipv6(ip) => IpAddr::V6(*ip).is_loopback(),
+        Host::Domain(d) => {
+            let name = d.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost")
+        }
+        Host::Ipv4(ip) => ip.is_loopback() || ip.is_unspecified(),
+        Host::Ipv6(ip) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| IpAddr::V4(v4).is_loopback() || v4.is_unspecified())
+        }
     }
 }
 
@@ -276,8 +338,10 @@ mod tests {
         );
         let china = DomainEndpoint::s3("cn-north-1", None, &policy).unwrap();
         assert_eq!(china.host(), "s3.cn-north-1.amazonaws.com.cn");
+        let testing = EndpointPolicy::aws_only().allowing_loopback_for_tests();
         let local =
-            DomainEndpoint::s3("us-east-1", Some("http://127.0.0.1:9000"), &policy).unwrap();
+            DomainEndpoint::s3("us-east-1", Some("http://127.0.0.1:9000"), &testing).unwrap();
+        assert!(DomainEndpoint::s3("us-east-1", Some("http://127.0.0.1:9000"), &policy).is_err());
         assert_eq!((local.host(), local.service()), ("127.0.0.1", "s3"));
         // The override passes the same guard as a domain endpoint; a region cannot inject a host.
         assert!(matches!(
@@ -323,9 +387,21 @@ mod tests {
     }
 
     #[test]
-    fn serverless_hosts_sign_for_aoss() {
-        let parsed = parse("https://abc123xyz.us-west-2.aoss.amazonaws.com", None).unwrap();
-        assert_eq!((parsed.region(), parsed.service()), ("us-west-2", "aoss"));
+    fn serverless_collections_are_refused_with_the_reason() {
+        for endpoint in [
+            "https://abc123xyz.us-west-2.aoss.amazonaws.com",
+            "https://abc123xyz.aoss.us-west-2.on.aws",
+            "abc123xyz.cn-north-1.aoss.amazonaws.com.cn",
+        ] {
+            let error = parse(endpoint, None).unwrap_err();
+            assert!(
+                error.to_string().contains("no snapshot API"),
+                "{endpoint}: {error}"
+            );
+            // Even when listed as an allowed host.
+            let listed = EndpointPolicy::from_list(endpoint.trim_start_matches("https://"));
+            assert!(DomainEndpoint::parse(endpoint, Some("us-west-2"), &listed).is_err());
+        }
     }
 
     #[test]
@@ -362,21 +438,71 @@ mod tests {
     }
 
     #[test]
-    fn plain_http_only_for_loopback() {
+    fn plain_http_only_for_loopback_and_loopback_only_for_tests() {
         let err = parse("http://search-a-b.us-east-1.es.amazonaws.com", None).unwrap_err();
         assert!(matches!(err, EndpointError::NotAllowed { .. }));
-        for endpoint in [
+        let testing = EndpointPolicy::aws_only().allowing_loopback_for_tests();
+        // Every spelling of this host the URL parser accepts.
+        let spellings = [
             "http://127.0.0.1:9200",
+            "http://127.1:9200",
+            "http://0x7f000001:9200",
+            "http://2130706433:9200",
+            "http://0177.0.0.1:9200",
+            "http://127.255.255.254:9200",
+            "http://0.0.0.0:9200",
             "http://localhost:9200",
+            "http://LOCALHOST.:9200",
+            "http://api.localhost:9200",
             "http://[::1]:1",
-        ] {
-            let parsed = parse(endpoint, Some("us-east-1")).unwrap();
+            "http://[0:0:0:0:0:0:0:1]:1",
+            "http://[::ffff:127.0.0.1]:1",
+            "http://[::]:1",
+            "https://127.0.0.1",
+            "127.0.0.1:9200",
+        ];
+        for endpoint in spellings {
+            let refused = parse(endpoint, Some("us-east-1")).unwrap_err();
+            assert!(
+                refused.to_string().contains("loopback is refused"),
+                "{endpoint}: {refused}"
+            );
+            let listed = EndpointPolicy::from_list("127.0.0.1,localhost,[::1]");
+            assert!(
+                DomainEndpoint::parse(endpoint, Some("us-east-1"), &listed).is_err(),
+                "{endpoint}: an allow list does not admit loopback"
+            );
+            let parsed = DomainEndpoint::parse(endpoint, Some("us-east-1"), &testing).unwrap();
             assert_eq!(parsed.region(), "us-east-1", "{endpoint}");
         }
         assert!(matches!(
-            parse("http://127.0.0.1:9200", None),
+            DomainEndpoint::parse("http://127.0.0.1:9200", None, &testing),
             Err(EndpointError::RegionUnknown { .. })
         ));
+    }
+
+    #[test]
+    fn the_loopback_switch_needs_its_exact_value() {
+        let set = |value: &'static str| {
+            move |name: &str| (name == LOOPBACK_SWITCH).then(|| value.to_owned())
+        };
+        assert!(EndpointPolicy::loopback_switch_is_set(set(
+            LOOPBACK_SWITCH_VALUE
+        )));
+        for value in ["1", "true", "yes", ""] {
+            assert!(
+                !EndpointPolicy::loopback_switch_is_set(set(value)),
+                "{value}"
+            );
+        }
+        assert!(!EndpointPolicy::loopback_switch_is_set(|_| None));
+    }
+
+    #[test]
+    fn long_endpoints_are_quoted_short_in_errors() {
+        let long = format!("https://{}.example.com", "a".repeat(70_000));
+        let error = parse(&long, None).unwrap_err();
+        assert!(error.to_string().len() < 600, "{}", error.to_string().len());
     }
 
     #[test]

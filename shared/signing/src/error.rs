@@ -7,7 +7,7 @@ pub enum EndpointError {
     Invalid { endpoint: String, reason: String },
     #[error(
         "endpoint host `{host}` is not allowed: {reason}; only Amazon OpenSearch Service domain \
-         hosts, hosts listed in OSNAP_ALLOWED_HOSTS, and loopback addresses may be signed for"
+         hosts and hosts listed in OSNAP_ALLOWED_HOSTS may be signed for"
     )]
     NotAllowed { host: String, reason: &'static str },
     #[error("cannot tell the AWS region of `{host}`: give the region explicitly")]
@@ -40,6 +40,14 @@ pub enum SigningError {
         #[source]
         source: reqwest::Error,
     },
+    /// The domain answered with a redirect, which is never followed: a cross-host redirect
+    /// would carry the session token (and a 307/308 the body) to a host the endpoint guard
+    /// never checked. Only the location's host is named, never its path or query.
+    #[error(
+        "the domain answered {status} redirecting to host `{host}`; osnap never follows a \
+         redirect: check the endpoint"
+    )]
+    Redirected { status: u16, host: String },
     /// Too little of the invocation's time was left to wait for the domain, so the request
     /// was not sent (again).
     #[error(

@@ -45,8 +45,12 @@ fn fast_retries(max_attempts: u32) -> RetryPolicy {
 }
 
 fn client_for(base: &str, retry: RetryPolicy) -> DomainClient {
-    let endpoint =
-        DomainEndpoint::parse(base, Some("us-east-1"), &EndpointPolicy::aws_only()).unwrap();
+    let endpoint = DomainEndpoint::parse(
+        base,
+        Some("us-east-1"),
+        &EndpointPolicy::aws_only().allowing_loopback_for_tests(),
+    )
+    .unwrap();
     DomainClient::new(
         endpoint,
         CredentialSource::fixed(credentials(), time()),
@@ -407,4 +411,47 @@ async fn attempts_end_in_time_for_the_invocation_to_report_or_look_up() {
         "{error:?}"
     );
     assert_eq!(accepted.load(Ordering::SeqCst), 2, "nothing was sent");
+}
+
+#[tokio::test]
+async fn a_redirect_is_never_followed_and_names_only_the_host() {
+    // Where the redirect points: counts every connection it gets.
+    let (elsewhere, reached) = hanging_up_server().await;
+    let server = MockServer::start().await;
+    for status in [301, 302, 307, 308] {
+        Mock::given(method("PUT"))
+            .and(path(format!("/_snapshot/r/s{status}")))
+            .respond_with(ResponseTemplate::new(status).insert_header(
+                "location",
+                format!("{elsewhere}/_snapshot/r/s?X-Amz-Security-Token=stolen"),
+            ))
+            .mount(&server)
+            .await;
+    }
+    let client = client_for(&server.uri(), fast_retries(3));
+    for status in [301, 302, 307, 308] {
+        let name = format!("s{status}");
+        let error = client
+            .send(
+                &DomainRequest::new(Method::PUT, &["_snapshot", "r", &name])
+                    .json_body(r#"{"indices":"*"}"#),
+            )
+            .await
+            .unwrap_err();
+        let SigningError::Redirected { status: got, host } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!((*got, host.as_str()), (status, "127.0.0.1"));
+        assert!(!error.to_string().contains("stolen"), "{error}");
+    }
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "no request reached the redirect's host"
+    );
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        4,
+        "no retries"
+    );
 }

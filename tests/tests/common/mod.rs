@@ -197,7 +197,7 @@ pub fn context(deadline: Option<std::time::SystemTime>) -> operations::Context {
     operations::Context {
         connector: Connector::new(
             CredentialMode::Fixed(standin::client::operator_credentials()),
-            EndpointPolicy::aws_only(),
+            EndpointPolicy::aws_only().allowing_loopback_for_tests(),
             time.clone(),
         )
         .unwrap(),

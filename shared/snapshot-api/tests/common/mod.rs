@@ -29,8 +29,12 @@ pub fn api(server: &MockServer) -> SnapshotApi {
 /// A client for `base` with this retry policy.
 pub fn api_with_retries(base: &str, retry: RetryPolicy) -> SnapshotApi {
     let time = SharedTimeSource::new(StaticTimeSource::from_secs(NOW_SECS));
-    let endpoint =
-        DomainEndpoint::parse(base, Some("us-east-1"), &EndpointPolicy::aws_only()).unwrap();
+    let endpoint = DomainEndpoint::parse(
+        base,
+        Some("us-east-1"),
+        &EndpointPolicy::aws_only().allowing_loopback_for_tests(),
+    )
+    .unwrap();
     let credentials = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
     let client = DomainClient::new(
         endpoint,
