@@ -98,6 +98,11 @@ impl Shared {
         self.config.engine.is_opensearch()
     }
 
+    /// What the engine version accepts and writes (`policy::engines`).
+    pub fn capabilities(&self) -> policy::engines::Capabilities {
+        self.config.engine.capabilities()
+    }
+
     /// Counts one read of a snapshot's full description from S3.
     pub fn count_snapshot_info_read(&self) {
         self.snapshot_info_reads.fetch_add(1, Ordering::Relaxed);
