@@ -254,6 +254,7 @@ pub(crate) async fn answer(shared: &Arc<Shared>, call: Call) -> Reply {
         return routes::unmatched(&call.method, &segments, &call.uri());
     };
     if let Err(error) = check_params(&route, &call.query, &call.path, &shared.capabilities()) {
+        shared.record_unrecognized(&error.reason);
         return error.reply();
     }
     if let Err(reply) = check_content_type(&call) {
