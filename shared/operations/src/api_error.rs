@@ -105,5 +105,11 @@ pub fn from_api(error: ApiError, subject: Subject<'_>) -> OsnapError {
             message: error_chain(&error),
         },
         ApiError::InvalidArgument(reason) => OsnapError::InvalidRequest { reason },
+        error @ ApiError::Unsupported { .. } => OsnapError::InvalidRequest {
+            reason: error.to_string(),
+        },
+        error @ ApiError::UnknownEngine(_) => OsnapError::InvalidRequest {
+            reason: error_chain(&error),
+        },
     }
 }

@@ -144,7 +144,15 @@ async fn work_through<'a>(
     let mut done = 0;
     let mut slowest = Duration::ZERO;
     let room = name_batches::room(&["_snapshot", repository], READ_QUERY);
-    for batch in name_batches::batches(doomed, DELETE_BATCH, room, name_batches::encoded_len) {
+    let subject = Subject {
+        repository,
+        snapshot: None,
+    };
+    let capabilities = api.capabilities().await.map_err(|e| from_api(e, subject))?;
+    // One snapshot per batch where a delete names one (before Elasticsearch 7.8), so the
+    // deadline is checked between single deletes.
+    let per_batch = capabilities.snapshots_per_delete(DELETE_BATCH);
+    for batch in name_batches::batches(doomed, per_batch, room, name_batches::encoded_len) {
         if done > 0 && !time_for_another_batch(ctx.time_left(), slowest) {
             tracing::warn!(
                 repository,
@@ -154,7 +162,12 @@ async fn work_through<'a>(
             break;
         }
         let started = Instant::now();
-        let pinned = pinned_in_metadata(api, repository, batch).await?;
+        // Without snapshot metadata (before Elasticsearch 7.3) nothing can be pinned in it.
+        let pinned = if capabilities.snapshot_metadata {
+            pinned_in_metadata(api, repository, batch).await?
+        } else {
+            HashSet::new()
+        };
         let (held, going): (Vec<&'a str>, Vec<&'a str>) =
             batch.iter().partition(|name| pinned.contains(**name));
         if !dry_run && !going.is_empty() {

@@ -42,12 +42,17 @@ pub async fn snapshot(
     let name = template
         .expand(time)
         .map_err(|e| OsnapError::invalid(e.to_string()))?;
-    let body = create_body(request);
     let api = ctx.api(target).await?;
     let subject = Subject {
         repository,
         snapshot: Some(&name),
     };
+    let engine = api.engine().await.map_err(|e| from_api(e, subject))?;
+    let body = create_body(request, engine.capabilities().snapshot_metadata).map_err(|()| {
+        OsnapError::invalid(format!(
+            "{engine} keeps no snapshot metadata (Elasticsearch 7.3 and later do): leave `metadata` out"
+        ))
+    })?;
     let outcome = api.create_snapshot(repository, &name, &body, false).await;
 
     let existing = match outcome {
@@ -103,22 +108,35 @@ fn answer_was_lost(error: &ApiError) -> bool {
     }
 }
 
-fn create_body(request: &SnapshotRequest) -> CreateSnapshotRequest {
+/// The create body. Where the engine keeps no metadata (before Elasticsearch 7.3) none is
+/// sent, and a request that asks for some is refused (`Err`): a pin that is not stored would
+/// not protect anything.
+fn create_body(
+    request: &SnapshotRequest,
+    keeps_metadata: bool,
+) -> Result<CreateSnapshotRequest, ()> {
     let selection = request
         .indices
         .as_deref()
         .map_or_else(IndexSelection::all, IndexSelection::new);
-    let mut metadata = request.metadata.clone().unwrap_or_default();
-    metadata
-        .entry("taken_by")
-        .or_insert_with(|| Value::String("osnap".into()));
-    CreateSnapshotRequest {
+    let metadata = if keeps_metadata {
+        let mut metadata = request.metadata.clone().unwrap_or_default();
+        metadata
+            .entry("taken_by")
+            .or_insert_with(|| Value::String("osnap".into()));
+        Some(metadata)
+    } else if request.metadata.as_ref().is_some_and(|m| !m.is_empty()) {
+        return Err(());
+    } else {
+        None
+    };
+    Ok(CreateSnapshotRequest {
         indices: Some(selection.to_request_string()),
         ignore_unavailable: Some(true),
         include_global_state: Some(request.include_global_state),
         partial: Some(request.partial),
-        metadata: Some(metadata),
-    }
+        metadata,
+    })
 }
 
 fn response(repository: &str, snapshot: &str, state: &str, started: bool) -> SnapshotResponse {
@@ -140,15 +158,24 @@ mod tests {
 
     #[test]
     fn default_body_excludes_system_indices_and_tags_osnap() {
-        let body = create_body(&request(serde_json::json!({})));
+        let body = create_body(&request(serde_json::json!({})), true).unwrap();
         assert_eq!(body.indices.as_deref(), Some("*,-.*"));
         assert_eq!(body.include_global_state, Some(false));
         assert_eq!(body.metadata.unwrap()["taken_by"], "osnap");
-        let body = create_body(&request(serde_json::json!({
+        let asked = request(serde_json::json!({
             "indices": ["logs-*"], "metadata": {"taken_by": "ops", "ticket": 7}, "partial": true
-        })));
+        }));
+        let body = create_body(&asked, true).unwrap();
         assert_eq!(body.indices.as_deref(), Some("logs-*,-.*"));
         assert_eq!(body.partial, Some(true));
         assert_eq!(body.metadata.unwrap()["taken_by"], "ops");
+    }
+
+    #[test]
+    fn no_metadata_where_the_engine_keeps_none() {
+        let body = create_body(&request(serde_json::json!({})), false).unwrap();
+        assert!(body.metadata.is_none());
+        let asked = request(serde_json::json!({"metadata": {"pinned": true}}));
+        assert!(create_body(&asked, false).is_err());
     }
 }

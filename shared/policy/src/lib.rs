@@ -9,9 +9,12 @@
 //! - [`indices`]: index patterns (wildcards, `-` exclusions) and which indices are system
 //!   indices that osnap never restores or deletes unless named.
 //! - [`retention`]: which snapshots a prune may delete.
+//! - [`engines`]: which engine and version a domain runs, and the one table of what each
+//!   accepts and writes ([`engines::Capabilities`]), read by the functions and the stand-in.
 //! - [`quote`]: untrusted values quoted short and escaped in messages.
 
 pub mod duration;
+pub mod engines;
 pub mod indices;
 pub mod naming;
 pub mod quote;

@@ -3,14 +3,21 @@
 //! Names are checked before anything is sent: an empty name would collapse the path
 //! (`DELETE _snapshot/<repo>/` is not what was meant), and a delete never takes a wildcard,
 //! a list or `_all` where one name is expected, so a bad input cannot delete more than named.
+//!
+//! Every request is shaped for the domain's engine and version: `GET /` is read once per
+//! [`SnapshotApi`] (on the first request that depends on it, then cached) and
+//! `policy::engines::Capabilities` says what that version accepts.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::Method;
+use policy::engines::{Capabilities, Engine};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use signing::{DomainClient, DomainRequest, DomainResponse};
+use tokio::sync::OnceCell;
 
 use crate::cluster::ClusterInfo;
 use crate::error::{ApiError, parse_error};
@@ -23,15 +30,45 @@ use crate::snapshot::{
     StatusList, parse_snapshot_list,
 };
 
-/// The snapshot REST API of one domain.
+/// The snapshot REST API of one domain. Clones share the engine read from `GET /`.
 #[derive(Debug, Clone)]
 pub struct SnapshotApi {
     domain: DomainClient,
+    engine: Arc<OnceCell<Engine>>,
 }
 
 impl SnapshotApi {
     pub fn new(domain: DomainClient) -> Self {
-        Self { domain }
+        Self {
+            domain,
+            engine: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// An API for a domain whose engine is already known (no `GET /` is sent).
+    pub fn with_engine(domain: DomainClient, engine: Engine) -> Self {
+        Self {
+            domain,
+            engine: Arc::new(OnceCell::new_with(Some(engine))),
+        }
+    }
+
+    /// The domain's engine and version: `GET /` on the first call, then cached.
+    pub async fn engine(&self) -> Result<Engine, ApiError> {
+        self.engine
+            .get_or_try_init(|| async {
+                let info = self.cluster_info().await?;
+                let engine = info.policy_engine()?;
+                tracing::debug!(%engine, "the domain's engine");
+                Ok::<Engine, ApiError>(engine)
+            })
+            .await
+            .copied()
+    }
+
+    /// What the domain's engine version accepts and writes.
+    pub async fn capabilities(&self) -> Result<Capabilities, ApiError> {
+        Ok(self.engine().await?.capabilities())
     }
 
     pub fn domain(&self) -> &DomainClient {
@@ -111,6 +148,15 @@ impl SnapshotApi {
     ) -> Result<CreateSnapshotResponse, ApiError> {
         named("repository", repository)?;
         concrete("snapshot", snapshot)?;
+        if body.metadata.is_some() {
+            let engine = self.engine().await?;
+            if !engine.capabilities().snapshot_metadata {
+                return Err(ApiError::Unsupported {
+                    engine: engine.to_string(),
+                    what: "snapshot metadata (Elasticsearch 7.3 and later)",
+                });
+            }
+        }
         let request = DomainRequest::new(Method::PUT, &["_snapshot", repository, snapshot])
             .query("wait_for_completion", bool_text(wait_for_completion))
             .json_body(to_body(body)?);
@@ -171,6 +217,13 @@ impl SnapshotApi {
         named("repository", repository)?;
         let mut request = DomainRequest::get(&["_snapshot", repository, "_all"]);
         if !verbose {
+            let engine = self.engine().await?;
+            if !engine.capabilities().verbose_listing_param {
+                return Err(ApiError::Unsupported {
+                    engine: engine.to_string(),
+                    what: "brief snapshot listings (`verbose=false`, Elasticsearch 5.5 and later)",
+                });
+            }
             request = request.query("verbose", "false");
         }
         let response = self.send_ok(request).await?;
@@ -203,8 +256,10 @@ impl SnapshotApi {
             })
     }
 
-    /// `DELETE _snapshot/<repo>/<a>,<b>`: one request for several snapshots. Every name must
-    /// be a concrete one (no wildcard, no `_all`), and at least one is required.
+    /// `DELETE _snapshot/<repo>/<a>,<b>`: one request for several snapshots where the engine
+    /// takes a list (Elasticsearch 7.8 and later, OpenSearch), else one request per name, in
+    /// order, stopping at the first refusal. Every name must be a concrete one (no wildcard,
+    /// no `_all`), and at least one is required.
     pub async fn delete_snapshots(
         &self,
         repository: &str,
@@ -219,12 +274,19 @@ impl SnapshotApi {
         for snapshot in snapshots {
             concrete("snapshot", snapshot)?;
         }
-        let names = snapshots.join(",");
-        self.acknowledged(DomainRequest::new(
-            Method::DELETE,
-            &["_snapshot", repository, &names],
-        ))
-        .await
+        let per_request = self
+            .capabilities()
+            .await?
+            .snapshots_per_delete(snapshots.len());
+        for batch in snapshots.chunks(per_request) {
+            let names = batch.join(",");
+            self.acknowledged(DomainRequest::new(
+                Method::DELETE,
+                &["_snapshot", repository, &names],
+            ))
+            .await?;
+        }
+        Ok(())
     }
 
     /// `POST _snapshot/<repo>/<snapshot>/_restore`. Not idempotent: never retried after the
@@ -248,14 +310,18 @@ impl SnapshotApi {
     }
 
     /// `GET _cat/indices[/<pattern>]?format=json&bytes=b&expand_wildcards=all`: every index,
-    /// hidden and closed ones included, sizes in bytes.
+    /// hidden and closed ones included, sizes in bytes. Before Elasticsearch 7.7 the endpoint
+    /// refuses `expand_wildcards`; there its default already lists open and closed indices,
+    /// and no index is hidden, so the answer is the same without it.
     pub async fn cat_indices(&self, pattern: Option<&str>) -> Result<Vec<CatIndex>, ApiError> {
         let mut segments = vec!["_cat", "indices"];
         segments.extend(pattern.filter(|p| !p.is_empty()));
-        let request = DomainRequest::get(&segments)
+        let mut request = DomainRequest::get(&segments)
             .query("format", "json")
-            .query("bytes", "b")
-            .query("expand_wildcards", "all");
+            .query("bytes", "b");
+        if self.capabilities().await?.expand_wildcards_on_cat_indices {
+            request = request.query("expand_wildcards", "all");
+        }
         self.json(request, "index listing").await
     }
 

@@ -11,6 +11,9 @@ pub struct ClusterInfo {
     #[serde(default)]
     pub cluster_uuid: String,
     pub version: VersionInfo,
+    /// `The OpenSearch Project: …` on OpenSearch (in compatibility mode too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tagline: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +38,15 @@ impl ClusterInfo {
             Some("opensearch") => Engine::OpenSearch,
             _ => Engine::Elasticsearch,
         }
+    }
+
+    /// The engine and version as `policy::engines` reads them (compatibility mode included).
+    pub fn policy_engine(&self) -> Result<policy::engines::Engine, policy::engines::EngineError> {
+        policy::engines::Engine::from_root(
+            &self.version.number,
+            self.version.distribution.as_deref(),
+            self.tagline.as_deref(),
+        )
     }
 
     /// `(major, minor, patch)`; missing or unparsable parts are 0.

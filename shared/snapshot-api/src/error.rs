@@ -69,6 +69,13 @@ pub enum ApiError {
     /// A call refused before anything was sent.
     #[error("invalid call: {0}")]
     InvalidArgument(String),
+    /// A call this engine version cannot take (see `policy::engines`), refused before it was
+    /// sent.
+    #[error("{engine} does not support {what}")]
+    Unsupported { engine: String, what: &'static str },
+    /// `GET /` answered a version osnap cannot read.
+    #[error("unknown engine version")]
+    UnknownEngine(#[from] policy::engines::EngineError),
 }
 
 impl ApiError {
@@ -90,7 +97,11 @@ impl ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::RestoreConflict { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Transport(_) | Self::Decode { .. } | Self::InvalidArgument(_) => return None,
+            Self::Transport(_)
+            | Self::Decode { .. }
+            | Self::InvalidArgument(_)
+            | Self::Unsupported { .. }
+            | Self::UnknownEngine(_) => return None,
         })
     }
 }

@@ -129,13 +129,20 @@ fn engine(value: Option<String>) -> Result<Engine, ArgsError> {
     let (kind, version) = value.split_once(':').unwrap_or((value.as_str(), ""));
     match (kind, version) {
         ("opensearch", "") => Ok(Engine::opensearch()),
-        ("opensearch", v) => Ok(Engine::OpenSearch(v.to_owned())),
+        ("opensearch", v) => Engine::opensearch_at(v).map_err(|e| invalid_engine(&value, &e)),
         ("elasticsearch", "") => Ok(Engine::elasticsearch()),
-        ("elasticsearch", v) => Ok(Engine::Elasticsearch(v.to_owned())),
+        ("elasticsearch", v) => Engine::elasticsearch_at(v).map_err(|e| invalid_engine(&value, &e)),
         _ => Err(ArgsError::Invalid {
             flag: "--engine",
             reason: format!("`{value}` is not opensearch[:VERSION] or elasticsearch[:VERSION]"),
         }),
+    }
+}
+
+fn invalid_engine(value: &str, error: &policy::engines::EngineError) -> ArgsError {
+    ArgsError::Invalid {
+        flag: "--engine",
+        reason: format!("`{value}`: {error}"),
     }
 }
 

@@ -205,8 +205,11 @@ fn size(bytes: u64, unit: Option<&str>) -> Result<String, EsError> {
 
 /// `GET _cat/indices[/<pattern>]`.
 pub(crate) fn indices(shared: &Arc<Shared>, call: &Call, pattern: Option<&str>) -> Answer {
+    // Before hidden indices (Elasticsearch 7.7) nothing is hidden: the default lists every
+    // open and closed index.
     let options = IndicesOptions {
         closed: true,
+        hidden: !shared.capabilities().hidden_indices,
         ..IndicesOptions::STRICT
     }
     .with_query(&call.query)?;

@@ -4,45 +4,115 @@
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
+use policy::engines::{self, Capabilities, EngineError};
 
 use crate::TEST_REGION;
 use crate::auth::TestPrincipal;
 use crate::domain::faults::FaultPlan;
 
-/// The engine a domain runs, with its version number (`"2.13.0"`, `"7.10.2"`).
+/// The engine a domain runs: its kind and version (read from `policy::engines`, the same
+/// table the functions read) and the version text `GET /` reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Engine {
-    OpenSearch(String),
-    Elasticsearch(String),
+pub struct Engine {
+    engine: engines::Engine,
+    number: String,
 }
 
 impl Engine {
+    /// OpenSearch 2.13.0, the default.
     pub fn opensearch() -> Self {
-        Self::OpenSearch("2.13.0".into())
+        Self::os_2()
     }
 
+    /// Elasticsearch 7.10.2.
     pub fn elasticsearch() -> Self {
-        Self::Elasticsearch("7.10.2".into())
+        Self::es_7_10()
     }
 
-    pub fn version(&self) -> &str {
-        match self {
-            Self::OpenSearch(v) | Self::Elasticsearch(v) => v,
+    pub fn es_6_8() -> Self {
+        Self::from_policy(engines::Engine::elasticsearch((6, 8, 23)))
+    }
+
+    pub fn es_7_4() -> Self {
+        Self::from_policy(engines::Engine::elasticsearch((7, 4, 2)))
+    }
+
+    pub fn es_7_10() -> Self {
+        Self::from_policy(engines::Engine::elasticsearch((7, 10, 2)))
+    }
+
+    pub fn os_1_3() -> Self {
+        Self::from_policy(engines::Engine::opensearch((1, 3, 20)))
+    }
+
+    pub fn os_2() -> Self {
+        Self::from_policy(engines::Engine::opensearch((2, 13, 0)))
+    }
+
+    pub fn os_3() -> Self {
+        Self::from_policy(engines::Engine::opensearch((3, 1, 0)))
+    }
+
+    /// Every profile osnap is tested against ([`engines::PROFILES`]).
+    pub fn profiles() -> Vec<Self> {
+        engines::PROFILES
+            .iter()
+            .copied()
+            .map(Self::from_policy)
+            .collect()
+    }
+
+    /// An OpenSearch domain of `version` (`"2.17.0"`).
+    pub fn opensearch_at(version: &str) -> Result<Self, EngineError> {
+        Self::parse(engines::EngineKind::OpenSearch, version)
+    }
+
+    /// An Elasticsearch domain of `version` (`"7.4.2"`).
+    pub fn elasticsearch_at(version: &str) -> Result<Self, EngineError> {
+        Self::parse(engines::EngineKind::Elasticsearch, version)
+    }
+
+    fn parse(kind: engines::EngineKind, version: &str) -> Result<Self, EngineError> {
+        let numbers = engines::parse_version(version)?;
+        Ok(Self {
+            engine: engines::Engine {
+                kind,
+                version: numbers,
+                compatibility_mode: false,
+            },
+            number: version.to_owned(),
+        })
+    }
+
+    fn from_policy(engine: engines::Engine) -> Self {
+        let (major, minor, patch) = engine.version;
+        Self {
+            engine,
+            number: format!("{major}.{minor}.{patch}"),
         }
     }
 
-    pub fn is_opensearch(&self) -> bool {
-        matches!(self, Self::OpenSearch(_))
+    pub fn version(&self) -> &str {
+        &self.number
     }
 
-    /// `(major, minor, patch)`; unparsable parts count as 0.
+    pub fn is_opensearch(&self) -> bool {
+        self.engine.is_opensearch()
+    }
+
+    /// The engine as the functions see it.
+    pub fn policy(&self) -> engines::Engine {
+        self.engine
+    }
+
+    /// What this version accepts and writes: the one place the stand-in reads the table.
+    pub fn capabilities(&self) -> Capabilities {
+        self.engine.capabilities()
+    }
+
+    /// `(major, minor, patch)`.
     pub(crate) fn numbers(&self) -> (u32, u32, u32) {
-        let mut parts = self
-            .version()
-            .split(['.', '-'])
-            .map(|p| p.parse::<u32>().unwrap_or(0));
-        let mut next = || parts.next().unwrap_or(0);
-        (next(), next(), next())
+        self.engine.version
     }
 
     /// The numeric id the engine writes into snapshots. OpenSearch sets bit 27 so that every
@@ -73,6 +143,12 @@ impl Engine {
         } else {
             "Elasticsearch"
         }
+    }
+}
+
+impl std::fmt::Display for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.product(), self.number)
     }
 }
 
@@ -143,6 +219,8 @@ mod tests {
     fn version_ids_order_opensearch_after_elasticsearch() {
         assert_eq!(Engine::elasticsearch().version_id(), 7_100_299);
         assert_eq!(Engine::opensearch().version_id(), 136_347_827);
-        assert!(Engine::OpenSearch("1.0.0".into()).version_id() > 7_100_299);
+        assert!(Engine::opensearch_at("1.0.0").unwrap().version_id() > 7_100_299);
+        assert_eq!(Engine::es_6_8().version(), "6.8.23");
+        assert_eq!(Engine::profiles().len(), 6);
     }
 }

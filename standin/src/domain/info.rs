@@ -17,18 +17,31 @@ use crate::domain::reply::{EsError, Reply};
 use crate::domain::service::{Answer, Call};
 
 fn lucene_version(engine: &Engine) -> &'static str {
-    match (engine, engine.numbers()) {
-        (Engine::Elasticsearch(_), (7, 10, _)) => "8.7.0",
-        (Engine::Elasticsearch(_), _) => "8.7.0",
-        (Engine::OpenSearch(_), (1, _, _)) => "8.10.1",
-        (Engine::OpenSearch(_), (2, minor, _)) if minor < 12 => "9.7.0",
-        (Engine::OpenSearch(_), (2, 12 | 13, _)) => "9.10.0",
-        (Engine::OpenSearch(_), _) => "9.11.1",
+    match (engine.is_opensearch(), engine.numbers()) {
+        (false, (6, _, _)) => "7.7.3",
+        (false, (7, minor, _)) if minor < 7 => "8.2.0",
+        (false, _) => "8.7.0",
+        (true, (1, _, _)) => "8.10.1",
+        (true, (2, minor, _)) if minor < 12 => "9.7.0",
+        (true, (2, 12 | 13, _)) => "9.10.0",
+        (true, (2, _, _)) => "9.11.1",
+        (true, _) => "10.2.1",
+    }
+}
+
+/// The oldest versions a node talks to and reads indices of.
+fn compatibility(engine: &Engine) -> (&'static str, &'static str) {
+    match (engine.is_opensearch(), engine.numbers().0) {
+        (false, 6) => ("5.6.0", "5.0.0"),
+        (false, _) => ("6.8.0", "6.0.0-beta1"),
+        (true, 1 | 2) => ("7.10.0", "7.0.0"),
+        (true, _) => ("2.19.0", "2.0.0"),
     }
 }
 
 pub(crate) fn root(shared: &Shared) -> Reply {
     let engine = &shared.config.engine;
+    let (wire, index) = compatibility(engine);
     let version = if engine.is_opensearch() {
         json!({
             "distribution": "opensearch",
@@ -38,8 +51,8 @@ pub(crate) fn root(shared: &Shared) -> Reply {
             "build_date": "2024-04-30T10:00:00.000000Z",
             "build_snapshot": false,
             "lucene_version": lucene_version(engine),
-            "minimum_wire_compatibility_version": "7.10.0",
-            "minimum_index_compatibility_version": "7.0.0"
+            "minimum_wire_compatibility_version": wire,
+            "minimum_index_compatibility_version": index
         })
     } else {
         json!({
@@ -50,8 +63,8 @@ pub(crate) fn root(shared: &Shared) -> Reply {
             "build_date": "2021-01-13T00:42:12.435326Z",
             "build_snapshot": false,
             "lucene_version": lucene_version(engine),
-            "minimum_wire_compatibility_version": "6.8.0",
-            "minimum_index_compatibility_version": "6.0.0-beta1"
+            "minimum_wire_compatibility_version": wire,
+            "minimum_index_compatibility_version": index
         })
     };
     let tagline = if engine.is_opensearch() {

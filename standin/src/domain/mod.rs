@@ -76,6 +76,8 @@ pub(crate) struct Shared {
     pub s3: aws_sdk_s3::Client,
     cluster: Mutex<Cluster>,
     snapshot_info_reads: AtomicU64,
+    /// Every refusal of a query parameter the engine version does not read.
+    unrecognized: Mutex<Vec<String>>,
     requests: benchmarks::RequestCounter,
     tasks: Mutex<Vec<AbortHandle>>,
 }
@@ -98,9 +100,22 @@ impl Shared {
         self.config.engine.is_opensearch()
     }
 
+    /// What the engine version accepts and writes (`policy::engines`).
+    pub fn capabilities(&self) -> policy::engines::Capabilities {
+        self.config.engine.capabilities()
+    }
+
     /// Counts one read of a snapshot's full description from S3.
     pub fn count_snapshot_info_read(&self) {
         self.snapshot_info_reads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records a refusal of parameters this engine version does not read.
+    pub(crate) fn record_unrecognized(&self, reason: &str) {
+        self.unrecognized
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(reason.to_owned());
     }
 
     /// Runs background work that [`Domain::shutdown`] stops.
@@ -175,6 +190,7 @@ impl Domain {
             config,
             cluster: Mutex::new(cluster),
             snapshot_info_reads: AtomicU64::new(0),
+            unrecognized: Mutex::new(Vec::new()),
             requests: benchmarks::RequestCounter::default(),
             tasks: Mutex::new(Vec::new()),
         });
@@ -200,6 +216,16 @@ impl Domain {
     /// every verbose listing, status or cat request, none for `verbose=false`.
     pub fn snapshot_info_reads(&self) -> u64 {
         self.shared.snapshot_info_reads.load(Ordering::Relaxed)
+    }
+
+    /// The reasons of every request refused for a query parameter this engine version does not
+    /// read (`contains unrecognized parameter`), oldest first.
+    pub fn unrecognized_parameters(&self) -> Vec<String> {
+        self.shared
+            .unrecognized
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Unassigns an index's primaries (red health); snapshots of it fail or are partial.

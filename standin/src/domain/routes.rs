@@ -2,6 +2,7 @@
 //! engine refuses any other), and the engine's answers for unknown paths and wrong methods.
 
 use http::Method;
+use policy::engines::Capabilities;
 
 use crate::domain::reply::{EsError, Reply};
 
@@ -274,8 +275,6 @@ const COMMON: [&str; 7] = [
     "source_content_type",
 ];
 
-const MANAGER_TIMEOUTS: [&str; 2] = ["master_timeout", "cluster_manager_timeout"];
-
 /// The query parameters an endpoint reads, beside the common ones.
 fn params(route: &Route) -> &'static [&'static str] {
     match route {
@@ -391,19 +390,35 @@ fn takes_manager_timeout(route: &Route) -> bool {
     )
 }
 
-/// Refuses query parameters the endpoint does not read, as the engine does.
-/// `cluster_manager_timeout` exists only on OpenSearch.
+/// Parameters an endpoint reads only from some engine version on: whether this version reads
+/// `name` on `route`, from the engine table (`policy::engines`); `None` where the version does
+/// not matter.
+fn read_from_version(route: &Route, name: &str, capabilities: &Capabilities) -> Option<bool> {
+    match (route, name) {
+        (Route::CatIndices(_), "expand_wildcards") => {
+            Some(capabilities.expand_wildcards_on_cat_indices)
+        }
+        (Route::GetSnapshots { .. }, "verbose") => Some(capabilities.verbose_listing_param),
+        (_, "master_timeout") => Some(capabilities.master_timeout && takes_manager_timeout(route)),
+        (_, "cluster_manager_timeout") => {
+            Some(capabilities.cluster_manager_timeout && takes_manager_timeout(route))
+        }
+        _ => None,
+    }
+}
+
+/// Refuses query parameters the endpoint does not read on this engine version, as the engine
+/// does.
 pub(crate) fn check_params(
     route: &Route,
     query: &Query,
     path: &str,
-    opensearch: bool,
+    capabilities: &Capabilities,
 ) -> Result<(), EsError> {
     let allowed = |name: &str| {
         COMMON.contains(&name)
-            || params(route).contains(&name)
-            || (takes_manager_timeout(route)
-                && (name == "master_timeout" || (opensearch && name == MANAGER_TIMEOUTS[1])))
+            || read_from_version(route, name, capabilities)
+                .unwrap_or_else(|| params(route).contains(&name))
     };
     let mut unknown: Vec<&str> = query.names().filter(|n| !allowed(n)).collect();
     unknown.dedup();
@@ -452,6 +467,7 @@ pub(crate) fn unmatched(method: &Method, segments: &[&str], uri: &str) -> Reply 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::config::Engine;
 
     #[test]
     fn specific_routes_win_over_names() {
@@ -490,20 +506,61 @@ mod tests {
 
     #[test]
     fn unknown_parameters_are_refused() {
+        let os = Engine::opensearch().capabilities();
         let route = Route::GetSnapshots {
             repository: "r".into(),
             snapshots: "_all".into(),
         };
         let ok = Query::parse(Some("verbose=false&pretty"));
-        assert!(check_params(&route, &ok, "/_snapshot/r/_all", true).is_ok());
+        assert!(check_params(&route, &ok, "/_snapshot/r/_all", &os).is_ok());
         let bad = Query::parse(Some("verbos=false"));
-        let error = check_params(&route, &bad, "/_snapshot/r/_all", true).unwrap_err();
+        let error = check_params(&route, &bad, "/_snapshot/r/_all", &os).unwrap_err();
         assert_eq!(
             error.reason,
             "request [/_snapshot/r/_all] contains unrecognized parameter: [verbos]"
         );
+    }
+
+    #[test]
+    fn parameters_follow_the_engine_table() {
+        let snapshots = Route::GetSnapshots {
+            repository: "r".into(),
+            snapshots: "_all".into(),
+        };
         let manager = Query::parse(Some("cluster_manager_timeout=30s"));
-        assert!(check_params(&route, &manager, "/x", true).is_ok());
-        assert!(check_params(&route, &manager, "/x", false).is_err());
+        let master = Query::parse(Some("master_timeout=30s"));
+        for engine in Engine::profiles() {
+            let caps = engine.capabilities();
+            let takes_new = engine.is_opensearch() && engine.numbers() >= (2, 0, 0);
+            assert_eq!(
+                check_params(&snapshots, &manager, "/x", &caps).is_ok(),
+                takes_new,
+                "{engine}"
+            );
+            assert!(
+                check_params(&snapshots, &master, "/x", &caps).is_ok(),
+                "{engine}"
+            );
+        }
+        let cat = Route::CatIndices(None);
+        let expand = Query::parse(Some("format=json&expand_wildcards=all"));
+        let old = Engine::es_7_4().capabilities();
+        let error = check_params(&cat, &expand, "/_cat/indices", &old).unwrap_err();
+        assert_eq!(
+            error.reason,
+            "request [/_cat/indices] contains unrecognized parameter: [expand_wildcards]"
+        );
+        assert!(
+            check_params(
+                &cat,
+                &expand,
+                "/_cat/indices",
+                &Engine::es_7_10().capabilities()
+            )
+            .is_ok()
+        );
+        // Where the endpoint never reads a manager timeout, no version accepts one.
+        let count = Route::Count(None);
+        assert!(check_params(&count, &master, "/_count", &old).is_err());
     }
 }

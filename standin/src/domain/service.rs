@@ -260,7 +260,8 @@ pub(crate) async fn answer(shared: &Arc<Shared>, call: Call) -> Reply {
     let Some(route) = routes::route(&call.method, &segments) else {
         return routes::unmatched(&call.method, &segments, &call.uri());
     };
-    if let Err(error) = check_params(&route, &call.query, &call.path, shared.opensearch()) {
+    if let Err(error) = check_params(&route, &call.query, &call.path, &shared.capabilities()) {
+        shared.record_unrecognized(&error.reason);
         return error.reply();
     }
     if let Err(reply) = check_content_type(&call) {

@@ -23,25 +23,33 @@ pub(crate) fn info_json(shared: &Shared, record: &SnapshotRecord, verbose: bool)
     let mut out = Map::new();
     out.insert("snapshot".into(), json!(record.snapshot));
     out.insert("uuid".into(), json!(record.uuid));
+    let capabilities = shared.capabilities();
     if !verbose {
         out.insert("indices".into(), json!(record.indices));
-        out.insert("data_streams".into(), json!(record.data_streams));
+        if capabilities.data_streams {
+            out.insert("data_streams".into(), json!(record.data_streams));
+        }
         out.insert("state".into(), json!(record.state));
         return Value::Object(out);
     }
     out.insert("version_id".into(), json!(record.version_id));
     out.insert("version".into(), json!(record.version));
-    let engine = &shared.config.engine;
-    if engine.is_opensearch() && engine.numbers() >= (2, 9, 0) {
+    if capabilities.remote_store_shallow_copy_field {
         out.insert("remote_store_index_shallow_copy".into(), json!(false));
     }
     out.insert("indices".into(), json!(record.indices));
-    out.insert("data_streams".into(), json!(record.data_streams));
+    if capabilities.data_streams {
+        out.insert("data_streams".into(), json!(record.data_streams));
+    }
     out.insert(
         "include_global_state".into(),
         json!(record.include_global_state),
     );
-    if let Some(metadata) = &record.metadata {
+    if let Some(metadata) = record
+        .metadata
+        .as_ref()
+        .filter(|_| capabilities.snapshot_metadata)
+    {
         out.insert("metadata".into(), Value::Object(metadata.clone()));
     }
     out.insert("state".into(), json!(record.state));

@@ -277,7 +277,11 @@ pub(crate) async fn create(
     if let Err(why) = snapshot_name_rules(snapshot) {
         return Err(EsError::invalid_snapshot_name(repo, snapshot, why).into());
     }
-    let request = parse_create(&call.json_object()?)?;
+    let mut request = parse_create(&call.json_object()?)?;
+    if !shared.capabilities().snapshot_metadata {
+        // Before Elasticsearch 7.3 the create body's reader knows no `metadata` and skips it.
+        request.metadata = None;
+    }
     let wait = call.query.flag("wait_for_completion", false)?;
     let definition = repository::lookup(shared, repo)?;
     if definition.readonly() {
@@ -488,17 +492,41 @@ pub(crate) async fn delete(shared: &Arc<Shared>, call: &Call, repo: &str, names:
             EsError::repository(repo, "cannot delete snapshot from a readonly repository").into(),
         );
     }
-    let patterns = split_list(names);
+    let capabilities = shared.capabilities();
+    // Before multi-snapshot deletes (Elasticsearch 7.8) the path names one snapshot: `a,b`,
+    // `*` and `_all` are looked up as names.
+    let multi = capabilities.multi_snapshot_delete;
+    let patterns = if multi {
+        split_list(names)
+    } else {
+        vec![names.to_owned()]
+    };
     let index = read_index(shared, &definition).await?;
     let matches = |name: &str| {
-        patterns
-            .iter()
-            .any(|p| p == "_all" || (is_pattern(p) && simple_match(p, name)) || p == name)
+        patterns.iter().any(|p| {
+            p == name || (multi && (p == "_all" || (is_pattern(p) && simple_match(p, name))))
+        })
     };
     let mut waiting = Vec::new();
     {
         let mut cluster = shared.cluster();
-        for pattern in patterns.iter().filter(|p| !is_pattern(p) && *p != "_all") {
+        if !capabilities.concurrent_snapshots
+            && cluster
+                .running
+                .iter()
+                .any(|r| !(r.repository == repo && matches(&r.record.snapshot)))
+        {
+            return Err(EsError::concurrent_snapshot(
+                repo,
+                names,
+                "cannot delete - another snapshot is currently being created",
+            )
+            .into());
+        }
+        for pattern in patterns
+            .iter()
+            .filter(|p| !multi || (!is_pattern(p) && *p != "_all"))
+        {
             let known = index.snapshots.iter().any(|s| &s.name == pattern)
                 || cluster
                     .running

@@ -28,12 +28,18 @@ pub mod tempdir {
 }
 
 pub async fn world(name: &str) -> World {
+    world_on(name, standin::Engine::opensearch()).await
+}
+
+/// A world whose domain runs `engine`.
+pub async fn world_on(name: &str, engine: standin::Engine) -> World {
     let root = std::env::temp_dir().join(format!("osnap-e2e-{name}-{}", std::process::id()));
     let s3 = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
         .await
         .unwrap();
     s3.create_bucket("snapshots").await.unwrap();
     let mut config = DomainConfig::new(name, s3.endpoint(), s3.credentials());
+    config.engine = engine;
     config.snapshot_duration = Duration::from_millis(200);
     config.recovery_duration = Duration::from_millis(200);
     let domain = Domain::start(config).await.unwrap();

@@ -26,6 +26,11 @@ pub fn api(server: &MockServer) -> SnapshotApi {
     api_with_retries(&server.uri(), RetryPolicy::none())
 }
 
+/// A client that reads the engine from the server's `GET /`.
+pub fn api_reading_engine(server: &MockServer) -> SnapshotApi {
+    SnapshotApi::new(api(server).domain().clone())
+}
+
 /// A client for `base` with this retry policy.
 pub fn api_with_retries(base: &str, retry: RetryPolicy) -> SnapshotApi {
     let time = SharedTimeSource::new(StaticTimeSource::from_secs(NOW_SECS));
@@ -43,7 +48,8 @@ pub fn api_with_retries(base: &str, retry: RetryPolicy) -> SnapshotApi {
     )
     .unwrap()
     .with_retry_policy(retry);
-    SnapshotApi::new(client)
+    // The wire tests describe an OpenSearch 2.13 domain; `engines.rs` covers the others.
+    SnapshotApi::with_engine(client, policy::engines::Engine::opensearch((2, 13, 0)))
 }
 
 /// Retries with delays short enough for a test.

@@ -1,0 +1,461 @@
+//! Which engine a domain runs and what that engine and version accept: one table of version
+//! thresholds, read by the functions (through `snapshot-api`) and by the local stand-in alike.
+//!
+//! The engine is read once from `GET /`: OpenSearch answers `"distribution": "opensearch"`,
+//! Elasticsearch has no `distribution`. OpenSearch 1.x/2.x in compatibility mode
+//! (`compatibility.override_main_response_version`, a checkbox on Amazon OpenSearch Service)
+//! reports `"number": "7.10.2"` and drops `distribution` (OpenSearch PR #898), but its tagline
+//! still names the OpenSearch Project; its real version is then unknown and osnap assumes the
+//! oldest OpenSearch (1.0.0), the conservative choice. The setting is gone in 3.0 (OpenSearch
+//! issue #18228), so a 3.x domain always reports its own version.
+//!
+//! Every threshold below says where it comes from. Where one could not be established the
+//! table assumes the older behaviour and says so.
+
+use std::fmt;
+
+/// `(major, minor, patch)`.
+pub type Version = (u32, u32, u32);
+
+/// The two engines Amazon OpenSearch Service runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EngineKind {
+    OpenSearch,
+    Elasticsearch,
+}
+
+/// An engine and its version, as `GET /` reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Engine {
+    pub kind: EngineKind,
+    pub version: Version,
+    /// OpenSearch reporting `7.10.2` (compatibility mode): `version` is then the assumed 1.0.0.
+    pub compatibility_mode: bool,
+}
+
+/// Why `GET /`'s version could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("the domain reports version `{0}`, which is not MAJOR.MINOR.PATCH")]
+    Version(String),
+}
+
+/// What the engine writes in its tagline on OpenSearch (in compatibility mode too).
+const OPENSEARCH_TAGLINE: &str = "The OpenSearch Project";
+
+impl Engine {
+    pub const fn opensearch(version: Version) -> Self {
+        Self {
+            kind: EngineKind::OpenSearch,
+            version,
+            compatibility_mode: false,
+        }
+    }
+
+    pub const fn elasticsearch(version: Version) -> Self {
+        Self {
+            kind: EngineKind::Elasticsearch,
+            version,
+            compatibility_mode: false,
+        }
+    }
+
+    /// The engine from `GET /`'s `version.number`, `version.distribution` and `tagline`.
+    pub fn from_root(
+        number: &str,
+        distribution: Option<&str>,
+        tagline: Option<&str>,
+    ) -> Result<Self, EngineError> {
+        let version = parse_version(number)?;
+        let opensearch = distribution == Some("opensearch")
+            || tagline.is_some_and(|t| t.contains(OPENSEARCH_TAGLINE));
+        if !opensearch {
+            return Ok(Self::elasticsearch(version));
+        }
+        // OpenSearch numbers start at 1; a 7.x number is the compatibility-mode answer.
+        if version.0 >= 5 {
+            return Ok(Self {
+                kind: EngineKind::OpenSearch,
+                version: (1, 0, 0),
+                compatibility_mode: true,
+            });
+        }
+        Ok(Self::opensearch(version))
+    }
+
+    pub fn is_opensearch(&self) -> bool {
+        self.kind == EngineKind::OpenSearch
+    }
+
+    /// Whether the engine is at `since` or later (a `None` threshold: never).
+    fn at_least(&self, since: Since) -> bool {
+        let threshold = match self.kind {
+            EngineKind::OpenSearch => since.opensearch,
+            EngineKind::Elasticsearch => since.elasticsearch,
+        };
+        threshold.is_some_and(|t| self.version >= t)
+    }
+
+    pub fn supports(&self, feature: Feature) -> bool {
+        TABLE
+            .iter()
+            .find(|row| row.feature == feature)
+            .is_some_and(|row| self.at_least(row.since))
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities::of(self)
+    }
+}
+
+impl fmt::Display for Engine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (major, minor, patch) = self.version;
+        match (self.kind, self.compatibility_mode) {
+            (EngineKind::OpenSearch, true) => {
+                f.write_str("OpenSearch (compatibility mode, 7.10.2)")
+            }
+            (EngineKind::OpenSearch, false) => write!(f, "OpenSearch {major}.{minor}.{patch}"),
+            (EngineKind::Elasticsearch, _) => write!(f, "Elasticsearch {major}.{minor}.{patch}"),
+        }
+    }
+}
+
+/// `7.10.2`, `2.13.0`, `3.0.0-SNAPSHOT`, `6.8.0-beta1`: the three leading numbers (a missing
+/// patch counts as 0).
+pub fn parse_version(number: &str) -> Result<Version, EngineError> {
+    let bad = || EngineError::Version(number.to_owned());
+    let core = number.split(['-', '+']).next().unwrap_or_default();
+    let mut parts = core.split('.');
+    let mut next = |required: bool| -> Result<u32, EngineError> {
+        match parts.next() {
+            Some(p) => p.parse::<u32>().map_err(|_| bad()),
+            None if required => Err(bad()),
+            None => Ok(0),
+        }
+    };
+    Ok((next(true)?, next(true)?, next(false)?))
+}
+
+/// Something a request or an answer depends on that not every engine version has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Feature {
+    /// The `verbose` query parameter of `GET _snapshot/<repo>/<names>`.
+    VerboseListingParam,
+    /// `expand_wildcards` accepted by `GET _cat/indices`.
+    ExpandWildcardsOnCatIndices,
+    /// The `index.hidden` setting: wildcards skip hidden indices unless told otherwise.
+    HiddenIndices,
+    /// Comma-separated names (and wildcards) in `DELETE _snapshot/<repo>/<names>`.
+    MultiSnapshotDelete,
+    /// Snapshot creates and deletes running side by side.
+    ConcurrentSnapshots,
+    /// Data streams, and the `data_streams` field of a snapshot's description.
+    DataStreams,
+    /// The `metadata` object of a create-snapshot body, stored and shown back.
+    SnapshotMetadata,
+    /// The `cluster_manager_timeout` query parameter.
+    ClusterManagerTimeout,
+    /// The `master_timeout` query parameter.
+    MasterTimeout,
+    /// The `remote_store_index_shallow_copy` field of a verbose snapshot description.
+    RemoteStoreShallowCopyField,
+}
+
+/// The first version of each engine with a feature; `None`: no version has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Since {
+    pub elasticsearch: Option<Version>,
+    pub opensearch: Option<Version>,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct Threshold {
+    pub feature: Feature,
+    pub since: Since,
+}
+
+const fn row(feature: Feature, es: Option<Version>, os: Option<Version>) -> Threshold {
+    Threshold {
+        feature,
+        since: Since {
+            elasticsearch: es,
+            opensearch: os,
+        },
+    }
+}
+
+/// Every OpenSearch version: the fork started from Elasticsearch 7.10.2 and kept what it had.
+const ALL_OPENSEARCH: Option<Version> = Some((1, 0, 0));
+/// Every Elasticsearch version Amazon's service runs (1.5 and later).
+const ALL_ELASTICSEARCH: Option<Version> = Some((0, 0, 0));
+
+/// The table: what each engine and version accepts and writes.
+pub const TABLE: &[Threshold] = &[
+    // Elasticsearch PR #24477 ("Enhances get snapshots API to allow retrieving repository index
+    // only", merged 2017-05, released in 5.5.0) added `verbose`; 5.4 and older refuse it as an
+    // unrecognized parameter.
+    row(
+        Feature::VerboseListingParam,
+        Some((5, 5, 0)),
+        ALL_OPENSEARCH,
+    ),
+    // Elasticsearch PR #53248 ("Allow _cat indices & aliases to use indices options", 7.7.0,
+    // documented by #56964 and its 7.7 backport #57066): before it `_cat/indices` read no
+    // indices options and refuses `expand_wildcards` as unrecognized. Its default expansion
+    // there is open and closed indices (PR #18545, 5.0), so nothing is left out.
+    row(
+        Feature::ExpandWildcardsOnCatIndices,
+        Some((7, 7, 0)),
+        ALL_OPENSEARCH,
+    ),
+    // Elasticsearch PR #51164 / #50452 ("Introduce hidden indices", 7.7.0; the `hidden` value
+    // of `expand_wildcards` went into 7.7 with PR #54551).
+    row(Feature::HiddenIndices, Some((7, 7, 0)), ALL_OPENSEARCH),
+    // Elasticsearch PR #55474 ("Allow Deleting Multiple Snapshots at Once", backported to 7.8
+    // as #56083; the REST spec's `snapshot` became a list in #57326). Before, the path
+    // segment is one snapshot name: `a,b` is looked up as a snapshot called `a,b`
+    // (`snapshot_missing_exception`, "[repo:a,b] is missing").
+    row(
+        Feature::MultiSnapshotDelete,
+        Some((7, 8, 0)),
+        ALL_OPENSEARCH,
+    ),
+    // Elasticsearch PR #56911 ("Enable Fully Concurrent Snapshot Operations", 7.9.0, backport
+    // #59578) with `snapshot.max_concurrent_operations` (default 1000). Before, one snapshot
+    // operation at a time (`concurrent_snapshot_execution_exception`).
+    row(
+        Feature::ConcurrentSnapshots,
+        Some((7, 9, 0)),
+        ALL_OPENSEARCH,
+    ),
+    // Data streams and the snapshot description's `data_streams` field: Elasticsearch 7.9.0
+    // (the 7.9 release of data streams; snapshot docs PR #59730 describe the field).
+    row(Feature::DataStreams, Some((7, 9, 0)), ALL_OPENSEARCH),
+    // Elasticsearch PR #41281 ("Add custom metadata to snapshots", backported to 7.x as
+    // #42902, released in 7.3.0). Older versions do not keep a body's `metadata`.
+    row(Feature::SnapshotMetadata, Some((7, 3, 0)), ALL_OPENSEARCH),
+    // OpenSearch issue #2511 and PRs #2557/#2658/#2660/#2680 (labelled v2.0.0) added
+    // `cluster_manager_timeout`; no Elasticsearch and no OpenSearch 1.x reads it.
+    row(Feature::ClusterManagerTimeout, None, Some((2, 0, 0))),
+    // `master_timeout` is read everywhere: deprecated on OpenSearch 2.x without a warning
+    // (PR #2920), and still parsed in 3.x with a deprecation warning (the REST handlers call
+    // `parseDeprecatedMasterTimeoutParameter`; removal was planned, PR #2863, not done).
+    row(Feature::MasterTimeout, ALL_ELASTICSEARCH, ALL_OPENSEARCH),
+    // OpenSearch PR #7118 (shallow-copy snapshots for remote-store indices, 2.9) added
+    // `remote_store_index_shallow_copy` to verbose snapshot descriptions. Not established
+    // exactly; osnap never reads the field (unknown fields are ignored).
+    row(Feature::RemoteStoreShallowCopyField, None, Some((2, 9, 0))),
+];
+
+/// `snapshot.max_concurrent_operations`' default where snapshots run concurrently
+/// (Elasticsearch PR #56911; OpenSearch kept it).
+pub const MAX_CONCURRENT_OPERATIONS: u32 = 1000;
+
+/// What one engine version accepts and writes, derived from [`TABLE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    pub verbose_listing_param: bool,
+    pub expand_wildcards_on_cat_indices: bool,
+    pub hidden_indices: bool,
+    pub multi_snapshot_delete: bool,
+    pub concurrent_snapshots: bool,
+    pub data_streams: bool,
+    pub snapshot_metadata: bool,
+    pub cluster_manager_timeout: bool,
+    pub master_timeout: bool,
+    pub remote_store_shallow_copy_field: bool,
+}
+
+impl Capabilities {
+    pub fn of(engine: &Engine) -> Self {
+        let has = |feature| engine.supports(feature);
+        Self {
+            verbose_listing_param: has(Feature::VerboseListingParam),
+            expand_wildcards_on_cat_indices: has(Feature::ExpandWildcardsOnCatIndices),
+            hidden_indices: has(Feature::HiddenIndices),
+            multi_snapshot_delete: has(Feature::MultiSnapshotDelete),
+            concurrent_snapshots: has(Feature::ConcurrentSnapshots),
+            data_streams: has(Feature::DataStreams),
+            snapshot_metadata: has(Feature::SnapshotMetadata),
+            cluster_manager_timeout: has(Feature::ClusterManagerTimeout),
+            master_timeout: has(Feature::MasterTimeout),
+            remote_store_shallow_copy_field: has(Feature::RemoteStoreShallowCopyField),
+        }
+    }
+
+    /// The default `snapshot.max_concurrent_operations`: 1 where operations do not overlap.
+    pub fn max_concurrent_operations(&self) -> u32 {
+        if self.concurrent_snapshots {
+            MAX_CONCURRENT_OPERATIONS
+        } else {
+            1
+        }
+    }
+
+    /// The most snapshots one `DELETE _snapshot` may name.
+    pub fn snapshots_per_delete(&self, wanted: usize) -> usize {
+        if self.multi_snapshot_delete {
+            wanted.max(1)
+        } else {
+            1
+        }
+    }
+
+    /// The parameter naming the coordinating node's timeout that this version prefers.
+    pub fn manager_timeout_param(&self) -> &'static str {
+        if self.cluster_manager_timeout {
+            "cluster_manager_timeout"
+        } else {
+            "master_timeout"
+        }
+    }
+}
+
+/// The engine profiles osnap is tested against (Amazon OpenSearch Service versions).
+pub const PROFILES: &[Engine] = &[
+    Engine::elasticsearch((6, 8, 23)),
+    Engine::elasticsearch((7, 4, 2)),
+    Engine::elasticsearch((7, 10, 2)),
+    Engine::opensearch((1, 3, 20)),
+    Engine::opensearch((2, 13, 0)),
+    Engine::opensearch((3, 1, 0)),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ES: fn(Version) -> Engine = Engine::elasticsearch;
+    const OS: fn(Version) -> Engine = Engine::opensearch;
+
+    /// The version before the threshold lacks the feature, the threshold has it.
+    fn edge(feature: Feature, before: Engine, at: Engine) {
+        assert!(
+            !before.supports(feature),
+            "{before} should lack {feature:?}"
+        );
+        assert!(at.supports(feature), "{at} should have {feature:?}");
+    }
+
+    #[test]
+    fn each_threshold_at_its_edge() {
+        edge(Feature::VerboseListingParam, ES((5, 4, 3)), ES((5, 5, 0)));
+        edge(
+            Feature::ExpandWildcardsOnCatIndices,
+            ES((7, 6, 2)),
+            ES((7, 7, 0)),
+        );
+        edge(Feature::HiddenIndices, ES((7, 6, 2)), ES((7, 7, 0)));
+        edge(Feature::MultiSnapshotDelete, ES((7, 7, 1)), ES((7, 8, 0)));
+        edge(Feature::ConcurrentSnapshots, ES((7, 8, 1)), ES((7, 9, 0)));
+        edge(Feature::DataStreams, ES((7, 8, 1)), ES((7, 9, 0)));
+        edge(Feature::SnapshotMetadata, ES((7, 2, 1)), ES((7, 3, 0)));
+        edge(
+            Feature::ClusterManagerTimeout,
+            OS((1, 3, 20)),
+            OS((2, 0, 0)),
+        );
+        edge(
+            Feature::RemoteStoreShallowCopyField,
+            OS((2, 8, 0)),
+            OS((2, 9, 0)),
+        );
+    }
+
+    #[test]
+    fn opensearch_has_everything_it_inherited() {
+        let first = OS((1, 0, 0)).capabilities();
+        assert!(first.verbose_listing_param && first.expand_wildcards_on_cat_indices);
+        assert!(first.hidden_indices && first.multi_snapshot_delete);
+        assert!(first.concurrent_snapshots && first.data_streams && first.snapshot_metadata);
+        assert!(!first.cluster_manager_timeout && first.master_timeout);
+        assert!(!first.remote_store_shallow_copy_field);
+    }
+
+    #[test]
+    fn no_elasticsearch_takes_cluster_manager_timeout() {
+        for version in [(6, 8, 23), (7, 10, 2), (99, 0, 0)] {
+            let caps = ES(version).capabilities();
+            assert!(!caps.cluster_manager_timeout && caps.master_timeout);
+            assert_eq!(caps.manager_timeout_param(), "master_timeout");
+        }
+        assert_eq!(
+            OS((3, 1, 0)).capabilities().manager_timeout_param(),
+            "cluster_manager_timeout"
+        );
+        assert!(OS((3, 1, 0)).capabilities().master_timeout);
+    }
+
+    #[test]
+    fn derived_limits() {
+        let old = ES((7, 4, 2)).capabilities();
+        assert_eq!(old.max_concurrent_operations(), 1);
+        assert_eq!(old.snapshots_per_delete(50), 1);
+        let new = ES((7, 10, 2)).capabilities();
+        assert_eq!(new.max_concurrent_operations(), 1000);
+        assert_eq!(new.snapshots_per_delete(50), 50);
+        assert_eq!(new.snapshots_per_delete(0), 1);
+    }
+
+    #[test]
+    fn every_feature_has_one_row() {
+        for feature in [
+            Feature::VerboseListingParam,
+            Feature::ExpandWildcardsOnCatIndices,
+            Feature::HiddenIndices,
+            Feature::MultiSnapshotDelete,
+            Feature::ConcurrentSnapshots,
+            Feature::DataStreams,
+            Feature::SnapshotMetadata,
+            Feature::ClusterManagerTimeout,
+            Feature::MasterTimeout,
+            Feature::RemoteStoreShallowCopyField,
+        ] {
+            assert_eq!(TABLE.iter().filter(|r| r.feature == feature).count(), 1);
+        }
+    }
+
+    #[test]
+    fn engines_read_from_the_root_answer() {
+        assert_eq!(
+            Engine::from_root("2.13.0", Some("opensearch"), None),
+            Ok(OS((2, 13, 0)))
+        );
+        assert_eq!(
+            Engine::from_root("7.10.2", None, Some("You Know, for Search")),
+            Ok(ES((7, 10, 2)))
+        );
+        assert_eq!(Engine::from_root("6.8.0", None, None), Ok(ES((6, 8, 0))));
+        assert_eq!(
+            Engine::from_root("3.0.0-SNAPSHOT", Some("opensearch"), None),
+            Ok(OS((3, 0, 0)))
+        );
+        // Compatibility mode: no distribution, 7.10.2, an OpenSearch tagline.
+        let compat = Engine::from_root(
+            "7.10.2",
+            None,
+            Some("The OpenSearch Project: https://opensearch.org/"),
+        )
+        .unwrap();
+        assert!(compat.is_opensearch() && compat.compatibility_mode);
+        assert_eq!(compat.version, (1, 0, 0));
+        assert!(!compat.capabilities().cluster_manager_timeout);
+        assert_eq!(
+            Engine::from_root("seven", None, None),
+            Err(EngineError::Version("seven".into()))
+        );
+        assert_eq!(parse_version("7.10"), Ok((7, 10, 0)));
+    }
+
+    #[test]
+    fn profiles_differ_where_the_table_says() {
+        let caps: Vec<Capabilities> = PROFILES.iter().map(Engine::capabilities).collect();
+        assert!(!caps[0].expand_wildcards_on_cat_indices && !caps[0].multi_snapshot_delete);
+        assert!(!caps[1].expand_wildcards_on_cat_indices && caps[1].snapshot_metadata);
+        assert!(caps[2].multi_snapshot_delete && caps[2].data_streams);
+        assert!(!caps[3].cluster_manager_timeout);
+        assert!(caps[4].cluster_manager_timeout && caps[5].remote_store_shallow_copy_field);
+    }
+}

@@ -1,0 +1,167 @@
+//! osnap's whole life cycle on a domain of each engine profile (Elasticsearch 6.8, 7.4, 7.10,
+//! OpenSearch 1.3, 2.13, 3.1): register, snapshot, verify, restore (dry run, then for real
+//! with a rename) and prune, each operation called directly. The stand-in refuses what that
+//! engine version refuses (`policy::engines`), so a pass means every request osnap sent is
+//! one that version takes; the test also asks the stand-in that none was refused as
+//! unrecognized.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use standin::Engine;
+
+use common::{World, context, domain_json, put_doc, snapshot_names, world_on};
+
+fn event(world: &World, extra: Value) -> Value {
+    let mut e = json!({"domain": domain_json(world), "repository": "nightly"});
+    e.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    e
+}
+
+async fn snapshot_and_wait(world: &World, name: &str) {
+    let taken = operations::snapshot::handle(
+        context(None),
+        event(world, json!({"snapshot": name, "indices": ["logs-*"]})),
+    )
+    .await
+    .unwrap();
+    assert!(taken.started, "{taken:?}");
+    for _ in 0..100 {
+        let verdict =
+            operations::verify::handle(context(None), event(world, json!({"snapshot": name})))
+                .await
+                .unwrap();
+        if verdict.done {
+            assert!(verdict.ok, "{verdict:?}");
+            assert_eq!(verdict.state, "SUCCESS");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{name} never finished");
+}
+
+async fn life_cycle(engine: Engine) {
+    let tag = format!(
+        "profile-{}",
+        engine.to_string().to_lowercase().replace([' ', '.'], "-")
+    );
+    let world = world_on(&tag, engine.clone()).await;
+    put_doc(&world, "logs-1", "1").await;
+    put_doc(&world, "logs-2", "1").await;
+
+    let registered = operations::register::handle(
+        context(None),
+        event(
+            &world,
+            json!({"settings": {"bucket": "snapshots", "base_path": tag, "region": "us-east-1",
+                "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}}),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(registered.repository, "nightly", "{engine}");
+
+    for name in ["nightly-a", "nightly-b", "nightly-c"] {
+        snapshot_and_wait(&world, name).await;
+    }
+
+    let dry = operations::restore::handle(
+        context(None),
+        event(
+            &world,
+            json!({"snapshot": "nightly-c", "dry_run": true, "on_conflict": "rename",
+                "rename_pattern": "(.+)", "rename_replacement": "restored-$1"}),
+        ),
+    )
+    .await
+    .unwrap();
+    assert!(dry.dry_run, "{engine}: {dry:?}");
+    assert!(
+        !world
+            .domain
+            .index_names()
+            .iter()
+            .any(|n| n.starts_with("restored-"))
+    );
+
+    let restored = operations::restore::handle(
+        context(None),
+        event(
+            &world,
+            json!({"snapshot": "nightly-c", "on_conflict": "rename",
+                "rename_pattern": "(.+)", "rename_replacement": "restored-$1"}),
+        ),
+    )
+    .await
+    .unwrap();
+    let mut targets: Vec<&str> = restored.restored.iter().map(|r| r.to.as_str()).collect();
+    targets.sort_unstable();
+    assert_eq!(targets, ["restored-logs-1", "restored-logs-2"], "{engine}");
+    assert!(restored.deleted.is_empty(), "{engine}: {restored:?}");
+    for index in ["logs-1", "logs-2", "restored-logs-1", "restored-logs-2"] {
+        assert!(
+            world.domain.index_names().iter().any(|n| n == index),
+            "{engine}: {index}"
+        );
+    }
+
+    let plan = operations::prune::handle(
+        context(None),
+        event(&world, json!({"keep_last": 1, "dry_run": true})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(plan.deleted.count, 2, "{engine}: {plan:?}");
+    let pruned = operations::prune::handle(context(None), event(&world, json!({"keep_last": 1})))
+        .await
+        .unwrap();
+    assert_eq!(pruned.deleted.count, 2, "{engine}: {pruned:?}");
+    assert_eq!(
+        snapshot_names(&world, "nightly").await,
+        ["nightly-c"],
+        "{engine}"
+    );
+
+    assert_eq!(
+        world.domain.unrecognized_parameters(),
+        Vec::<String>::new(),
+        "{engine}: a request carried a parameter this version does not read"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn elasticsearch_6_8() {
+    life_cycle(Engine::es_6_8()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn elasticsearch_7_4() {
+    life_cycle(Engine::es_7_4()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn elasticsearch_7_10() {
+    life_cycle(Engine::es_7_10()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn opensearch_1_3() {
+    life_cycle(Engine::os_1_3()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn opensearch_2_13() {
+    life_cycle(Engine::os_2()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn opensearch_3_1() {
+    life_cycle(Engine::os_3()).await;
+}
