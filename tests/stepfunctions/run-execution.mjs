@@ -10,7 +10,8 @@
 // sleep for the minutes the definition asks for on AWS; everything else is the definition's.
 //
 // Prints one JSON object: {status: SUCCEEDED|FAILED, output | error and cause, notifications,
-// states (entered, in order), retries}. While it runs, each state entered, retry and caught
+// states (entered, in order), retries, payloads (the largest state input or output and
+// Lambda result, in bytes)}. While it runs, each state entered, retry and caught
 // error is printed to stderr as one JSON line, so a test can react to the execution as it goes.
 // Exits non-zero only if the execution could not be run at all.
 
@@ -58,6 +59,7 @@ async function invokeLambda({ FunctionName, Payload }) {
     throw taskError('Lambda.SdkClientException', `${url}: ${e.cause?.message ?? e.message}`);
   }
   const text = await response.text();
+  notePayload(`${FunctionName.split(':').pop()} result`, Buffer.byteLength(text, 'utf8'), 'lambda');
   let body = null;
   try {
     body = text ? JSON.parse(text) : null;
@@ -75,6 +77,25 @@ function taskError(name, cause) {
   error.name = name;
   return error;
 }
+
+// Step Functions fails an execution, uncatchably, when a state's input or output or a Lambda
+// result exceeds 256 KB (UTF-8); the local engine does not check it, so the driver measures
+// every one and reports the largest of each kind.
+const payloads = {
+  max_state_bytes: 0,
+  largest_state: null,
+  max_lambda_result_bytes: 0,
+  largest_lambda_result: null,
+};
+function notePayload(what, bytes, kind) {
+  const key = kind === 'lambda' ? 'max_lambda_result_bytes' : 'max_state_bytes';
+  const name = kind === 'lambda' ? 'largest_lambda_result' : 'largest_state';
+  if (bytes > payloads[key]) {
+    payloads[key] = bytes;
+    payloads[name] = what;
+  }
+}
+const sizeOf = (value) => Buffer.byteLength(JSON.stringify(value ?? null), 'utf8');
 
 const notifications = [];
 async function publish({ TopicArn, Subject, Message }) {
@@ -122,6 +143,8 @@ const history = (async () => {
   for await (const event of execution.eventLogs) {
     const state = event.state?.name;
     const where = event.index === undefined ? state : `${state}[${event.index}]`;
+    if (event.type === 'StateEntered') notePayload(`${where} input`, sizeOf(event.state.input));
+    if (event.type === 'StateExited') notePayload(`${where} output`, sizeOf(event.state.output));
     if (event.type === 'StateEntered') {
       states.push(state);
       console.error(JSON.stringify({ event: event.type, state: where }));
@@ -143,4 +166,5 @@ try {
   result = { status: 'FAILED', error: e.cause?.name, cause: e.cause?.message };
 }
 await history;
-console.log(JSON.stringify({ ...result, notifications, states, retries }));
+notePayload('execution input', sizeOf(JSON.parse(inputJson)));
+console.log(JSON.stringify({ ...result, notifications, states, retries, payloads }));

@@ -311,8 +311,31 @@ async fn execute(
     };
     let status = child.wait().await.unwrap();
     assert!(status.success(), "the driver failed ({status}): {log}");
-    serde_json::from_str(&output)
-        .unwrap_or_else(|e| panic!("the driver's output is not JSON ({e}): {output}\n{log}"))
+    let result: Value = serde_json::from_str(&output)
+        .unwrap_or_else(|e| panic!("the driver's output is not JSON ({e}): {output}\n{log}"));
+    assert_within_payload_limits(&result);
+    result
+}
+
+/// Step Functions' limit on a state's input or output and on a Lambda result (UTF-8 bytes).
+/// Over it an execution fails with `States.DataLimitExceeded`, which no Catch sees.
+const PAYLOAD_LIMIT: u64 = 256 * 1024;
+
+fn assert_within_payload_limits(result: &Value) {
+    let payloads = &result["payloads"];
+    for (size, what) in [
+        ("max_state_bytes", "largest_state"),
+        ("max_lambda_result_bytes", "largest_lambda_result"),
+    ] {
+        let bytes = payloads[size]
+            .as_u64()
+            .expect("the driver measures payloads");
+        assert!(
+            bytes < PAYLOAD_LIMIT,
+            "{} is {bytes} bytes, over Step Functions' 256 KB",
+            payloads[what]
+        );
+    }
 }
 
 /// The message of a failed execution's one notification, after checking the failure's name
@@ -745,5 +768,63 @@ async fn an_incomplete_input_is_refused_and_notified_before_any_function_runs() 
     assert!(message.contains("settings"), "{message}");
     assert!(!states(&result).contains(&"RegisterOnSource"), "{result}");
     migration.shutdown().await;
+    standin.shutdown().await;
+}
+
+/// The nightly backup on a large domain: 3,000 indices and 10,000 snapshots. Every state's
+/// input and output and every Lambda result stays under 256 KB (`execute` checks each
+/// execution), and the outputs carry counts with short samples, not the lists.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_at_scale_stays_within_step_functions_payload_limits() {
+    const INDICES: usize = 3_000;
+    const SNAPSHOTS: usize = 10_000;
+    node22();
+    let standin = Standin::start("scale", &["snapshots"], &["big"]).await;
+    let domain = &standin.domains[0];
+    let mut bulk = String::new();
+    for i in 0..INDICES {
+        bulk.push_str(&format!(
+            "{}\n{}\n",
+            json!({"index": {"_index": format!("logs-2026.11.28-{i:04}")}}),
+            json!({"n": i})
+        ));
+    }
+    let client = standin::client::operator_client(&domain.endpoint()).unwrap();
+    let response = client
+        .send(
+            &signing::DomainRequest::new(Method::POST, &["_bulk"])
+                .query("refresh", "true")
+                .json_body(bulk),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    register_nightly(domain).await;
+    let plan = standin::domain::SeedPlan {
+        template: policy::naming::DEFAULT_TEMPLATE.to_owned(),
+        count: SNAPSHOTS,
+        newest: SystemTime::now() - DAY,
+        interval: Duration::from_secs(3_000),
+        indices: vec!["logs-2026.11.28-0000".to_owned()],
+    };
+    domain.seed_snapshots("nightly", &plan).await.unwrap();
+    let mut functions = Functions::start(BACKUP_FUNCTIONS).await;
+
+    let mut input = backup_input(domain);
+    // Everything seeded is younger than this: nothing to delete, 10,000 to keep.
+    input["domains"][0]["retention"] = json!({"max_age": "400d", "min_count": 7});
+    let result = execute("backup", &input, &mut functions, |_| {}).await;
+    functions.stop().await;
+
+    assert_eq!(result["status"], "SUCCEEDED", "{result}");
+    let outcome = &result["output"]["results"]["results"][0];
+    assert_eq!(outcome["deleted"]["count"], 0, "{outcome}");
+    assert_eq!(outcome["pending"]["count"], 0, "{outcome}");
+    let payloads = &result["payloads"];
+    println!("largest payloads at scale: {payloads}");
+    assert!(
+        payloads["max_state_bytes"].as_u64().unwrap() < 64 * 1024,
+        "bounded outputs keep every state small: {payloads}"
+    );
     standin.shutdown().await;
 }

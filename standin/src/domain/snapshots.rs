@@ -462,16 +462,32 @@ async fn store(
     record: &SnapshotRecord,
     contents: &[IndexContents],
 ) -> Result<(), BlobError> {
+    // The index blobs go side by side, as an engine's data nodes write their shards; the
+    // manifest and the repository index only once they are all there.
+    let mut writes = tokio::task::JoinSet::new();
     for index in contents {
         let missing = record
             .index_stats
             .get(&index.name)
             .is_some_and(|s| !s.failed_shards.is_empty());
-        if record.state != "FAILED" && !missing {
-            blobs
-                .put_json(&index_key(&record.uuid, &index.name), index)
-                .await?;
+        if record.state == "FAILED" || missing {
+            continue;
         }
+        if writes.len() >= STORE_CONCURRENCY
+            && let Some(done) = writes.join_next().await
+        {
+            finished(done)?;
+        }
+        let key = index_key(&record.uuid, &index.name);
+        let body = serde_json::to_vec(index).map_err(|e| BlobError::Corrupt {
+            key: key.clone(),
+            reason: e.to_string(),
+        })?;
+        let blobs = blobs.clone();
+        writes.spawn(async move { blobs.put_bytes(&key, body).await });
+    }
+    while let Some(done) = writes.join_next().await {
+        finished(done)?;
     }
     blobs.put_json(&manifest_key(&record.uuid), record).await?;
     let mut index = blobs.read_index().await?;
@@ -479,6 +495,17 @@ async fn store(
     index.snapshots.push(record.entry());
     index.generation += 1;
     blobs.write_index(&index).await
+}
+
+/// Index blobs written at once while a snapshot is stored.
+const STORE_CONCURRENCY: usize = 16;
+
+/// One write's outcome, a task that did not finish counting as a failed write.
+fn finished(done: Result<Result<(), BlobError>, tokio::task::JoinError>) -> Result<(), BlobError> {
+    done.map_err(|e| BlobError::S3 {
+        code: "InternalError".into(),
+        message: e.to_string(),
+    })?
 }
 
 /// `DELETE _snapshot/<repository>/<snapshots>`.
