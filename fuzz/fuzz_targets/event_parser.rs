@@ -45,6 +45,13 @@ fn check_target(kind: &str, event: &Value, defaults: &Defaults, target: &Target)
             Some(target.domain.endpoint.as_str()),
             "{kind}: the event's endpoint was not kept"
         ),
+        // serde reads a struct from an array too, fields in order: not part of the
+        // documented contract, but the endpoint still comes from the event.
+        Some(Value::Array(fields)) => assert_eq!(
+            fields.first().and_then(Value::as_str),
+            Some(target.domain.endpoint.as_str()),
+            "{kind}: the event's endpoint was not kept"
+        ),
         _ => assert_eq!(
             defaults.endpoint.as_deref(),
             Some(target.domain.endpoint.as_str()),
