@@ -302,14 +302,21 @@ fn mentions_throttling(message: &str) -> bool {
     message.to_ascii_lowercase().contains("throttl")
 }
 
-/// Every `[...]` that follows `marker` in `text`.
+/// Every `[...]` that follows `marker` in `text`, each searched for after the last one's `]`:
+/// the parts never overlap, so together they are never longer than `text` (a marker repeated
+/// inside the brackets would otherwise copy the rest of the text once per repetition).
 fn bracketed_after(text: &str, marker: &str) -> Vec<String> {
-    text.match_indices(marker)
-        .filter_map(|(at, _)| {
-            let rest = &text[at + marker.len()..];
-            rest.find(']').map(|end| rest[..end].to_owned())
-        })
-        .collect()
+    let mut found = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(marker) {
+        let inside = &rest[at + marker.len()..];
+        let Some(end) = inside.find(']') else {
+            break;
+        };
+        found.push(inside[..end].to_owned());
+        rest = &inside[end + 1..];
+    }
+    found
 }
 
 /// `User: X is not authorized to perform: iam:PassRole on resource: arn:…` → action, resource.
@@ -453,6 +460,41 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_repeated_marker_is_not_copied_once_per_repetition() {
+        // Found by the error_classifier fuzz target: each repetition used to copy the rest of
+        // the reason, so a 3 KB answer made a 250 KB message.
+        let reason = format!(
+            "{}a] because an open index with same name already exists",
+            "cannot restore index [".repeat(150)
+        );
+        let body = serde_json::json!({
+            "error": {"type": "snapshot_restore_exception", "reason": reason},
+            "status": 500
+        })
+        .to_string();
+        let err = parse(500, &body);
+        match &err {
+            ApiError::RestoreConflict { indices, .. } => {
+                assert_eq!(indices.len(), 1);
+                assert!(indices[0].ends_with("[a"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            err.to_string().len() < 3 * body.len(),
+            "{}",
+            err.to_string().len()
+        );
+        assert_eq!(
+            bracketed_after(
+                "cannot restore index [a], cannot restore index [b]",
+                "index ["
+            ),
+            ["a", "b"]
+        );
     }
 
     #[test]
