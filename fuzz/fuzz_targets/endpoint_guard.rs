@@ -1,10 +1,11 @@
 //! Arbitrary endpoints (and regions: the text after the first newline) to the endpoint
-//! guard, under the default AWS-only policy and under a policy listing one extra host.
-//! Whatever it accepts must be, by this target's own reading of the host: an Amazon
-//! OpenSearch Service, legacy Elasticsearch Service or Serverless host over https, a
-//! loopback address (which the guard allows for local runs), or the listed host over https;
-//! never with userinfo, a path, a query or a fragment; and the region and service must be
-//! the host's own (or, for a host that names none, the region given).
+//! guard, under the deployed policies (AWS-only, and one listing an extra host) and under the
+//! tests' policy (loopback allowed). Whatever it accepts must be, by this target's own
+//! reading of the host: an Amazon OpenSearch Service or legacy Elasticsearch Service domain
+//! host over https, the listed host over https, or, with the tests' policy only, a loopback
+//! address; never a Serverless collection, never userinfo, a path, a query or a fragment;
+//! and the region and service must be the host's own (or, for a host that names none, the
+//! region given).
 #![no_main]
 
 use std::net::IpAddr;
@@ -42,16 +43,38 @@ fn aws_host(host: &str) -> Option<(String, &'static str)> {
     (first_ok && region_ok).then(|| (region.to_owned(), service))
 }
 
+/// Loopback, read independently of the guard: `localhost` (and its subdomains, with or
+/// without a trailing dot), `127.0.0.0/8`, `::1`, IPv4-mapped loopback, and the unspecified
+/// addresses, which connect to this host.
 fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    let name = host.trim_end_matches('.');
+    if name == "localhost" || name.ends_with(".localhost") {
+        return true;
+    }
+    match host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        Ok(IpAddr::V4(v4)) => v4.is_loopback() || v4.is_unspecified(),
+        Ok(IpAddr::V6(v6)) => {
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_unspecified())
+        }
+        Err(_) => false,
+    }
 }
 
-fn check(endpoint: &str, region: Option<&str>, policy: &EndpointPolicy, extra: Option<&str>) {
+fn check(
+    endpoint: &str,
+    region: Option<&str>,
+    policy: &EndpointPolicy,
+    extra: Option<&str>,
+    loopback_allowed: bool,
+) {
     let Ok(parsed) = DomainEndpoint::parse(endpoint, region, policy) else {
         return;
     };
@@ -76,7 +99,15 @@ fn check(endpoint: &str, region: Option<&str>, policy: &EndpointPolicy, extra: O
         "{what}: query or fragment"
     );
     let given = region.map(str::trim).filter(|r| !r.is_empty());
+    assert!(
+        loopback_allowed || !is_loopback(host),
+        "{what}: loopback accepted by a deployed policy"
+    );
     if let Some((host_region, service)) = aws_host(host) {
+        assert_ne!(
+            service, "aoss",
+            "{what}: a Serverless collection was accepted"
+        );
         assert_eq!(url.scheme(), "https", "{what}: scheme");
         assert_eq!(parsed.region(), host_region, "{what}: region");
         assert_eq!(parsed.service(), service, "{what}: service");
@@ -105,7 +136,9 @@ fuzz_target!(|data: &[u8]| {
         Some((endpoint, region)) => (endpoint, Some(region)),
         None => (text, None),
     };
-    check(endpoint, region, &EndpointPolicy::aws_only(), None);
+    check(endpoint, region, &EndpointPolicy::aws_only(), None, false);
     let policy = EndpointPolicy::with_allowed_hosts([EXTRA_HOST]);
-    check(endpoint, region, &policy, Some(EXTRA_HOST));
+    check(endpoint, region, &policy, Some(EXTRA_HOST), false);
+    let tests = EndpointPolicy::aws_only().allowing_loopback_for_tests();
+    check(endpoint, region, &tests, None, true);
 });

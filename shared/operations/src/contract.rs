@@ -87,7 +87,10 @@ pub fn parse_event<T: Request>(
     let event_time = event_time(&event);
     let input = unwrap_eventbridge(event)?;
     let request: T = serde_json::from_value(input).map_err(|e| OsnapError::InvalidRequest {
-        reason: format!("the event does not match the contract: {e}"),
+        reason: format!(
+            "the event does not match the contract: {}",
+            policy::quote::bounded_message(&e.to_string())
+        ),
     })?;
     let mut target = resolve_target(request.common(), defaults)?;
     target.event_time = event_time;

@@ -140,8 +140,13 @@ struct AwsMessage {
     message: String,
 }
 
-/// Parses a non-2xx answer into an [`ApiError`].
+/// Parses a non-2xx answer into an [`ApiError`]. The domain's text is quoted bounded (see
+/// [`ApiError::bounded`]): it is classified whole, but never carried whole into a message.
 pub fn parse_error(status: StatusCode, body: &[u8]) -> ApiError {
+    parse_unbounded(status, body).bounded()
+}
+
+fn parse_unbounded(status: StatusCode, body: &[u8]) -> ApiError {
     if let Ok(envelope) = serde_json::from_slice::<Envelope>(body) {
         return match envelope.error {
             EnvelopeError::Detailed(cause) => classify(status, cause),
@@ -153,6 +158,77 @@ pub fn parse_error(status: StatusCode, body: &[u8]) -> ApiError {
         Err(_) => summarize_text(body),
     };
     by_status(status, message)
+}
+
+/// Index names a restore conflict carries at most.
+const MAX_CONFLICTING_NAMED: usize = 20;
+
+impl ApiError {
+    /// The same error with the domain's texts cut to a bounded length and hidden characters
+    /// escaped (`policy::quote`), and names quoted short.
+    fn bounded(self) -> Self {
+        use policy::quote::{bounded_message as text, short};
+        let name = |n: Option<String>| n.map(|n| short(&n));
+        match self {
+            Self::AccessDenied {
+                message,
+                action,
+                resource,
+            } => Self::AccessDenied {
+                message: text(&message),
+                action: name(action),
+                resource: name(resource),
+            },
+            Self::Throttled { status, message } => Self::Throttled {
+                status,
+                message: text(&message),
+            },
+            Self::Unavailable { status, message } => Self::Unavailable {
+                status,
+                message: text(&message),
+            },
+            Self::RepositoryMissing { reason } => Self::RepositoryMissing {
+                reason: text(&reason),
+            },
+            Self::SnapshotMissing { reason } => Self::SnapshotMissing {
+                reason: text(&reason),
+            },
+            Self::ConcurrentSnapshotExecution { reason } => Self::ConcurrentSnapshotExecution {
+                reason: text(&reason),
+            },
+            Self::SnapshotInProgress { reason } => Self::SnapshotInProgress {
+                reason: text(&reason),
+            },
+            Self::InvalidSnapshotName {
+                reason,
+                already_exists,
+            } => Self::InvalidSnapshotName {
+                reason: text(&reason),
+                already_exists,
+            },
+            Self::RestoreConflict { indices, reason } => Self::RestoreConflict {
+                indices: indices
+                    .iter()
+                    .take(MAX_CONFLICTING_NAMED)
+                    .map(|i| short(i))
+                    .collect(),
+                reason: text(&reason),
+            },
+            Self::IndexNotFound { index } => Self::IndexNotFound {
+                index: short(&index),
+            },
+            Self::Server {
+                status,
+                error_type,
+                reason,
+            } => Self::Server {
+                status,
+                error_type: short(&error_type),
+                reason: text(&reason),
+            },
+            other => other,
+        }
+    }
 }
 
 /// Errors without a server-side type, classified by status and message.
