@@ -31,9 +31,17 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn error_type(&self) -> Option<&str> {
+        self.error().map(|(error_type, _)| error_type)
+    }
+
+    /// The error's type and message, if the function reported one.
+    pub fn error(&self) -> Option<(&str, &str)> {
         match self {
             Self::Ok(_) => None,
-            Self::Error { error_type, .. } => Some(error_type),
+            Self::Error {
+                error_type,
+                message,
+            } => Some((error_type, message)),
         }
     }
 }

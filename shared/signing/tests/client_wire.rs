@@ -309,21 +309,33 @@ async fn connection_refused_is_retried_for_any_request() {
     );
 }
 
-/// Accepts connections, reads the request, and closes without answering.
-async fn hanging_up_server() -> (String, Arc<AtomicU32>) {
+/// A server on loopback that counts the connections it accepts and hands each to `serve`.
+async fn counting_server<F, Fut>(serve: F) -> (String, Arc<AtomicU32>)
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let accepted = Arc::new(AtomicU32::new(0));
     let counter = accepted.clone();
     tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
+        while let Ok((socket, _)) = listener.accept().await {
             counter.fetch_add(1, Ordering::SeqCst);
-            let mut buffer = [0u8; 4096];
-            let _ = socket.read(&mut buffer).await;
-            let _ = socket.shutdown().await;
+            tokio::spawn(serve(socket));
         }
     });
     (address, accepted)
+}
+
+/// Accepts connections, reads the request, and closes without answering.
+async fn hanging_up_server() -> (String, Arc<AtomicU32>) {
+    counting_server(|mut socket| async move {
+        let mut buffer = [0u8; 4096];
+        let _ = socket.read(&mut buffer).await;
+        let _ = socket.shutdown().await;
+    })
+    .await
 }
 
 #[tokio::test]
@@ -349,20 +361,11 @@ async fn a_dropped_connection_is_retried_only_when_idempotent() {
 
 /// Accepts connections and reads requests, and never answers.
 async fn silent_server() -> (String, Arc<AtomicU32>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let accepted = Arc::new(AtomicU32::new(0));
-    let counter = accepted.clone();
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            counter.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buffer = [0u8; 4096];
-                while matches!(socket.read(&mut buffer).await, Ok(n) if n > 0) {}
-            });
-        }
-    });
-    (address, accepted)
+    counting_server(|mut socket| async move {
+        let mut buffer = [0u8; 4096];
+        while matches!(socket.read(&mut buffer).await, Ok(n) if n > 0) {}
+    })
+    .await
 }
 
 #[tokio::test]
