@@ -232,6 +232,10 @@ pub struct RestoreResponse {
     pub snapshot: String,
     pub restored: Vec<RestoredIndex>,
     pub deleted: Vec<String>,
+    /// Targets the domain was already restoring from this snapshot (an earlier invocation
+    /// whose answer was lost): left as they were, neither deleted nor restored again.
+    #[serde(default)]
+    pub already_restoring: Vec<String>,
     pub dry_run: bool,
 }
 

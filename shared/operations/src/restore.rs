@@ -10,6 +10,12 @@
 //!   `replace`: existing indices are deleted first, only when the snapshot is SUCCESS and
 //!   holds an index of that very name, and never while an alias on them has moved on to
 //!   another index (restoring the aliases would point them back at the old data).
+//!
+//! A restore is idempotent: an index whose primary shards the domain is restoring (or has
+//! restored) from this very snapshot and repository is this restore's own work, from an
+//! earlier invocation whose answer was lost. It is neither a conflict nor deleted by
+//! `replace`, nor restored again. When the answer to the restore itself is lost (the
+//! gateway's 504, a broken connection), the recoveries say whether the domain accepted it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,12 +25,14 @@ use serde_json::Value;
 use snapshot_api::indices::{AliasesByIndex, CatIndex};
 use snapshot_api::restore::RestoreRequest as RestoreBody;
 use snapshot_api::snapshot::{SnapshotInfo, SnapshotState};
+use snapshot_api::{ApiError, SnapshotApi};
 
 use crate::OsnapError;
 use crate::api_error::{Subject, from_api};
 use crate::context::Context;
 use crate::contract::{Target, parse_event};
 use crate::listing::{dated_snapshots, newest};
+use crate::name_batches;
 use crate::requests::{OnConflict, RestoreRequest, RestoreResponse, RestoredIndex};
 
 /// What `on_conflict: rename` uses when no pattern is given.
@@ -86,9 +94,23 @@ pub async fn restore(
     } else {
         AliasesByIndex::new()
     };
-    let plan = plan(request, &info, &cluster, &aliases)?;
+    let existing: BTreeSet<&str> = cluster.iter().map(|c| c.index.as_str()).collect();
+    let present: Vec<RestoredIndex> = targets(request, &info)?
+        .into_iter()
+        .filter(|r| existing.contains(r.to.as_str()))
+        .collect();
+    let ours = restored_from(&api, repository, &name, &present)
+        .await
+        .map_err(|e| from_api(e, subject))?;
+    let plan = plan(request, &info, &cluster, &aliases, &ours)?;
+    if !ours.is_empty() {
+        tracing::info!(repository, snapshot = %name, count = ours.len(),
+            "indices already being restored from this snapshot: taken as this restore's own");
+    }
 
-    if !request.dry_run {
+    if !request.dry_run
+        && let Some(body) = &plan.body
+    {
         if !plan.delete.is_empty() {
             let names: Vec<&str> = plan.delete.iter().map(String::as_str).collect();
             api.delete_indices(&names)
@@ -96,7 +118,7 @@ pub async fn restore(
                 .map_err(|e| from_api(e, subject))?;
             tracing::info!(indices = ?plan.delete, "deleted indices to be replaced");
         }
-        api.restore(repository, &name, &plan.body, false)
+        start(&api, repository, &name, body, &plan.pending())
             .await
             .map_err(|e| from_api(e, subject))?;
         tracing::info!(repository, snapshot = %name, count = plan.restored.len(), "restore started");
@@ -106,24 +128,129 @@ pub async fn restore(
         snapshot: name,
         restored: plan.restored,
         deleted: plan.delete,
+        already_restoring: ours.into_iter().collect(),
         dry_run: request.dry_run,
     })
 }
 
-/// A checked restore: what will be deleted, what restored under which name, and the body.
+/// Sends the restore. When its answer is lost, the recoveries of the indices it would create
+/// say whether the domain took it: all of them restoring from this snapshot means it did.
+async fn start(
+    api: &SnapshotApi,
+    repository: &str,
+    snapshot: &str,
+    body: &RestoreBody,
+    pending: &[RestoredIndex],
+) -> Result<(), ApiError> {
+    let error = match api.restore(repository, snapshot, body, false).await {
+        Ok(_) => return Ok(()),
+        Err(error) if crate::snapshot::answer_was_lost(&error) => error,
+        Err(error) => return Err(error),
+    };
+    tracing::warn!(repository, snapshot, %error, "restore answer lost; looking at the recoveries");
+    let ours = restored_from(api, repository, snapshot, pending).await?;
+    if !pending.is_empty() && ours.len() == pending.len() {
+        tracing::info!(repository, snapshot, "the domain had accepted the restore");
+        Ok(())
+    } else {
+        Err(error)
+    }
+}
+
+/// The targets in `candidates` whose every primary shard is (being) restored from
+/// `repository`/`snapshot`, from the index of the same `from` name.
+async fn restored_from(
+    api: &SnapshotApi,
+    repository: &str,
+    snapshot: &str,
+    candidates: &[RestoredIndex],
+) -> Result<BTreeSet<String>, ApiError> {
+    let names: Vec<&str> = candidates.iter().map(|r| r.to.as_str()).collect();
+    let room = name_batches::room(&[], RECOVERY_PATH_AND_QUERY);
+    let mut ours = BTreeSet::new();
+    for batch in name_batches::batches(&names, RECOVERY_BATCH, room, name_batches::encoded_len) {
+        let recoveries = api.recovery_of_existing(batch).await?;
+        for pair in candidates.iter().filter(|r| batch.contains(&r.to.as_str())) {
+            let from_this_snapshot = recoveries.get(&pair.to).is_some_and(|index| {
+                let mut primaries = index.shards.iter().filter(|s| s.primary).peekable();
+                primaries.peek().is_some()
+                    && primaries.all(|s| {
+                        s.recovery_type == "SNAPSHOT"
+                            && s.source.repository.as_deref() == Some(repository)
+                            && s.source.snapshot.as_deref() == Some(snapshot)
+                            && s.source.index.as_deref().is_none_or(|i| i == pair.from)
+                    })
+            });
+            if from_this_snapshot {
+                ours.insert(pair.to.clone());
+            }
+        }
+    }
+    Ok(ours)
+}
+
+/// Indices per recovery look-up, and what follows their names in its request target.
+const RECOVERY_BATCH: usize = 100;
+const RECOVERY_PATH_AND_QUERY: &str = "/_recovery?ignore_unavailable=true";
+
+/// A checked restore: what will be deleted, what restored under which name, and the body
+/// (`None` when every index is already being restored from this snapshot).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestorePlan {
+    /// Every index of the restore, those already restoring included.
     pub restored: Vec<RestoredIndex>,
     pub delete: Vec<String>,
-    pub body: RestoreBody,
+    pub body: Option<RestoreBody>,
+    /// Targets already being restored from this snapshot (this restore's own earlier work).
+    pub already: BTreeSet<String>,
+}
+
+impl RestorePlan {
+    /// The indices this invocation still has to restore.
+    pub fn pending(&self) -> Vec<RestoredIndex> {
+        self.restored
+            .iter()
+            .filter(|r| !self.already.contains(&r.to))
+            .cloned()
+            .collect()
+    }
+}
+
+/// The snapshot's indices the request selects, each with the name it is restored under.
+pub fn targets(
+    request: &RestoreRequest,
+    snapshot: &SnapshotInfo,
+) -> Result<Vec<RestoredIndex>, OsnapError> {
+    let selection = IndexSelection::new(request.indices.as_deref().unwrap_or(&["*".to_owned()]));
+    let rename = renaming(request)?;
+    Ok(selection
+        .select(&snapshot.indices)
+        .into_iter()
+        .map(|from| RestoredIndex {
+            from: from.to_owned(),
+            to: target_name(&rename, from),
+        })
+        .collect())
+}
+
+fn target_name(rename: &Option<(Regex, String)>, from: &str) -> String {
+    match rename {
+        Some((pattern, replacement)) => {
+            pattern.replace_all(from, replacement.as_str()).into_owned()
+        }
+        None => from.to_owned(),
+    }
 }
 
 /// Works out the restore without touching anything (pure, so each rule is tested directly).
+/// `already` are targets the domain is restoring from this very snapshot (see the module
+/// doc): they are left as they are.
 pub fn plan(
     request: &RestoreRequest,
     snapshot: &SnapshotInfo,
     cluster: &[CatIndex],
     aliases: &AliasesByIndex,
+    already: &BTreeSet<String>,
 ) -> Result<RestorePlan, OsnapError> {
     check_state(request, snapshot)?;
     let selection = IndexSelection::new(request.indices.as_deref().unwrap_or(&["*".to_owned()]));
@@ -150,12 +277,7 @@ pub fn plan(
     let mut restored = Vec::new();
     let mut targets = BTreeSet::new();
     for from in &selected {
-        let to = match &rename {
-            Some((pattern, replacement)) => {
-                pattern.replace_all(from, replacement.as_str()).into_owned()
-            }
-            None => (*from).to_owned(),
-        };
+        let to = target_name(&rename, from);
         validate_target(from, &to)?;
         if !targets.insert(to.clone()) {
             return Err(OsnapError::invalid(format!(
@@ -171,7 +293,7 @@ pub fn plan(
     let existing: BTreeSet<&str> = cluster.iter().map(|c| c.index.as_str()).collect();
     let conflicts: Vec<String> = restored
         .iter()
-        .filter(|r| existing.contains(r.to.as_str()))
+        .filter(|r| existing.contains(r.to.as_str()) && !already.contains(&r.to))
         .map(|r| r.to.clone())
         .collect();
     let mut include_aliases = request.include_aliases;
@@ -198,8 +320,13 @@ pub fn plan(
         }
     };
 
-    let body = RestoreBody {
-        indices: Some(selected.join(",")),
+    let to_restore: Vec<&str> = restored
+        .iter()
+        .filter(|r| !already.contains(&r.to))
+        .map(|r| r.from.as_str())
+        .collect();
+    let body = (!to_restore.is_empty()).then(|| RestoreBody {
+        indices: Some(to_restore.join(",")),
         ignore_unavailable: Some(false),
         include_global_state: Some(request.include_global_state),
         include_aliases,
@@ -213,11 +340,12 @@ pub fn plan(
                 .clone()
                 .unwrap_or_else(|| DEFAULT_RENAME_REPLACEMENT.to_owned())
         }),
-    };
+    });
     Ok(RestorePlan {
         restored,
         delete,
         body,
+        already: already.clone(),
     })
 }
 
@@ -409,6 +537,7 @@ mod tests {
             &snapshot("SUCCESS"),
             &cluster(&SYSTEM),
             &AliasesByIndex::new(),
+            &BTreeSet::new(),
         )
         .unwrap();
         assert_eq!(
@@ -419,9 +548,15 @@ mod tests {
                 ("orders", "orders")
             ]
         );
-        assert_eq!(plan.body.indices.as_deref(), Some("logs-1,logs-2,orders"));
+        assert_eq!(
+            plan.body.as_ref().unwrap().indices.as_deref(),
+            Some("logs-1,logs-2,orders")
+        );
         assert!(plan.delete.is_empty());
-        assert_eq!(plan.body.include_global_state, Some(false));
+        assert_eq!(
+            plan.body.as_ref().unwrap().include_global_state,
+            Some(false)
+        );
     }
 
     #[test]
@@ -432,6 +567,7 @@ mod tests {
             &snapshot("SUCCESS"),
             &cluster(&[]),
             &AliasesByIndex::new(),
+            &BTreeSet::new(),
         )
         .unwrap();
         assert_eq!(names(&plan), [(".kibana_1", ".kibana_1")]);
@@ -441,6 +577,7 @@ mod tests {
             &snapshot("SUCCESS"),
             &cluster(&SYSTEM),
             &AliasesByIndex::new(),
+            &BTreeSet::new(),
         )
         .unwrap_err();
         assert_eq!(error.error_type(), "UnsafeOperation");
@@ -455,7 +592,13 @@ mod tests {
             ("IN_PROGRESS", false, Some("SnapshotInProgress")),
         ] {
             let r = request(json!({"partial": partial}));
-            let got = plan(&r, &snapshot(state), &cluster(&[]), &AliasesByIndex::new());
+            let got = plan(
+                &r,
+                &snapshot(state),
+                &cluster(&[]),
+                &AliasesByIndex::new(),
+                &BTreeSet::new(),
+            );
             assert_eq!(
                 got.err().map(|e| e.error_type()),
                 expected,
@@ -471,6 +614,7 @@ mod tests {
             &snapshot("SUCCESS"),
             &cluster(&["orders", "logs-1"]),
             &AliasesByIndex::new(),
+            &BTreeSet::new(),
         )
         .unwrap_err();
         match error {
@@ -487,16 +631,24 @@ mod tests {
             &snapshot("SUCCESS"),
             &cluster(&["orders"]),
             &AliasesByIndex::new(),
+            &BTreeSet::new(),
         )
         .unwrap();
         assert_eq!(names(&plan)[2], ("orders", "restored-orders"));
-        assert_eq!(plan.body.rename_pattern.as_deref(), Some("(.+)"));
-        assert_eq!(plan.body.rename_replacement.as_deref(), Some("restored-$1"));
+        assert_eq!(
+            plan.body.as_ref().unwrap().rename_pattern.as_deref(),
+            Some("(.+)")
+        );
+        assert_eq!(
+            plan.body.as_ref().unwrap().rename_replacement.as_deref(),
+            Some("restored-$1")
+        );
         let taken = super::plan(
             &r,
             &snapshot("SUCCESS"),
             &cluster(&["restored-orders"]),
             &AliasesByIndex::new(),
+            &BTreeSet::new(),
         );
         assert_eq!(taken.unwrap_err().error_type(), "RestoreConflict");
 
@@ -508,6 +660,7 @@ mod tests {
             &snapshot("SUCCESS"),
             &cluster(&[]),
             &AliasesByIndex::new(),
+            &BTreeSet::new(),
         )
         .unwrap();
         assert_eq!(
@@ -520,7 +673,8 @@ mod tests {
                 &collide,
                 &snapshot("SUCCESS"),
                 &cluster(&[]),
-                &AliasesByIndex::new()
+                &AliasesByIndex::new(),
+                &BTreeSet::new()
             )
             .unwrap_err()
             .error_type(),
@@ -534,7 +688,8 @@ mod tests {
                 &into_system,
                 &snapshot("SUCCESS"),
                 &cluster(&[]),
-                &AliasesByIndex::new()
+                &AliasesByIndex::new(),
+                &BTreeSet::new()
             )
             .unwrap_err()
             .error_type(),
@@ -550,6 +705,7 @@ mod tests {
             &snapshot("SUCCESS"),
             &cluster(&["orders", "unrelated"]),
             &AliasesByIndex::new(),
+            &BTreeSet::new(),
         )
         .unwrap();
         assert_eq!(plan.delete, ["orders"]);
@@ -559,6 +715,7 @@ mod tests {
             &snapshot("PARTIAL"),
             &cluster(&["orders"]),
             &AliasesByIndex::new(),
+            &BTreeSet::new(),
         )
         .unwrap_err();
         assert_eq!(error.error_type(), "UnsafeOperation");
@@ -577,9 +734,10 @@ mod tests {
             &snapshot("SUCCESS"),
             &cluster(&["orders", "orders-v2"]),
             &aliases,
+            &BTreeSet::new(),
         )
         .unwrap();
-        assert_eq!(plan.body.include_aliases, Some(false));
+        assert_eq!(plan.body.as_ref().unwrap().include_aliases, Some(false));
         let explicit = request(
             json!({"on_conflict": "replace", "indices": ["orders"], "include_aliases": true}),
         );
@@ -588,6 +746,7 @@ mod tests {
             &snapshot("SUCCESS"),
             &cluster(&["orders", "orders-v2"]),
             &aliases,
+            &BTreeSet::new(),
         )
         .unwrap_err();
         assert_eq!(error.error_type(), "UnsafeOperation");
@@ -605,6 +764,7 @@ mod tests {
                 &snapshot("SUCCESS"),
                 &cluster(&[]),
                 &AliasesByIndex::new(),
+                &BTreeSet::new(),
             )
             .unwrap_err();
             assert_eq!(error.error_type(), "InvalidRequest", "{extra}");
@@ -615,5 +775,50 @@ mod tests {
     fn java_group_references_translate() {
         assert_eq!(braced_groups("restored-$1"), "restored-${1}");
         assert_eq!(braced_groups("$12x$"), "${12}x$");
+    }
+
+    #[test]
+    fn indices_already_restoring_from_this_snapshot_are_neither_conflicts_nor_replaced() {
+        let ours: BTreeSet<String> = ["logs-1".to_owned()].into();
+        let existing = cluster(&["logs-1", "orders"]);
+        // fail: only the index that is not ours conflicts.
+        let error = plan(
+            &request(json!({"indices": ["logs-1", "orders"]})),
+            &snapshot("SUCCESS"),
+            &existing,
+            &AliasesByIndex::new(),
+            &ours,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&error, OsnapError::RestoreConflict { indices } if indices == &["orders"]),
+            "{error:?}"
+        );
+        // replace: ours is neither deleted nor restored again.
+        let replaced = plan(
+            &request(json!({"indices": ["logs-1", "orders"], "on_conflict": "replace"})),
+            &snapshot("SUCCESS"),
+            &existing,
+            &AliasesByIndex::new(),
+            &ours,
+        )
+        .unwrap();
+        assert_eq!(replaced.delete, ["orders"]);
+        assert_eq!(
+            replaced.body.as_ref().unwrap().indices.as_deref(),
+            Some("orders")
+        );
+        assert_eq!(replaced.restored.len(), 2, "the answer names both");
+        // All ours: nothing to send.
+        let done = plan(
+            &request(json!({"indices": ["logs-1"]})),
+            &snapshot("SUCCESS"),
+            &existing,
+            &AliasesByIndex::new(),
+            &ours,
+        )
+        .unwrap();
+        assert!(done.body.is_none() && done.delete.is_empty(), "{done:?}");
+        assert!(done.pending().is_empty());
     }
 }

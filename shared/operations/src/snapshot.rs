@@ -100,7 +100,8 @@ enum Existing {
     Unknown(ApiError),
 }
 
-fn answer_was_lost(error: &ApiError) -> bool {
+/// Whether the domain may have acted on a request whose answer never arrived.
+pub(crate) fn answer_was_lost(error: &ApiError) -> bool {
     match error {
         ApiError::Unavailable { status, .. } => status.as_u16() == 504 || status.as_u16() == 502,
         ApiError::Transport(signing::SigningError::Transport { .. }) => true,

@@ -383,6 +383,21 @@ impl SnapshotApi {
         self.json(DomainRequest::get(&segments), "recovery").await
     }
 
+    /// `GET <indices>/_recovery?ignore_unavailable=true`: as [`SnapshotApi::recovery`], with
+    /// the indices that do not exist left out instead of failing the call.
+    pub async fn recovery_of_existing(
+        &self,
+        indices: &[&str],
+    ) -> Result<RecoveryByIndex, ApiError> {
+        if indices.is_empty() {
+            return Ok(RecoveryByIndex::new());
+        }
+        let names = indices.join(",");
+        let request =
+            DomainRequest::get(&[names.as_str(), "_recovery"]).query("ignore_unavailable", "true");
+        self.json(request, "recovery").await
+    }
+
     /// Sends `request` and turns an error status into an [`ApiError`]. Logs the method, path
     /// and classified error, never a body.
     async fn send_ok(&self, request: DomainRequest) -> Result<DomainResponse, ApiError> {

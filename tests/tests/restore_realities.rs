@@ -1,0 +1,191 @@
+//! Restores whose answer is lost, as on a real domain: the gateway's 504 while the domain
+//! goes on restoring, and a connection dropped before the domain read the request. Whatever
+//! the conflict mode, the restore ends with every index present with all its documents,
+//! restored exactly once, however often it is retried (the operations are called directly
+//! on the stand-in, as a workflow's Retry would call the function again).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use http::Method;
+use serde_json::{Value, json};
+use standin::{Fault, FaultRule};
+
+use common::{World, context, domain_json, operator_send, put_doc, register_nightly, world};
+
+const DOCS: [(&str, usize); 2] = [("logs-1", 3), ("orders", 2)];
+
+/// A world holding `logs-1` (3 documents) and `orders` (2) and their snapshot `nightly-x`.
+async fn snapshotted(name: &str) -> World {
+    let world = world(name).await;
+    for (index, count) in DOCS {
+        for id in 0..count {
+            put_doc(&world, index, &id.to_string()).await;
+        }
+    }
+    register_nightly(&world, name).await;
+    let (status, body) = operator_send(
+        &world,
+        Method::PUT,
+        &["_snapshot", "nightly", "nightly-x"],
+        &[("wait_for_completion", "true")],
+        Some(json!({"indices": "logs-1,orders"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    world
+}
+
+/// Index name → uuid, for the named indices that exist.
+async fn uuids(world: &World, names: &[String]) -> Vec<(String, String)> {
+    let (status, rows) = operator_send(
+        world,
+        Method::GET,
+        &["_cat", "indices"],
+        &[
+            ("format", "json"),
+            ("h", "index,uuid"),
+            ("expand_wildcards", "all"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{rows}");
+    let mut found: Vec<(String, String)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| names.iter().any(|n| r["index"] == n.as_str()))
+        .map(|r| {
+            (
+                r["index"].as_str().unwrap().to_owned(),
+                r["uuid"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+async fn restore(
+    world: &World,
+    extra: &Value,
+) -> Result<operations::requests::RestoreResponse, operations::OsnapError> {
+    let mut event = json!({"domain": domain_json(world), "repository": "nightly",
+        "snapshot": "nightly-x", "indices": ["logs-1", "orders"]});
+    event
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    operations::restore::handle(context(None), event).await
+}
+
+/// Waits until the restored indices have recovered.
+async fn recovered(world: &World, targets: &[String]) {
+    for _ in 0..100 {
+        let verdict = operations::verify::handle(
+            context(None),
+            json!({"domain": domain_json(world), "repository": "nightly",
+                "check": "restore", "indices": targets}),
+        )
+        .await
+        .unwrap();
+        if verdict.done {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{targets:?} did not recover");
+}
+
+/// Runs one mode: the restore's answer is lost to `fault`, then the restore is retried; every
+/// target must end with the snapshot's documents, restored once.
+async fn lost_answer_then_retry(mode: &str, fault: Fault) {
+    let name = format!("restore-{mode}-{fault:?}").to_lowercase();
+    let world = snapshotted(&name).await;
+    let extra = match mode {
+        "fail" => {
+            for (index, _) in DOCS {
+                let (status, _) = operator_send(&world, Method::DELETE, &[index], &[], None).await;
+                assert_eq!(status, 200);
+            }
+            json!({"on_conflict": "fail"})
+        }
+        "rename" => json!({"on_conflict": "rename"}),
+        // The live indices moved on since the snapshot: replace brings them back.
+        _ => {
+            put_doc(&world, "logs-1", "after-the-snapshot").await;
+            json!({"on_conflict": "replace"})
+        }
+    };
+    world
+        .domain
+        .faults()
+        .push(FaultRule::new(fault).on(Method::POST, "/_snapshot/nightly/nightly-x/_restore"));
+
+    let first = restore(&world, &extra).await;
+    let targets: Vec<String> = match &first {
+        Ok(answer) => answer.restored.iter().map(|r| r.to.clone()).collect(),
+        Err(_) => DOCS
+            .iter()
+            .map(|(i, _)| match mode {
+                "rename" => format!("restored-{i}"),
+                _ => (*i).to_owned(),
+            })
+            .collect(),
+    };
+    match fault {
+        // The domain went on restoring: the lost answer is made up for by the recoveries.
+        Fault::GatewayTimeout => assert!(first.is_ok(), "{mode}: {first:?}"),
+        // Nothing reached the domain: a retryable failure.
+        _ => assert_eq!(
+            first.as_ref().err().map(operations::OsnapError::error_type),
+            Some("DomainUnavailable"),
+            "{mode}: {first:?}"
+        ),
+    }
+    let after_first = uuids(&world, &targets).await;
+
+    // The workflow's retry: the same request again.
+    let second = restore(&world, &extra).await.unwrap();
+    if fault == Fault::GatewayTimeout {
+        assert_eq!(second.already_restoring, targets, "{mode}: {second:?}");
+        assert!(
+            second.deleted.is_empty(),
+            "{mode}: nothing deleted on a retry"
+        );
+        assert_eq!(
+            uuids(&world, &targets).await,
+            after_first,
+            "{mode}: restored once, not deleted and restored again"
+        );
+    }
+    recovered(&world, &targets).await;
+    for ((_, count), target) in DOCS.iter().zip(&targets) {
+        assert_eq!(
+            world.domain.doc_count(target),
+            Some(*count),
+            "{mode}: {target} holds the snapshot's documents"
+        );
+    }
+    // A third call changes nothing either.
+    let third = restore(&world, &extra).await.unwrap();
+    assert_eq!(third.already_restoring, targets, "{mode}: {third:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restore_answered_with_504_is_found_started_and_never_repeated() {
+    for mode in ["fail", "rename", "replace"] {
+        lost_answer_then_retry(mode, Fault::GatewayTimeout).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restore_whose_connection_dropped_is_retried_and_restores_once() {
+    for mode in ["fail", "rename", "replace"] {
+        lost_answer_then_retry(mode, Fault::DropConnection).await;
+    }
+}
