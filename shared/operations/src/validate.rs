@@ -2,7 +2,8 @@
 
 use crate::OsnapError;
 
-/// Repository names: the snapshot naming rules, and never AWS's `cs-` automated ones.
+/// Repository names: the engine's repository naming rules (uppercase allowed), and never
+/// AWS's `cs-` automated ones.
 pub fn validate_repository_name(name: &str) -> Result<(), OsnapError> {
     if name.starts_with("cs-") {
         return Err(OsnapError::UnsafeOperation {
@@ -12,7 +13,7 @@ pub fn validate_repository_name(name: &str) -> Result<(), OsnapError> {
             ),
         });
     }
-    policy::naming::validate_snapshot_name(name)
+    policy::naming::validate_repository_name(name)
         .map_err(|e| OsnapError::invalid(e.to_string().replace("snapshot name", "repository name")))
 }
 
@@ -63,8 +64,10 @@ mod tests {
                 .error_type(),
             "UnsafeOperation"
         );
+        // Uppercase is the engine's to allow, as it does.
+        assert!(validate_repository_name("Nightly").is_ok());
         assert_eq!(
-            validate_repository_name("Nightly")
+            validate_repository_name("night#ly")
                 .unwrap_err()
                 .error_type(),
             "InvalidRequest"

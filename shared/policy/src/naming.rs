@@ -223,6 +223,29 @@ pub fn validate_snapshot_name(name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// The engine's rules for a repository name, which are not the snapshot rules: uppercase is
+/// allowed. OpenSearch's and Elasticsearch's `RepositoriesService` refuse an empty name, `#`,
+/// and the characters a file name may not hold (space, `,`, `"`, `*`, `\`, `<`, `|`, `>`, `/`,
+/// `?`).
+pub fn validate_repository_name(name: &str) -> Result<(), NameError> {
+    let bad = |reason| NameError::BadName {
+        name: crate::quote::short(name),
+        reason,
+    };
+    if name.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if name.contains('#') {
+        return Err(bad("it must not contain `#`"));
+    }
+    if name.chars().any(char::is_whitespace)
+        || name.contains(['\\', '/', '*', '?', '"', '<', '>', '|', ','])
+    {
+        return Err(bad("it must not contain whitespace or any of \\ / * ? \" < > | ,"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -310,6 +333,16 @@ mod tests {
             long.as_str(),
         ] {
             assert!(validate_snapshot_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn repository_names_follow_the_engines_own_rules() {
+        for good in ["nightly", "Nightly-Backups", "logs_2026", "a.b"] {
+            assert!(validate_repository_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "a#b", "a b", "a,b", "a/b", "a*", "a\"b", "a?b", "a|b"] {
+            assert!(validate_repository_name(bad).is_err(), "{bad:?}");
         }
     }
 }
