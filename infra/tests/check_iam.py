@@ -55,9 +55,11 @@ def main():
     pass_role = by_sid["PassSnapshotRole"]
     check("PassRole only on the snapshot role",
           pass_role["Resource"] == {"Fn::GetAtt": ["SnapshotRole", "Arn"]}, pass_role["Resource"])
-    check("PassRole only to OpenSearch Service",
-          pass_role.get("Condition", {}).get("StringEquals", {}).get("iam:PassedToService") == "es.amazonaws.com",
-          pass_role.get("Condition"))
+    check("PassRole has no iam:PassedToService condition (AWS's snapshot guide uses none)",
+          "iam:PassedToService" not in json.dumps(pass_role.get("Condition", {})), pass_role.get("Condition"))
+    check("PassRole is the only iam: action and appears once",
+          [a for _, st in role_statements(function_role) for a in as_list(st["Action"]) if a.startswith("iam:")]
+          == ["iam:PassRole"])
 
     domain_http = by_sid["DomainHttp"]
     check("domain HTTP actions are the ESHttp verbs only",
