@@ -93,6 +93,28 @@ def main():
     check("five functions, each with the function role",
           len(functions) == 5 and all(f["Properties"]["Role"] == {"Fn::GetAtt": ["FunctionRole", "Arn"]} for f in functions))
 
+    log_groups = {k: v for k, v in resources.items() if v["Type"] == "AWS::Logs::LogGroup"}
+    check("every log group has a retention, from the LogRetentionInDays parameter",
+          log_groups and all(g["Properties"].get("RetentionInDays") == {"Ref": "LogRetentionInDays"}
+                             for g in log_groups.values()), list(log_groups))
+    for fn_name, fn in resources.items():
+        if fn["Type"] != "AWS::Serverless::Function":
+            continue
+        group = fn["Properties"].get("LoggingConfig", {}).get("LogGroup", {}).get("Ref")
+        check(f"{fn_name} logs to a log group of the stack's own", group in log_groups, group)
+        if group in log_groups:
+            suffix = fn["Properties"]["FunctionName"]["Fn::Sub"].removeprefix("${AWS::StackName}-")
+            check(f"{fn_name}'s log group has Lambda's default name for it",
+                  log_groups[group]["Properties"]["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{suffix}"},
+                  log_groups[group]["Properties"]["LogGroupName"])
+    logs = by_sid["OwnLogGroups"]
+    check("log permissions only on the stack's log groups",
+          sorted(json.dumps(r) for r in as_list(logs["Resource"]))
+          == sorted(json.dumps({"Fn::GetAtt": [g, "Arn"]}) for g in log_groups), logs["Resource"])
+    log_actions = [a for _, st in role_statements(function_role) for a in as_list(st["Action"]) if a.startswith("logs:")]
+    check("logs: only CreateLogStream and PutLogEvents (the stack creates the groups)",
+          sorted(log_actions) == ["logs:CreateLogStream", "logs:PutLogEvents"], log_actions)
+
     passed = sum(results)
     failed = len(results) - passed
     print(f"{passed} passed, {failed} failed")
