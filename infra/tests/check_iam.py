@@ -27,14 +27,34 @@ def statements(policy_document):
     return as_list(policy_document.get("Statement", []))
 
 
+def unless_no_value(value):
+    """(condition, value) of an Fn::If whose other branch is AWS::NoValue, else (None, value)."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, then, otherwise = value["Fn::If"]
+        assert otherwise == {"Ref": "AWS::NoValue"}, value
+        return condition, then
+    return None, value
+
+
+def role_policies(resource):
+    """(condition or None, policy) of a role's inline policies."""
+    for policy in resource["Properties"].get("Policies", []):
+        yield unless_no_value(policy)
+
+
 def role_statements(resource):
     """(policy name, statement) of a role's inline policies, conditional ones included."""
-    for policy in resource["Properties"].get("Policies", []):
-        if "Fn::If" in policy:
-            _, then, _ = policy["Fn::If"]
-            policy = then
+    for _, policy in role_policies(resource):
         for statement in statements(policy["PolicyDocument"]):
             yield policy["PolicyName"], statement
+
+
+# The only actions allowed on Resource "*", each with the reason it cannot be scoped.
+UNSCOPABLE = {
+    "ec2:DescribeNetworkInterfaces": "EC2 Describe actions support no resource-level permission "
+                                     "(Lambda's VPC guide: it works only on \"*\")",
+    "ec2:DescribeSubnets": "EC2 Describe actions support no resource-level permission",
+}
 
 
 def main():
@@ -47,7 +67,11 @@ def main():
             where = f"{role_name}/{policy_name}/{st.get('Sid', '?')}"
             actions = as_list(st["Action"])
             check(f"{where}: no wildcard action", all("*" not in a for a in actions), actions)
-            check(f"{where}: no Resource '*'", "*" not in as_list(st["Resource"]), st["Resource"])
+            if "*" in as_list(st["Resource"]):
+                check(f"{where}: Resource '*' only for actions that cannot be scoped ({', '.join(actions)})",
+                      all(a in UNSCOPABLE for a in actions), actions)
+            else:
+                check(f"{where}: no Resource '*'", True)
 
     function_role = roles["FunctionRole"]
     by_sid = {st.get("Sid"): st for _, st in role_statements(function_role)}
@@ -92,6 +116,50 @@ def main():
     functions = [v for v in resources.values() if v["Type"] == "AWS::Serverless::Function"]
     check("five functions, each with the function role",
           len(functions) == 5 and all(f["Properties"]["Role"] == {"Fn::GetAtt": ["FunctionRole", "Arn"]} for f in functions))
+
+    # The VPC: no managed policy (AWSLambdaVPCAccessExecutionRole grants logs and ENIs on "*"),
+    # the ENI actions only in a VPC, on the given subnets and security groups.
+    for role_name, role in roles.items():
+        check(f"{role_name}: no managed policy", "ManagedPolicyArns" not in role["Properties"],
+              role["Properties"].get("ManagedPolicyArns"))
+    ec2_policies = [(c, p) for c, p in role_policies(function_role)
+                    if any(a.startswith("ec2:") for st in statements(p["PolicyDocument"]) for a in as_list(st["Action"]))]
+    check("ec2: actions in one policy, present only with the InVpc condition",
+          [c for c, _ in ec2_policies] == ["InVpc"], [c for c, _ in ec2_policies])
+    for role_name, role in roles.items():
+        for condition, policy in role_policies(role):
+            if role_name == "FunctionRole" and condition == "InVpc":
+                continue
+            acts = [a for st in statements(policy["PolicyDocument"]) for a in as_list(st["Action"])]
+            check(f"{role_name}/{policy['PolicyName']}: no ec2: action", not any(a.startswith("ec2:") for a in acts), acts)
+    eni = {st["Sid"]: st for st in statements(ec2_policies[0][1]["PolicyDocument"])} if ec2_policies else {}
+    eni_actions = sorted(a for st in eni.values() for a in as_list(st["Action"]))
+    check("ENI actions are exactly Lambda's VPC ones",
+          sorted(set(eni_actions)) == sorted(["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+                                              "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+                                              "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]),
+          eni_actions)
+    own = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:"
+    for st in eni.values():
+        scopable = [a for a in as_list(st["Action"]) if a not in UNSCOPABLE]
+        if not scopable:
+            continue
+        resource = st["Resource"]
+        cond = json.dumps(st.get("Condition"))
+        in_account = isinstance(resource, dict) and resource.get("Fn::Sub", "").startswith(own)
+        check(f"{st['Sid']}: in the stack's own account and region", in_account, resource)
+        kind = resource.get("Fn::Sub", "").removeprefix(own) if in_account else ""
+        expected = {"subnet/*": '"ec2:SubnetID": {"Ref": "SubnetIds"}',
+                    "security-group/*": '"ec2:SecurityGroupID": {"Ref": "SecurityGroupIds"}',
+                    "network-interface/*": '"ec2:Subnet"'}.get(kind)
+        check(f"{st['Sid']}: {kind} limited by a condition on the given subnets or security groups",
+              expected is not None and expected in cond and ("SubnetIds" in cond or "SecurityGroupIds" in cond), cond)
+
+    endpoints = {k: v for k, v in resources.items() if v["Type"] == "AWS::EC2::VPCEndpoint"}
+    check("VPC endpoints only when asked (each under its condition)",
+          sorted((k, v.get("Condition")) for k, v in endpoints.items())
+          == [("S3GatewayEndpoint", "MakeS3Endpoint"), ("StsInterfaceEndpoint", "MakeStsEndpoint")],
+          {k: v.get("Condition") for k, v in endpoints.items()})
 
     log_groups = {k: v for k, v in resources.items() if v["Type"] == "AWS::Logs::LogGroup"}
     check("every log group has a retention, from the LogRetentionInDays parameter",
