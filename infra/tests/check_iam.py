@@ -155,6 +155,22 @@ def main():
         check(f"{st['Sid']}: {kind} limited by a condition on the given subnets or security groups",
               expected is not None and expected in cond and ("SubnetIds" in cond or "SecurityGroupIds" in cond), cond)
 
+    # SSE-KMS: only with the key parameter, on that key, through S3 only.
+    kms = [(role_name, c, st) for role_name, role in roles.items() for c, p in role_policies(role)
+           for st in statements(p["PolicyDocument"]) if any(a.startswith("kms:") for a in as_list(st["Action"]))]
+    check("kms: actions only in the snapshot role, only with the HasKmsKey condition",
+          len(kms) == 1 and kms[0][:2] == ("SnapshotRole", "HasKmsKey"), [k[:2] for k in kms])
+    if kms:
+        st = kms[0][2]
+        check("kms: GenerateDataKey and Decrypt only",
+              sorted(as_list(st["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"], st["Action"])
+        check("kms: on the SnapshotKmsKeyArn key only", st["Resource"] == {"Ref": "SnapshotKmsKeyArn"}, st["Resource"])
+        via = st.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService", {})
+        check("kms: only through S3 (kms:ViaService s3.<region>)",
+              isinstance(via, dict) and via.get("Fn::Sub", [""])[0].startswith("s3."), st.get("Condition"))
+    check("a created bucket uses the key when one is given",
+          "SnapshotKmsKeyArn" in json.dumps(bucket["BucketEncryption"]), bucket["BucketEncryption"])
+
     endpoints = {k: v for k, v in resources.items() if v["Type"] == "AWS::EC2::VPCEndpoint"}
     check("VPC endpoints only when asked (each under its condition)",
           sorted((k, v.get("Condition")) for k, v in endpoints.items())
