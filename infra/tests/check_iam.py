@@ -171,6 +171,38 @@ def main():
     check("a created bucket uses the key when one is given",
           "SnapshotKmsKeyArn" in json.dumps(bucket["BucketEncryption"]), bucket["BucketEncryption"])
 
+    # The bucket policy: cross-account grants only with the parameter, to the given roles only,
+    # with only a snapshot repository's actions, under the base path.
+    policy = resources["SnapshotBucketPolicy"]
+    check("the bucket policy exists only with the bucket it governs", policy.get("Condition") == "CreateBucket")
+    unconditional, granted = [], []
+    for raw in statements(policy["Properties"]["PolicyDocument"]):
+        condition, st = unless_no_value(raw)
+        (granted if condition else unconditional).append((condition, st))
+    check("without the parameter the bucket policy only denies (insecure transport)",
+          all(st["Effect"] == "Deny" for _, st in unconditional), [st.get("Sid") for _, st in unconditional])
+    check("cross-account grants only with the GrantOtherAccounts condition",
+          granted and all(c == "GrantOtherAccounts" for c, _ in granted), [c for c, _ in granted])
+    check("GrantOtherAccounts needs the created bucket and CrossAccountSnapshotRoleArns",
+          "CreateBucket" in json.dumps(template["Conditions"]["GrantOtherAccounts"])
+          and "CrossAccountSnapshotRoleArns" in json.dumps(template["Conditions"]["GrantOtherAccounts"]))
+    bucket_actions = {"s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:GetBucketLocation"}
+    object_actions = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
+                      "s3:ListMultipartUploadParts"}
+    for _, st in granted:
+        sid, actions, resource = st.get("Sid"), set(as_list(st["Action"])), json.dumps(st["Resource"])
+        check(f"{sid}: names only the CrossAccountSnapshotRoleArns roles",
+              st["Principal"] == {"AWS": {"Ref": "CrossAccountSnapshotRoleArns"}}, st["Principal"])
+        check(f"{sid}: allows only", st["Effect"] == "Allow")
+        if actions <= bucket_actions:
+            check(f"{sid}: bucket actions on the bucket itself",
+                  st["Resource"] == {"Fn::GetAtt": ["SnapshotBucket", "Arn"]}, st["Resource"])
+            if "s3:ListBucket" in actions:
+                check(f"{sid}: listing limited to the base path", "BucketBasePath" in json.dumps(st.get("Condition")))
+        else:
+            check(f"{sid}: only a snapshot repository's object actions", actions <= object_actions, actions)
+            check(f"{sid}: objects under the base path only", "${BucketBasePath}/*" in resource, resource)
+
     endpoints = {k: v for k, v in resources.items() if v["Type"] == "AWS::EC2::VPCEndpoint"}
     check("VPC endpoints only when asked (each under its condition)",
           sorted((k, v.get("Condition")) for k, v in endpoints.items())
