@@ -27,14 +27,34 @@ def statements(policy_document):
     return as_list(policy_document.get("Statement", []))
 
 
+def unless_no_value(value):
+    """(condition, value) of an Fn::If whose other branch is AWS::NoValue, else (None, value)."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, then, otherwise = value["Fn::If"]
+        assert otherwise == {"Ref": "AWS::NoValue"}, value
+        return condition, then
+    return None, value
+
+
+def role_policies(resource):
+    """(condition or None, policy) of a role's inline policies."""
+    for policy in resource["Properties"].get("Policies", []):
+        yield unless_no_value(policy)
+
+
 def role_statements(resource):
     """(policy name, statement) of a role's inline policies, conditional ones included."""
-    for policy in resource["Properties"].get("Policies", []):
-        if "Fn::If" in policy:
-            _, then, _ = policy["Fn::If"]
-            policy = then
+    for _, policy in role_policies(resource):
         for statement in statements(policy["PolicyDocument"]):
             yield policy["PolicyName"], statement
+
+
+# The only actions allowed on Resource "*", each with the reason it cannot be scoped.
+UNSCOPABLE = {
+    "ec2:DescribeNetworkInterfaces": "EC2 Describe actions support no resource-level permission "
+                                     "(Lambda's VPC guide: it works only on \"*\")",
+    "ec2:DescribeSubnets": "EC2 Describe actions support no resource-level permission",
+}
 
 
 def main():
@@ -47,7 +67,11 @@ def main():
             where = f"{role_name}/{policy_name}/{st.get('Sid', '?')}"
             actions = as_list(st["Action"])
             check(f"{where}: no wildcard action", all("*" not in a for a in actions), actions)
-            check(f"{where}: no Resource '*'", "*" not in as_list(st["Resource"]), st["Resource"])
+            if "*" in as_list(st["Resource"]):
+                check(f"{where}: Resource '*' only for actions that cannot be scoped ({', '.join(actions)})",
+                      all(a in UNSCOPABLE for a in actions), actions)
+            else:
+                check(f"{where}: no Resource '*'", True)
 
     function_role = roles["FunctionRole"]
     by_sid = {st.get("Sid"): st for _, st in role_statements(function_role)}
@@ -55,9 +79,11 @@ def main():
     pass_role = by_sid["PassSnapshotRole"]
     check("PassRole only on the snapshot role",
           pass_role["Resource"] == {"Fn::GetAtt": ["SnapshotRole", "Arn"]}, pass_role["Resource"])
-    check("PassRole only to OpenSearch Service",
-          pass_role.get("Condition", {}).get("StringEquals", {}).get("iam:PassedToService") == "es.amazonaws.com",
-          pass_role.get("Condition"))
+    check("PassRole has no iam:PassedToService condition (AWS's snapshot guide uses none)",
+          "iam:PassedToService" not in json.dumps(pass_role.get("Condition", {})), pass_role.get("Condition"))
+    check("PassRole is the only iam: action and appears once",
+          [a for _, st in role_statements(function_role) for a in as_list(st["Action"]) if a.startswith("iam:")]
+          == ["iam:PassRole"])
 
     domain_http = by_sid["DomainHttp"]
     check("domain HTTP actions are the ESHttp verbs only",
@@ -90,6 +116,120 @@ def main():
     functions = [v for v in resources.values() if v["Type"] == "AWS::Serverless::Function"]
     check("five functions, each with the function role",
           len(functions) == 5 and all(f["Properties"]["Role"] == {"Fn::GetAtt": ["FunctionRole", "Arn"]} for f in functions))
+
+    # The VPC: no managed policy (AWSLambdaVPCAccessExecutionRole grants logs and ENIs on "*"),
+    # the ENI actions only in a VPC, on the given subnets and security groups.
+    for role_name, role in roles.items():
+        check(f"{role_name}: no managed policy", "ManagedPolicyArns" not in role["Properties"],
+              role["Properties"].get("ManagedPolicyArns"))
+    ec2_policies = [(c, p) for c, p in role_policies(function_role)
+                    if any(a.startswith("ec2:") for st in statements(p["PolicyDocument"]) for a in as_list(st["Action"]))]
+    check("ec2: actions in one policy, present only with the InVpc condition",
+          [c for c, _ in ec2_policies] == ["InVpc"], [c for c, _ in ec2_policies])
+    for role_name, role in roles.items():
+        for condition, policy in role_policies(role):
+            if role_name == "FunctionRole" and condition == "InVpc":
+                continue
+            acts = [a for st in statements(policy["PolicyDocument"]) for a in as_list(st["Action"])]
+            check(f"{role_name}/{policy['PolicyName']}: no ec2: action", not any(a.startswith("ec2:") for a in acts), acts)
+    eni = {st["Sid"]: st for st in statements(ec2_policies[0][1]["PolicyDocument"])} if ec2_policies else {}
+    eni_actions = sorted(a for st in eni.values() for a in as_list(st["Action"]))
+    check("ENI actions are exactly Lambda's VPC ones",
+          sorted(set(eni_actions)) == sorted(["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces",
+                                              "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface",
+                                              "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]),
+          eni_actions)
+    own = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:"
+    for st in eni.values():
+        scopable = [a for a in as_list(st["Action"]) if a not in UNSCOPABLE]
+        if not scopable:
+            continue
+        resource = st["Resource"]
+        cond = json.dumps(st.get("Condition"))
+        in_account = isinstance(resource, dict) and resource.get("Fn::Sub", "").startswith(own)
+        check(f"{st['Sid']}: in the stack's own account and region", in_account, resource)
+        kind = resource.get("Fn::Sub", "").removeprefix(own) if in_account else ""
+        expected = {"subnet/*": '"ec2:SubnetID": {"Ref": "SubnetIds"}',
+                    "security-group/*": '"ec2:SecurityGroupID": {"Ref": "SecurityGroupIds"}',
+                    "network-interface/*": '"ec2:Subnet"'}.get(kind)
+        check(f"{st['Sid']}: {kind} limited by a condition on the given subnets or security groups",
+              expected is not None and expected in cond and ("SubnetIds" in cond or "SecurityGroupIds" in cond), cond)
+
+    # SSE-KMS: only with the key parameter, on that key, through S3 only.
+    kms = [(role_name, c, st) for role_name, role in roles.items() for c, p in role_policies(role)
+           for st in statements(p["PolicyDocument"]) if any(a.startswith("kms:") for a in as_list(st["Action"]))]
+    check("kms: actions only in the snapshot role, only with the HasKmsKey condition",
+          len(kms) == 1 and kms[0][:2] == ("SnapshotRole", "HasKmsKey"), [k[:2] for k in kms])
+    if kms:
+        st = kms[0][2]
+        check("kms: GenerateDataKey and Decrypt only",
+              sorted(as_list(st["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"], st["Action"])
+        check("kms: on the SnapshotKmsKeyArn key only", st["Resource"] == {"Ref": "SnapshotKmsKeyArn"}, st["Resource"])
+        via = st.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService", {})
+        check("kms: only through S3 (kms:ViaService s3.<region>)",
+              isinstance(via, dict) and via.get("Fn::Sub", [""])[0].startswith("s3."), st.get("Condition"))
+    check("a created bucket uses the key when one is given",
+          "SnapshotKmsKeyArn" in json.dumps(bucket["BucketEncryption"]), bucket["BucketEncryption"])
+
+    # The bucket policy: cross-account grants only with the parameter, to the given roles only,
+    # with only a snapshot repository's actions, under the base path.
+    policy = resources["SnapshotBucketPolicy"]
+    check("the bucket policy exists only with the bucket it governs", policy.get("Condition") == "CreateBucket")
+    unconditional, granted = [], []
+    for raw in statements(policy["Properties"]["PolicyDocument"]):
+        condition, st = unless_no_value(raw)
+        (granted if condition else unconditional).append((condition, st))
+    check("without the parameter the bucket policy only denies (insecure transport)",
+          all(st["Effect"] == "Deny" for _, st in unconditional), [st.get("Sid") for _, st in unconditional])
+    check("cross-account grants only with the GrantOtherAccounts condition",
+          granted and all(c == "GrantOtherAccounts" for c, _ in granted), [c for c, _ in granted])
+    check("GrantOtherAccounts needs the created bucket and CrossAccountSnapshotRoleArns",
+          "CreateBucket" in json.dumps(template["Conditions"]["GrantOtherAccounts"])
+          and "CrossAccountSnapshotRoleArns" in json.dumps(template["Conditions"]["GrantOtherAccounts"]))
+    bucket_actions = {"s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:GetBucketLocation"}
+    object_actions = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
+                      "s3:ListMultipartUploadParts"}
+    for _, st in granted:
+        sid, actions, resource = st.get("Sid"), set(as_list(st["Action"])), json.dumps(st["Resource"])
+        check(f"{sid}: names only the CrossAccountSnapshotRoleArns roles",
+              st["Principal"] == {"AWS": {"Ref": "CrossAccountSnapshotRoleArns"}}, st["Principal"])
+        check(f"{sid}: allows only", st["Effect"] == "Allow")
+        if actions <= bucket_actions:
+            check(f"{sid}: bucket actions on the bucket itself",
+                  st["Resource"] == {"Fn::GetAtt": ["SnapshotBucket", "Arn"]}, st["Resource"])
+            if "s3:ListBucket" in actions:
+                check(f"{sid}: listing limited to the base path", "BucketBasePath" in json.dumps(st.get("Condition")))
+        else:
+            check(f"{sid}: only a snapshot repository's object actions", actions <= object_actions, actions)
+            check(f"{sid}: objects under the base path only", "${BucketBasePath}/*" in resource, resource)
+
+    endpoints = {k: v for k, v in resources.items() if v["Type"] == "AWS::EC2::VPCEndpoint"}
+    check("VPC endpoints only when asked (each under its condition)",
+          sorted((k, v.get("Condition")) for k, v in endpoints.items())
+          == [("S3GatewayEndpoint", "MakeS3Endpoint"), ("StsInterfaceEndpoint", "MakeStsEndpoint")],
+          {k: v.get("Condition") for k, v in endpoints.items()})
+
+    log_groups = {k: v for k, v in resources.items() if v["Type"] == "AWS::Logs::LogGroup"}
+    check("every log group has a retention, from the LogRetentionInDays parameter",
+          log_groups and all(g["Properties"].get("RetentionInDays") == {"Ref": "LogRetentionInDays"}
+                             for g in log_groups.values()), list(log_groups))
+    for fn_name, fn in resources.items():
+        if fn["Type"] != "AWS::Serverless::Function":
+            continue
+        group = fn["Properties"].get("LoggingConfig", {}).get("LogGroup", {}).get("Ref")
+        check(f"{fn_name} logs to a log group of the stack's own", group in log_groups, group)
+        if group in log_groups:
+            suffix = fn["Properties"]["FunctionName"]["Fn::Sub"].removeprefix("${AWS::StackName}-")
+            check(f"{fn_name}'s log group has Lambda's default name for it",
+                  log_groups[group]["Properties"]["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{AWS::StackName}}-{suffix}"},
+                  log_groups[group]["Properties"]["LogGroupName"])
+    logs = by_sid["OwnLogGroups"]
+    check("log permissions only on the stack's log groups",
+          sorted(json.dumps(r) for r in as_list(logs["Resource"]))
+          == sorted(json.dumps({"Fn::GetAtt": [g, "Arn"]}) for g in log_groups), logs["Resource"])
+    log_actions = [a for _, st in role_statements(function_role) for a in as_list(st["Action"]) if a.startswith("logs:")]
+    check("logs: only CreateLogStream and PutLogEvents (the stack creates the groups)",
+          sorted(log_actions) == ["logs:CreateLogStream", "logs:PutLogEvents"], log_actions)
 
     passed = sum(results)
     failed = len(results) - passed
