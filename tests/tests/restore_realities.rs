@@ -189,3 +189,66 @@ async fn a_restore_whose_connection_dropped_is_retried_and_restores_once() {
         lost_answer_then_retry(mode, Fault::DropConnection).await;
     }
 }
+
+/// The indices an alias points at, as the domain answers.
+async fn alias_members(world: &World, alias: &str) -> Vec<String> {
+    let (status, body) = operator_send(world, Method::GET, &["_alias", alias], &[], None).await;
+    if status == 404 {
+        return Vec::new();
+    }
+    assert_eq!(status, 200, "{body}");
+    let mut members: Vec<String> = body.as_object().unwrap().keys().cloned().collect();
+    members.sort();
+    members
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renamed_copy_never_joins_the_live_alias() {
+    let world = world("rename-alias").await;
+    put_doc(&world, "orders", "1").await;
+    let (status, body) = operator_send(
+        &world,
+        Method::PUT,
+        &["orders", "_alias", "orders-live"],
+        &[],
+        Some(json!({"is_write_index": true})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    register_nightly(&world, "rename-alias").await;
+    let (status, _) = operator_send(
+        &world,
+        Method::PUT,
+        &["_snapshot", "nightly", "nightly-x"],
+        &[("wait_for_completion", "true")],
+        Some(json!({"indices": "orders"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let event = |extra: Value| {
+        let mut e = json!({"domain": domain_json(&world), "repository": "nightly",
+            "snapshot": "nightly-x", "indices": ["orders"], "on_conflict": "rename"});
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        e
+    };
+
+    // Asked to bring the aliases along while `orders` holds them here: refused, nothing done.
+    let refused =
+        operations::restore::handle(context(None), event(json!({"include_aliases": true})))
+            .await
+            .unwrap_err();
+    assert_eq!(refused.error_type(), "UnsafeOperation", "{refused}");
+    assert!(refused.to_string().contains("orders-live"), "{refused}");
+    assert_eq!(world.domain.doc_count("restored-orders"), None);
+
+    // By default a renamed copy comes without aliases (the engine's default would add them).
+    let restored = operations::restore::handle(context(None), event(json!({})))
+        .await
+        .unwrap();
+    assert_eq!(restored.restored[0].to, "restored-orders");
+    recovered(&world, &["restored-orders".to_owned()]).await;
+    assert_eq!(alias_members(&world, "orders-live").await, ["orders"]);
+    assert_eq!(world.domain.doc_count("restored-orders"), Some(1));
+}

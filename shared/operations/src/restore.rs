@@ -87,7 +87,8 @@ pub async fn restore(
         .cat_indices(None)
         .await
         .map_err(|e| from_api(e, subject))?;
-    let aliases = if request.on_conflict == OnConflict::Replace {
+    let renames = request.on_conflict == OnConflict::Rename || request.rename_pattern.is_some();
+    let aliases = if request.on_conflict == OnConflict::Replace || renames {
         api.get_aliases(None)
             .await
             .map_err(|e| from_api(e, subject))?
@@ -319,6 +320,9 @@ pub fn plan(
             conflicts
         }
     };
+    if rename.is_some() {
+        include_aliases = renamed_aliases(request, &restored, aliases)?;
+    }
 
     let to_restore: Vec<&str> = restored
         .iter()
@@ -460,6 +464,38 @@ fn check_replaceable(
         }
     }
     Ok(())
+}
+
+/// Whether a renamed restore brings its aliases. The engine restores them by default, so a
+/// renamed old copy would join the live index's alias (searches then see old and new
+/// documents; a write alias fails with "more than one write index"): with a rename, aliases
+/// come only when asked, and asking is refused while an index of a source name holds aliases
+/// on the target (the snapshot holds them too, as the indices it was taken from did).
+fn renamed_aliases(
+    request: &RestoreRequest,
+    restored: &[RestoredIndex],
+    aliases: &AliasesByIndex,
+) -> Result<Option<bool>, OsnapError> {
+    if request.include_aliases != Some(true) {
+        return Ok(Some(false));
+    }
+    for pair in restored {
+        if let Some(held) = aliases
+            .get(&pair.from)
+            .filter(|entry| !entry.aliases.is_empty())
+        {
+            let names: Vec<&str> = held.aliases.keys().map(String::as_str).collect();
+            return Err(OsnapError::UnsafeOperation {
+                reason: format!(
+                    "`{}` holds aliases {names:?} here: restored as `{}` with its aliases, the \
+                     copy would join them; leave include_aliases out (or false) when renaming",
+                    policy::quote::short(&pair.from),
+                    policy::quote::short(&pair.to),
+                ),
+            });
+        }
+    }
+    Ok(Some(true))
 }
 
 /// An alias on an index to be replaced that also points at an index that stays.

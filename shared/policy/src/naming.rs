@@ -241,7 +241,9 @@ pub fn validate_repository_name(name: &str) -> Result<(), NameError> {
     if name.chars().any(char::is_whitespace)
         || name.contains(['\\', '/', '*', '?', '"', '<', '>', '|', ','])
     {
-        return Err(bad("it must not contain whitespace or any of \\ / * ? \" < > | ,"));
+        return Err(bad(
+            "it must not contain whitespace or any of \\ / * ? \" < > | ,",
+        ));
     }
     Ok(())
 }
