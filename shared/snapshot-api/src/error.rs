@@ -555,7 +555,9 @@ mod tests {
         match &err {
             ApiError::RestoreConflict { indices, .. } => {
                 assert_eq!(indices.len(), 1);
-                assert!(indices[0].ends_with("[a"));
+                // The one odd "name" is quoted short, like every name from a domain.
+                assert!(indices[0].starts_with("cannot restore index ["));
+                assert!(indices[0].len() < 200, "{}", indices[0].len());
             }
             other => panic!("{other:?}"),
         }
