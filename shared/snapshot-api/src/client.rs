@@ -58,7 +58,7 @@ impl SnapshotApi {
         self.engine
             .get_or_try_init(|| async {
                 let info = self.cluster_info().await?;
-                let engine = info.policy_engine()?;
+                let engine = info.engine()?;
                 tracing::debug!(%engine, "the domain's engine");
                 Ok::<Engine, ApiError>(engine)
             })

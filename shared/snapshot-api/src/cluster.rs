@@ -26,59 +26,28 @@ pub struct VersionInfo {
     pub build_flavor: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    OpenSearch,
-    Elasticsearch,
-}
-
 impl ClusterInfo {
-    pub fn engine(&self) -> Engine {
-        match self.version.distribution.as_deref() {
-            Some("opensearch") => Engine::OpenSearch,
-            _ => Engine::Elasticsearch,
-        }
-    }
-
     /// The engine and version as `policy::engines` reads them (compatibility mode included).
-    pub fn policy_engine(&self) -> Result<policy::engines::Engine, policy::engines::EngineError> {
+    pub fn engine(&self) -> Result<policy::engines::Engine, policy::engines::EngineError> {
         policy::engines::Engine::from_root(
             &self.version.number,
             self.version.distribution.as_deref(),
             self.tagline.as_deref(),
         )
     }
-
-    /// `(major, minor, patch)`; missing or unparsable parts are 0.
-    pub fn version(&self) -> (u32, u32, u32) {
-        let mut parts = self
-            .version
-            .number
-            .split(['.', '-'])
-            .map(|p| p.parse::<u32>().unwrap_or(0));
-        (
-            parts.next().unwrap_or(0),
-            parts.next().unwrap_or(0),
-            parts.next().unwrap_or(0),
-        )
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use policy::engines::Engine;
+
     use super::*;
 
     #[test]
     fn tells_opensearch_from_elasticsearch() {
         let os: ClusterInfo = serde_json::from_str(r#"{"name":"n","cluster_name":"123:logs","cluster_uuid":"u","version":{"distribution":"opensearch","number":"2.13.0","build_type":"tar","lucene_version":"9.10.0","minimum_wire_compatibility_version":"7.10.0"},"tagline":"The OpenSearch Project: https://opensearch.org/"}"#).unwrap();
-        assert_eq!(
-            (os.engine(), os.version()),
-            (Engine::OpenSearch, (2, 13, 0))
-        );
+        assert_eq!(os.engine(), Ok(Engine::opensearch((2, 13, 0))));
         let es: ClusterInfo = serde_json::from_str(r#"{"name":"n","cluster_name":"c","cluster_uuid":"u","version":{"number":"7.10.2","build_flavor":"oss","build_type":"tar","lucene_version":"8.7.0"},"tagline":"You Know, for Search"}"#).unwrap();
-        assert_eq!(
-            (es.engine(), es.version()),
-            (Engine::Elasticsearch, (7, 10, 2))
-        );
+        assert_eq!(es.engine(), Ok(Engine::elasticsearch((7, 10, 2))));
     }
 }

@@ -269,7 +269,10 @@ async fn restore_and_indices() {
     assert_eq!(api.count("logs-1").await.unwrap(), 7);
     let recovery = api.recovery(&["restored-logs-1"]).await.unwrap();
     assert!(recovery["restored-logs-1"].shards[0].is_done());
-    assert_eq!(api.cluster_info().await.unwrap().version(), (2, 13, 0));
+    assert_eq!(
+        api.cluster_info().await.unwrap().engine().unwrap().version,
+        (2, 13, 0)
+    );
 }
 
 #[tokio::test]

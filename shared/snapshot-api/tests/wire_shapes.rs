@@ -7,9 +7,9 @@
 mod common;
 
 use common::{api, ok, signed};
+use policy::engines::Engine;
 use serde_json::json;
 use snapshot_api::ApiError;
-use snapshot_api::cluster::Engine;
 use snapshot_api::restore::{RestoreRequest, RestoreResponse};
 use snapshot_api::snapshot::{
     CreateSnapshotRequest, CreateSnapshotResponse, SnapshotState, SnapshotStatusState,
@@ -37,8 +37,7 @@ async fn cluster_info_tells_the_engines_apart() {
         .mount(&elasticsearch)
         .await;
     let info = api(&elasticsearch).cluster_info().await.unwrap();
-    assert_eq!(info.engine(), Engine::Elasticsearch);
-    assert_eq!(info.version(), (7, 10, 2));
+    assert_eq!(info.engine(), Ok(Engine::elasticsearch((7, 10, 2))));
     assert_eq!(info.version.build_flavor.as_deref(), Some("oss"));
     assert_eq!(info.cluster_name, "123456789012:logs");
 
@@ -60,10 +59,7 @@ async fn cluster_info_tells_the_engines_apart() {
         .mount(&opensearch)
         .await;
     let info = api(&opensearch).cluster_info().await.unwrap();
-    assert_eq!(
-        (info.engine(), info.version()),
-        (Engine::OpenSearch, (2, 17, 0))
-    );
+    assert_eq!(info.engine(), Ok(Engine::opensearch((2, 17, 0))));
 }
 
 #[tokio::test]
