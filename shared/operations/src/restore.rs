@@ -87,7 +87,7 @@ pub async fn restore(
         .cat_indices(None)
         .await
         .map_err(|e| from_api(e, subject))?;
-    let renames = request.on_conflict == OnConflict::Rename || request.rename_pattern.is_some();
+    let renames = renaming(request)?.is_some();
     let aliases = if request.on_conflict == OnConflict::Replace || renames {
         api.get_aliases(None)
             .await
@@ -222,25 +222,30 @@ pub fn targets(
     request: &RestoreRequest,
     snapshot: &SnapshotInfo,
 ) -> Result<Vec<RestoredIndex>, OsnapError> {
-    let selection = IndexSelection::new(request.indices.as_deref().unwrap_or(&["*".to_owned()]));
-    let rename = renaming(request)?;
-    Ok(selection
-        .select(&snapshot.indices)
-        .into_iter()
-        .map(|from| RestoredIndex {
-            from: from.to_owned(),
-            to: target_name(&rename, from),
-        })
-        .collect())
+    Ok(pairs(
+        &selection(request).select(&snapshot.indices),
+        &renaming(request)?,
+    ))
 }
 
-fn target_name(rename: &Option<(Regex, String)>, from: &str) -> String {
-    match rename {
-        Some((pattern, replacement)) => {
-            pattern.replace_all(from, replacement.as_str()).into_owned()
-        }
-        None => from.to_owned(),
-    }
+fn selection(request: &RestoreRequest) -> IndexSelection {
+    IndexSelection::new(request.indices.as_deref().unwrap_or(&["*".to_owned()]))
+}
+
+/// Each selected index with the name `rename` gives it.
+fn pairs(selected: &[&str], rename: &Option<(Regex, String)>) -> Vec<RestoredIndex> {
+    selected
+        .iter()
+        .map(|from| RestoredIndex {
+            from: (*from).to_owned(),
+            to: match rename {
+                Some((pattern, replacement)) => {
+                    pattern.replace_all(from, replacement.as_str()).into_owned()
+                }
+                None => (*from).to_owned(),
+            },
+        })
+        .collect()
 }
 
 /// Works out the restore without touching anything (pure, so each rule is tested directly).
@@ -254,7 +259,7 @@ pub fn plan(
     already: &BTreeSet<String>,
 ) -> Result<RestorePlan, OsnapError> {
     check_state(request, snapshot)?;
-    let selection = IndexSelection::new(request.indices.as_deref().unwrap_or(&["*".to_owned()]));
+    let selection = selection(request);
     let missing: Vec<&str> = selection
         .concrete_names()
         .filter(|n| !snapshot.indices.iter().any(|i| i == n))
@@ -275,20 +280,15 @@ pub fn plan(
     }
 
     let rename = renaming(request)?;
-    let mut restored = Vec::new();
+    let restored = pairs(&selected, &rename);
     let mut targets = BTreeSet::new();
-    for from in &selected {
-        let to = target_name(&rename, from);
-        validate_target(from, &to)?;
-        if !targets.insert(to.clone()) {
+    for RestoredIndex { from, to } in &restored {
+        validate_target(from, to)?;
+        if !targets.insert(to.as_str()) {
             return Err(OsnapError::invalid(format!(
                 "two indices would be restored as `{to}`: change the rename pattern"
             )));
         }
-        restored.push(RestoredIndex {
-            from: (*from).to_owned(),
-            to,
-        });
     }
 
     let existing: BTreeSet<&str> = cluster.iter().map(|c| c.index.as_str()).collect();
