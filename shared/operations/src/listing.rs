@@ -22,7 +22,19 @@ use crate::name_batches;
 pub(crate) const MAX_READ_BY_NAME: usize = 200;
 /// Names per read.
 const READ_BATCH: usize = 50;
+/// The query of a read by name (`SnapshotApi::get_snapshots`).
 const READ_QUERY: &str = "?ignore_unavailable=true";
+
+/// `names` in batches of at most `max_count` that each fit one read by name
+/// (`GET _snapshot/<repository>/<a>,<b>?ignore_unavailable=true`) within the request line.
+pub(crate) fn read_batches<'n, 'a>(
+    repository: &str,
+    names: &'n [&'a str],
+    max_count: usize,
+) -> Vec<&'n [&'a str]> {
+    let room = name_batches::room(&["_snapshot", repository], READ_QUERY);
+    name_batches::batches(names, max_count, room, name_batches::encoded_len)
+}
 
 /// A snapshot with the time it was taken, where known.
 #[derive(Debug, Clone)]
@@ -82,8 +94,7 @@ pub async fn dated_snapshots(
         .enumerate()
         .map(|(i, d)| (d.info.snapshot.clone(), i))
         .collect();
-    let room = name_batches::room(&["_snapshot", repository], READ_QUERY);
-    for batch in name_batches::batches(&unknown, READ_BATCH, room, name_batches::encoded_len) {
+    for batch in read_batches(repository, &unknown, READ_BATCH) {
         for full in api.get_snapshots(repository, batch).await? {
             let Some(entry) = at.get(&full.snapshot).and_then(|&i| dated.get_mut(i)) else {
                 continue;

@@ -19,15 +19,12 @@ use crate::api_error::{Subject, from_api};
 use crate::bounded::Bounded;
 use crate::context::Context;
 use crate::contract::{Target, parse_event};
-use crate::listing::dated_snapshots;
-use crate::name_batches;
+use crate::listing::{dated_snapshots, read_batches};
 use crate::requests::{PruneRequest, PruneResponse};
 use crate::validate::validate_repository_name;
 
 /// Snapshots read and deleted per request: the domain takes a comma-separated batch.
 const DELETE_BATCH: usize = 50;
-/// The query of the metadata read, the longer of the two requests a batch makes.
-const READ_QUERY: &str = "?ignore_unavailable=true";
 /// The least time left in which prune starts another batch.
 const MIN_TIME_FOR_A_BATCH: Duration = Duration::from_secs(5);
 /// Names per log line when a whole list is logged.
@@ -143,7 +140,6 @@ async fn work_through<'a>(
     let mut outcome = Outcome::default();
     let mut done = 0;
     let mut slowest = Duration::ZERO;
-    let room = name_batches::room(&["_snapshot", repository], READ_QUERY);
     let subject = Subject {
         repository,
         snapshot: None,
@@ -152,7 +148,8 @@ async fn work_through<'a>(
     // One snapshot per batch where a delete names one (before Elasticsearch 7.8), so the
     // deadline is checked between single deletes.
     let per_batch = capabilities.snapshots_per_delete(DELETE_BATCH);
-    for batch in name_batches::batches(doomed, per_batch, room, name_batches::encoded_len) {
+    // The metadata read is the longer of a batch's two requests (the delete has no query).
+    for batch in read_batches(repository, doomed, per_batch) {
         if done > 0 && !time_for_another_batch(ctx.time_left(), slowest) {
             tracing::warn!(
                 repository,
