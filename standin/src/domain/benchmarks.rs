@@ -11,7 +11,6 @@ use std::time::{Duration, SystemTime};
 
 use http::Method;
 use policy::naming::NameTemplate;
-use tokio::task::JoinSet;
 
 use crate::StandinError;
 use crate::domain::blobstore::{IndexStats, ShardCounts, SnapshotRecord, manifest_key};
@@ -164,25 +163,15 @@ impl Domain {
         }
 
         let mut index = blobs.read_index().await.map_err(|e| setup(e.to_string()))?;
-        let mut writes = JoinSet::new();
+        let mut writes = Vec::with_capacity(records.len());
         for record in &records {
-            if writes.len() >= SEED_CONCURRENCY
-                && let Some(done) = writes.join_next().await
-            {
-                done.map_err(|e| setup(e.to_string()))??;
-            }
             let body = serde_json::to_vec(record).map_err(|e| setup(e.to_string()))?;
-            let (blobs, key) = (blobs.clone(), manifest_key(&record.uuid));
-            writes.spawn(async move {
-                blobs
-                    .put_bytes(&key, body)
-                    .await
-                    .map_err(|e| StandinError::S3(format!("seeding a manifest: {e}")))
-            });
+            writes.push((manifest_key(&record.uuid), body));
         }
-        while let Some(done) = writes.join_next().await {
-            done.map_err(|e| setup(e.to_string()))??;
-        }
+        blobs
+            .put_concurrently(writes, SEED_CONCURRENCY)
+            .await
+            .map_err(|(key, e)| StandinError::S3(format!("seeding manifest {key}: {e}")))?;
         // Oldest first, as snapshots are appended when they finish.
         index
             .snapshots

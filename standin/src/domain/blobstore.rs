@@ -244,13 +244,20 @@ impl Blobs {
             .map_err(BlobError::from_sdk)
     }
 
-    /// Puts several blobs at once, as several nodes do. A failure names its key.
+    /// Puts several blobs side by side, as several nodes do, `at_most` at a time. A failure
+    /// names its key.
     pub async fn put_concurrently(
         &self,
         blobs: Vec<(String, Vec<u8>)>,
+        at_most: usize,
     ) -> Result<(), (String, BlobError)> {
         let mut puts = tokio::task::JoinSet::new();
         for (relative, bytes) in blobs {
+            if puts.len() >= at_most.max(1)
+                && let Some(joined) = puts.join_next().await
+            {
+                put_finished(joined)?;
+            }
             let this = self.clone();
             puts.spawn(async move {
                 let outcome = this.put_bytes(&relative, bytes).await;
@@ -258,14 +265,7 @@ impl Blobs {
             });
         }
         while let Some(joined) = puts.join_next().await {
-            let outcome = joined.map_err(|e| {
-                let error = BlobError::S3 {
-                    code: "InternalError".into(),
-                    message: e.to_string(),
-                };
-                (String::new(), error)
-            })?;
-            outcome?;
+            put_finished(joined)?;
         }
         Ok(())
     }
@@ -379,6 +379,19 @@ impl Blobs {
     pub async fn write_index(&self, index: &RepositoryIndex) -> Result<(), BlobError> {
         self.put_json(INDEX_BLOB, index).await
     }
+}
+
+/// One put's outcome; a task that did not finish counts as a failed put.
+fn put_finished(
+    joined: Result<Result<(), (String, BlobError)>, tokio::task::JoinError>,
+) -> Result<(), (String, BlobError)> {
+    joined.map_err(|e| {
+        let error = BlobError::S3 {
+            code: "InternalError".into(),
+            message: e.to_string(),
+        };
+        (String::new(), error)
+    })?
 }
 
 #[cfg(test)]

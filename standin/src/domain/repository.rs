@@ -215,12 +215,14 @@ pub(crate) async fn verify_location(
             .iter()
             .map(|n| format!("{seed}/data-{}.dat", n.id)),
     );
-    let blobs_to_write = written
+    let blobs_to_write: Vec<(String, Vec<u8>)> = written
         .iter()
         .map(|key| (key.clone(), new_uuid().into_bytes()))
         .collect();
+    // One test blob per node, all at once, as the nodes write them.
+    let at_once = blobs_to_write.len();
     blobs
-        .put_concurrently(blobs_to_write)
+        .put_concurrently(blobs_to_write, at_once)
         .await
         .map_err(|(key, e)| {
             let full = blobs.location.key(&key);

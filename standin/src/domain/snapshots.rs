@@ -464,7 +464,7 @@ async fn store(
 ) -> Result<(), BlobError> {
     // The index blobs go side by side, as an engine's data nodes write their shards; the
     // manifest and the repository index only once they are all there.
-    let mut writes = tokio::task::JoinSet::new();
+    let mut writes = Vec::with_capacity(contents.len());
     for index in contents {
         let missing = record
             .index_stats
@@ -473,22 +473,17 @@ async fn store(
         if record.state == "FAILED" || missing {
             continue;
         }
-        if writes.len() >= STORE_CONCURRENCY
-            && let Some(done) = writes.join_next().await
-        {
-            finished(done)?;
-        }
         let key = index_key(&record.uuid, &index.name);
         let body = serde_json::to_vec(index).map_err(|e| BlobError::Corrupt {
             key: key.clone(),
             reason: e.to_string(),
         })?;
-        let blobs = blobs.clone();
-        writes.spawn(async move { blobs.put_bytes(&key, body).await });
+        writes.push((key, body));
     }
-    while let Some(done) = writes.join_next().await {
-        finished(done)?;
-    }
+    blobs
+        .put_concurrently(writes, STORE_CONCURRENCY)
+        .await
+        .map_err(|(_, error)| error)?;
     blobs.put_json(&manifest_key(&record.uuid), record).await?;
     let mut index = blobs.read_index().await?;
     index.snapshots.retain(|s| s.name != record.snapshot);
@@ -499,14 +494,6 @@ async fn store(
 
 /// Index blobs written at once while a snapshot is stored.
 const STORE_CONCURRENCY: usize = 16;
-
-/// One write's outcome, a task that did not finish counting as a failed write.
-fn finished(done: Result<Result<(), BlobError>, tokio::task::JoinError>) -> Result<(), BlobError> {
-    done.map_err(|e| BlobError::S3 {
-        code: "InternalError".into(),
-        message: e.to_string(),
-    })?
-}
 
 /// `DELETE _snapshot/<repository>/<snapshots>`.
 pub(crate) async fn delete(shared: &Arc<Shared>, call: &Call, repo: &str, names: &str) -> Answer {
