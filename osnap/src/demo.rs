@@ -175,9 +175,9 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
         out,
         "checked the restore plan on the target",
         &format!(
-            "{} indices to restore, {} to delete (system indices are never planned)",
+            "{} indices to restore, {} to restore over (system indices are never planned)",
             plan.restored.len(),
-            plan.deleted.len()
+            plan.replaced.len()
         ),
     );
     request.dry_run = false;

@@ -154,8 +154,8 @@ async fn lost_answer_then_retry(mode: &str, fault: Fault) {
     if fault == Fault::GatewayTimeout {
         assert_eq!(second.already_restoring, targets, "{mode}: {second:?}");
         assert!(
-            second.deleted.is_empty(),
-            "{mode}: nothing deleted on a retry"
+            second.replaced.is_empty(),
+            "{mode}: nothing replaced again on a retry"
         );
         assert_eq!(
             uuids(&world, &targets).await,

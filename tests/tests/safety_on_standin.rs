@@ -108,7 +108,7 @@ async fn restores_never_touch_system_indices_and_a_conflict_changes_nothing() {
         "replace dry run",
     );
     assert_eq!(plan["dry_run"], true);
-    assert_eq!(names(&plan["deleted"]), ["logs", "orders"]);
+    assert_eq!(names(&plan["replaced"]), ["logs", "orders"]);
     assert_eq!(counts(&world, &watched), before);
 
     // Naming a system index explicitly still never deletes or overwrites it.
@@ -129,7 +129,7 @@ async fn restores_never_touch_system_indices_and_a_conflict_changes_nothing() {
             .unwrap(),
         "replace",
     );
-    assert_eq!(names(&replaced["deleted"]), ["logs", "orders"]);
+    assert_eq!(names(&replaced["replaced"]), ["logs", "orders"]);
     let restored: Vec<&str> = replaced["restored"]
         .as_array()
         .unwrap()

@@ -231,9 +231,11 @@ pub struct RestoreResponse {
     pub repository: String,
     pub snapshot: String,
     pub restored: Vec<RestoredIndex>,
-    pub deleted: Vec<String>,
+    /// Existing indices `replace` restores over: closed, then restored in place (never
+    /// deleted); reopened unchanged when the domain refuses the restore.
+    pub replaced: Vec<String>,
     /// Targets the domain was already restoring from this snapshot (an earlier invocation
-    /// whose answer was lost): left as they were, neither deleted nor restored again.
+    /// whose answer was lost): left as they were, neither replaced nor restored again.
     #[serde(default)]
     pub already_restoring: Vec<String>,
     pub dry_run: bool,

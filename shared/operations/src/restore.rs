@@ -1,25 +1,39 @@
 //! restore: bring indices back from a snapshot without losing any.
 //!
 //! The plan is worked out first, from the snapshot and the cluster as they are, and checked
-//! whole; only then is anything deleted or restored (`dry_run` stops after the plan):
-//! - system indices are never restored or deleted unless named (`.kibana*`, `.opendistro*`,
+//! whole; only then is anything changed (`dry_run` stops after the plan):
+//! - system indices are never restored or replaced unless named (`.kibana*`, `.opendistro*`,
 //!   `.plugins*`, `.tasks`, anything starting with `.`);
 //! - a snapshot that is not SUCCESS is refused (PARTIAL only with `partial: true`);
 //! - `fail` (default): any existing index with a target name stops the restore;
 //!   `rename`: indices are restored under new names, which must be free;
-//!   `replace`: existing indices are deleted first, only when the snapshot is SUCCESS and
-//!   holds an index of that very name, and never while an alias on them has moved on to
-//!   another index (restoring the aliases would point them back at the old data).
+//!   `replace`: existing indices are restored over in place, only when the snapshot is
+//!   SUCCESS and holds an index of that very name, and never while an alias on them has moved
+//!   on to another index (restoring the aliases would point them back at the old data);
+//! - a target name that is an alias on the domain, and settings a restore may not change or
+//!   drop, are refused before anything changes.
+//!
+//! `replace` never deletes. The engine restores over an existing index only when it is closed
+//! (`RestoreService.validateExistingIndex`), keeping its UUID, so replace closes the indices it
+//! replaces and restores over them in one request, which the domain accepts or refuses whole
+//! (shard counts, the shard limit, name clashes, settings). On a refusal the closed indices are
+//! opened again, unchanged. Amazon OpenSearch Service closes indices only from Elasticsearch
+//! 7.4 on (the engine table's `close_index`): on older domains replace is refused, since it
+//! could only delete first.
 //!
 //! A restore is idempotent: an index whose primary shards the domain is restoring (or has
 //! restored) from this very snapshot and repository is this restore's own work, from an
-//! earlier invocation whose answer was lost. It is neither a conflict nor deleted by
-//! `replace`, nor restored again. When the answer to the restore itself is lost (the
-//! gateway's 504, a broken connection), the recoveries say whether the domain accepted it.
+//! earlier invocation whose answer was lost. It is neither a conflict nor replaced again, nor
+//! restored again. When the answer to the restore itself is lost (the gateway's 504, a broken
+//! connection), the recoveries say whether the domain accepted it. An invocation that ends
+//! between the close and the restore leaves the indices closed, never gone: the next one
+//! closes them again (a no-op) and restores.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use policy::engines::Capabilities;
 use policy::indices::{IndexSelection, is_system_index};
+use policy::restore_rules;
 use regex::Regex;
 use serde_json::Value;
 use snapshot_api::indices::{AliasesByIndex, CatIndex};
@@ -87,14 +101,10 @@ pub async fn restore(
         .cat_indices(None)
         .await
         .map_err(|e| from_api(e, subject))?;
-    let renames = renaming(request)?.is_some();
-    let aliases = if request.on_conflict == OnConflict::Replace || renames {
-        api.get_aliases(None)
-            .await
-            .map_err(|e| from_api(e, subject))?
-    } else {
-        AliasesByIndex::new()
-    };
+    let aliases = api
+        .get_aliases(None)
+        .await
+        .map_err(|e| from_api(e, subject))?;
     let existing: BTreeSet<&str> = cluster.iter().map(|c| c.index.as_str()).collect();
     let present: Vec<RestoredIndex> = targets(request, &info)?
         .into_iter()
@@ -103,7 +113,8 @@ pub async fn restore(
     let ours = restored_from(&api, repository, &name, &present)
         .await
         .map_err(|e| from_api(e, subject))?;
-    let plan = plan(request, &info, &cluster, &aliases, &ours)?;
+    let capabilities = api.capabilities().await.map_err(|e| from_api(e, subject))?;
+    let plan = plan(request, &info, &cluster, &aliases, &ours, &capabilities)?;
     if !ours.is_empty() {
         tracing::info!(repository, snapshot = %name, count = ours.len(),
             "indices already being restored from this snapshot: taken as this restore's own");
@@ -112,26 +123,95 @@ pub async fn restore(
     if !request.dry_run
         && let Some(body) = &plan.body
     {
-        if !plan.delete.is_empty() {
-            let names: Vec<&str> = plan.delete.iter().map(String::as_str).collect();
-            api.delete_indices(&names)
+        let replaced: Vec<&str> = plan.replace.iter().map(String::as_str).collect();
+        if !replaced.is_empty() {
+            close_for_replace(&api, &replaced)
                 .await
                 .map_err(|e| from_api(e, subject))?;
-            tracing::info!(indices = ?plan.delete, "deleted indices to be replaced");
         }
-        start(&api, repository, &name, body, &plan.pending())
-            .await
-            .map_err(|e| from_api(e, subject))?;
-        tracing::info!(repository, snapshot = %name, count = plan.restored.len(), "restore started");
+        if let Err(error) = start(&api, repository, &name, body, &plan.pending()).await {
+            let error = from_api(error, subject);
+            return Err(if replaced.is_empty() {
+                error
+            } else {
+                reopen_after_refusal(&api, &replaced, error).await
+            });
+        }
+        tracing::info!(repository, snapshot = %name, count = plan.restored.len(),
+            replaced = plan.replace.len(), "restore started");
     }
     Ok(RestoreResponse {
         repository: repository.to_owned(),
         snapshot: name,
         restored: plan.restored,
-        deleted: plan.delete,
+        replaced: plan.replace,
         already_restoring: ours.into_iter().collect(),
         dry_run: request.dry_run,
     })
+}
+
+/// Indices per close or open request (names in the request line stay within 4 KB).
+const STATE_CHANGE_BATCH: usize = 100;
+
+/// Closes the indices `replace` restores over. A failure part way opens again the ones it
+/// had closed, so nothing is left closed by a replace that never started.
+async fn close_for_replace(api: &SnapshotApi, indices: &[&str]) -> Result<(), ApiError> {
+    let room = name_batches::room(&[], "/_close");
+    let mut closed: Vec<&str> = Vec::new();
+    for batch in name_batches::batches(indices, STATE_CHANGE_BATCH, room, name_batches::encoded_len)
+    {
+        if let Err(error) = api.close_indices(batch).await {
+            // The failed batch may be partly closed: open it too (opening an open index is a
+            // no-op).
+            closed.extend_from_slice(batch);
+            if let Err(reopen) = open_all(api, &closed).await {
+                tracing::error!(%reopen, indices = ?closed, "could not open again after a failed close");
+            }
+            return Err(error);
+        }
+        closed.extend_from_slice(batch);
+    }
+    tracing::info!(indices = ?indices, "closed the indices to be restored over");
+    Ok(())
+}
+
+async fn open_all(api: &SnapshotApi, indices: &[&str]) -> Result<(), ApiError> {
+    let room = name_batches::room(&[], "/_open");
+    for batch in name_batches::batches(indices, STATE_CHANGE_BATCH, room, name_batches::encoded_len)
+    {
+        api.open_indices(batch).await?;
+    }
+    Ok(())
+}
+
+/// After the domain refused the restore (or its answer was lost and the recoveries show it
+/// was not taken), the closed indices are opened again as they were. An index the domain
+/// did start restoring is open already, so opening it changes nothing.
+async fn reopen_after_refusal(
+    api: &SnapshotApi,
+    indices: &[&str],
+    error: OsnapError,
+) -> OsnapError {
+    match open_all(api, indices).await {
+        Ok(()) => {
+            tracing::warn!(%error, indices = ?indices,
+                "the restore was refused: the indices to be replaced are open again, unchanged");
+            error
+        }
+        Err(reopen) => {
+            tracing::error!(%error, %reopen, indices = ?indices,
+                "the restore was refused and the indices to be replaced are still closed");
+            OsnapError::UnsafeOperation {
+                reason: format!(
+                    "{error}; the indices to be replaced ({}) were closed for the restore and \
+                     could not be opened again ({}): they are intact but closed; open them with \
+                     POST <index>/_open",
+                    policy::quote::short(&indices.join(",")),
+                    policy::quote::short(&reopen.to_string()),
+                ),
+            }
+        }
+    }
 }
 
 /// Sends the restore. When its answer is lost, the recoveries of the indices it would create
@@ -194,13 +274,14 @@ async fn restored_from(
 const RECOVERY_BATCH: usize = 100;
 const RECOVERY_PATH_AND_QUERY: &str = "/_recovery?ignore_unavailable=true";
 
-/// A checked restore: what will be deleted, what restored under which name, and the body
-/// (`None` when every index is already being restored from this snapshot).
+/// A checked restore: what will be restored over, what restored under which name, and the
+/// body (`None` when every index is already being restored from this snapshot).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RestorePlan {
     /// Every index of the restore, those already restoring included.
     pub restored: Vec<RestoredIndex>,
-    pub delete: Vec<String>,
+    /// Existing indices closed and restored over in place.
+    pub replace: Vec<String>,
     pub body: Option<RestoreBody>,
     /// Targets already being restored from this snapshot (this restore's own earlier work).
     pub already: BTreeSet<String>,
@@ -257,8 +338,10 @@ pub fn plan(
     cluster: &[CatIndex],
     aliases: &AliasesByIndex,
     already: &BTreeSet<String>,
+    capabilities: &Capabilities,
 ) -> Result<RestorePlan, OsnapError> {
     check_state(request, snapshot)?;
+    check_settings(request)?;
     let selection = selection(request);
     let missing: Vec<&str> = selection
         .concrete_names()
@@ -291,6 +374,7 @@ pub fn plan(
         }
     }
 
+    check_alias_names(&restored, aliases)?;
     let existing: BTreeSet<&str> = cluster.iter().map(|c| c.index.as_str()).collect();
     let conflicts: Vec<String> = restored
         .iter()
@@ -298,13 +382,24 @@ pub fn plan(
         .map(|r| r.to.clone())
         .collect();
     let mut include_aliases = request.include_aliases;
-    let delete = match (request.on_conflict, conflicts.is_empty()) {
+    let replace = match (request.on_conflict, conflicts.is_empty()) {
         (_, true) => Vec::new(),
         (OnConflict::Fail | OnConflict::Rename, false) => {
             return Err(OsnapError::RestoreConflict { indices: conflicts });
         }
         (OnConflict::Replace, false) => {
             check_replaceable(snapshot, &restored, &conflicts)?;
+            if !capabilities.close_index {
+                return Err(OsnapError::UnsafeOperation {
+                    reason: format!(
+                        "replace restores over closed indices, and this domain's version cannot \
+                         close them (Amazon OpenSearch Service allows _close from Elasticsearch \
+                         7.4 on); osnap never deletes an index before its replacement is \
+                         accepted: restore with on_conflict rename instead ({} exist)",
+                        policy::quote::short(&conflicts.join(","))
+                    ),
+                });
+            }
             if let Some(hazard) = moved_alias(&conflicts, aliases) {
                 if request.include_aliases == Some(true) {
                     return Err(OsnapError::UnsafeOperation {
@@ -315,6 +410,16 @@ pub fn plan(
                     });
                 }
                 tracing::warn!(%hazard, "restoring without aliases");
+                include_aliases = Some(false);
+            }
+            // Restored over with aliases, an index holds only the snapshot's: the engine drops
+            // the live ones (`RestoreService` adds the existing aliases only without them). So
+            // unless asked, an index that holds aliases keeps them.
+            if request.include_aliases.is_none()
+                && conflicts
+                    .iter()
+                    .any(|c| aliases.get(c).is_some_and(|e| !e.aliases.is_empty()))
+            {
                 include_aliases = Some(false);
             }
             conflicts
@@ -347,10 +452,56 @@ pub fn plan(
     });
     Ok(RestorePlan {
         restored,
-        delete,
+        replace,
         body,
         already: already.clone(),
     })
+}
+
+/// Settings the engine would refuse to change (`index_settings`) or drop
+/// (`ignore_index_settings`), refused here before anything changes.
+fn check_settings(request: &RestoreRequest) -> Result<(), OsnapError> {
+    let changed = request
+        .index_settings
+        .iter()
+        .flat_map(|m| m.keys().map(String::as_str));
+    if let Some(key) = restore_rules::unmodifiable(changed) {
+        return Err(OsnapError::invalid(format!(
+            "index_settings may not change `{key}`: a restore keeps it from the snapshot"
+        )));
+    }
+    let dropped = request
+        .ignore_index_settings
+        .iter()
+        .flatten()
+        .map(String::as_str);
+    if let Some(key) = restore_rules::unremovable(dropped) {
+        return Err(OsnapError::invalid(format!(
+            "ignore_index_settings may not drop `{key}`: an index cannot do without it"
+        )));
+    }
+    Ok(())
+}
+
+/// A target name that is an alias on the domain: the engine refuses to create an index of
+/// that name ("already exists as alias").
+fn check_alias_names(
+    restored: &[RestoredIndex],
+    aliases: &AliasesByIndex,
+) -> Result<(), OsnapError> {
+    let alias_names: BTreeSet<&str> = aliases
+        .values()
+        .flat_map(|entry| entry.aliases.keys().map(String::as_str))
+        .collect();
+    match restored
+        .iter()
+        .find(|r| alias_names.contains(r.to.as_str()))
+    {
+        Some(clash) => Err(OsnapError::RestoreConflict {
+            indices: vec![format!("{} (an alias on the domain)", clash.to)],
+        }),
+        None => Ok(()),
+    }
 }
 
 fn check_state(request: &RestoreRequest, snapshot: &SnapshotInfo) -> Result<(), OsnapError> {
@@ -566,6 +717,11 @@ mod tests {
 
     const SYSTEM: [&str; 2] = [".kibana_1", ".opendistro_security"];
 
+    /// A domain that can close indices (Elasticsearch 7.4 and later, every OpenSearch).
+    fn closing() -> Capabilities {
+        policy::engines::Engine::opensearch((2, 13, 0)).capabilities()
+    }
+
     #[test]
     fn all_means_every_non_system_index() {
         let plan = plan(
@@ -574,6 +730,7 @@ mod tests {
             &cluster(&SYSTEM),
             &AliasesByIndex::new(),
             &BTreeSet::new(),
+            &closing(),
         )
         .unwrap();
         assert_eq!(
@@ -588,7 +745,7 @@ mod tests {
             plan.body.as_ref().unwrap().indices.as_deref(),
             Some("logs-1,logs-2,orders")
         );
-        assert!(plan.delete.is_empty());
+        assert!(plan.replace.is_empty());
         assert_eq!(
             plan.body.as_ref().unwrap().include_global_state,
             Some(false)
@@ -604,6 +761,7 @@ mod tests {
             &cluster(&[]),
             &AliasesByIndex::new(),
             &BTreeSet::new(),
+            &closing(),
         )
         .unwrap();
         assert_eq!(names(&plan), [(".kibana_1", ".kibana_1")]);
@@ -614,6 +772,7 @@ mod tests {
             &cluster(&SYSTEM),
             &AliasesByIndex::new(),
             &BTreeSet::new(),
+            &closing(),
         )
         .unwrap_err();
         assert_eq!(error.error_type(), "UnsafeOperation");
@@ -634,6 +793,7 @@ mod tests {
                 &cluster(&[]),
                 &AliasesByIndex::new(),
                 &BTreeSet::new(),
+                &closing(),
             );
             assert_eq!(
                 got.err().map(|e| e.error_type()),
@@ -651,6 +811,7 @@ mod tests {
             &cluster(&["orders", "logs-1"]),
             &AliasesByIndex::new(),
             &BTreeSet::new(),
+            &closing(),
         )
         .unwrap_err();
         match error {
@@ -668,6 +829,7 @@ mod tests {
             &cluster(&["orders"]),
             &AliasesByIndex::new(),
             &BTreeSet::new(),
+            &closing(),
         )
         .unwrap();
         assert_eq!(names(&plan)[2], ("orders", "restored-orders"));
@@ -685,6 +847,7 @@ mod tests {
             &cluster(&["restored-orders"]),
             &AliasesByIndex::new(),
             &BTreeSet::new(),
+            &closing(),
         );
         assert_eq!(taken.unwrap_err().error_type(), "RestoreConflict");
 
@@ -697,6 +860,7 @@ mod tests {
             &cluster(&[]),
             &AliasesByIndex::new(),
             &BTreeSet::new(),
+            &closing(),
         )
         .unwrap();
         assert_eq!(
@@ -710,7 +874,8 @@ mod tests {
                 &snapshot("SUCCESS"),
                 &cluster(&[]),
                 &AliasesByIndex::new(),
-                &BTreeSet::new()
+                &BTreeSet::new(),
+                &closing()
             )
             .unwrap_err()
             .error_type(),
@@ -725,7 +890,8 @@ mod tests {
                 &snapshot("SUCCESS"),
                 &cluster(&[]),
                 &AliasesByIndex::new(),
-                &BTreeSet::new()
+                &BTreeSet::new(),
+                &closing()
             )
             .unwrap_err()
             .error_type(),
@@ -734,7 +900,7 @@ mod tests {
     }
 
     #[test]
-    fn replace_deletes_only_same_named_indices_of_a_success_snapshot() {
+    fn replace_goes_only_over_same_named_indices_of_a_success_snapshot() {
         let r = request(json!({"on_conflict": "replace", "indices": ["orders", "logs-1"]}));
         let plan = plan(
             &r,
@@ -742,9 +908,10 @@ mod tests {
             &cluster(&["orders", "unrelated"]),
             &AliasesByIndex::new(),
             &BTreeSet::new(),
+            &closing(),
         )
         .unwrap();
-        assert_eq!(plan.delete, ["orders"]);
+        assert_eq!(plan.replace, ["orders"]);
         let partial = request(json!({"on_conflict": "replace", "partial": true}));
         let error = super::plan(
             &partial,
@@ -752,9 +919,86 @@ mod tests {
             &cluster(&["orders"]),
             &AliasesByIndex::new(),
             &BTreeSet::new(),
+            &closing(),
         )
         .unwrap_err();
         assert_eq!(error.error_type(), "UnsafeOperation");
+    }
+
+    #[test]
+    fn replace_is_refused_where_the_domain_cannot_close_indices() {
+        let r = request(json!({"on_conflict": "replace", "indices": ["orders"]}));
+        let es_6 = policy::engines::Engine::elasticsearch((6, 8, 23)).capabilities();
+        let error = plan(
+            &r,
+            &snapshot("SUCCESS"),
+            &cluster(&["orders"]),
+            &AliasesByIndex::new(),
+            &BTreeSet::new(),
+            &es_6,
+        )
+        .unwrap_err();
+        assert_eq!(error.error_type(), "UnsafeOperation");
+        assert!(error.to_string().contains("7.4"), "{error}");
+        // Nothing to replace: the same domain restores.
+        let free = plan(
+            &r,
+            &snapshot("SUCCESS"),
+            &cluster(&[]),
+            &AliasesByIndex::new(),
+            &BTreeSet::new(),
+            &es_6,
+        )
+        .unwrap();
+        assert!(free.replace.is_empty() && free.body.is_some());
+    }
+
+    #[test]
+    fn settings_a_restore_cannot_change_or_drop_are_refused_in_the_plan() {
+        for (extra, key) in [
+            (
+                json!({"index_settings": {"number_of_shards": 3}}),
+                "index.number_of_shards",
+            ),
+            (json!({"index_settings": {"index.uuid": "x"}}), "index.uuid"),
+            (
+                json!({"ignore_index_settings": ["index.number_of_replicas"]}),
+                "index.number_of_replicas",
+            ),
+        ] {
+            let error = plan(
+                &request(extra),
+                &snapshot("SUCCESS"),
+                &cluster(&[]),
+                &AliasesByIndex::new(),
+                &BTreeSet::new(),
+                &closing(),
+            )
+            .unwrap_err();
+            assert_eq!(error.error_type(), "InvalidRequest");
+            assert!(error.to_string().contains(key), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_target_named_like_an_alias_on_the_domain_is_a_conflict() {
+        let aliases: AliasesByIndex = serde_json::from_value(json!({
+            "orders-v2": {"aliases": {"orders": {}}}
+        }))
+        .unwrap();
+        for mode in ["fail", "replace"] {
+            let error = plan(
+                &request(json!({"on_conflict": mode, "indices": ["orders"]})),
+                &snapshot("SUCCESS"),
+                &cluster(&["orders-v2"]),
+                &aliases,
+                &BTreeSet::new(),
+                &closing(),
+            )
+            .unwrap_err();
+            assert_eq!(error.error_type(), "RestoreConflict", "{mode}");
+            assert!(error.to_string().contains("alias"), "{error}");
+        }
     }
 
     #[test]
@@ -771,6 +1015,7 @@ mod tests {
             &cluster(&["orders", "orders-v2"]),
             &aliases,
             &BTreeSet::new(),
+            &closing(),
         )
         .unwrap();
         assert_eq!(plan.body.as_ref().unwrap().include_aliases, Some(false));
@@ -783,6 +1028,7 @@ mod tests {
             &cluster(&["orders", "orders-v2"]),
             &aliases,
             &BTreeSet::new(),
+            &closing(),
         )
         .unwrap_err();
         assert_eq!(error.error_type(), "UnsafeOperation");
@@ -801,6 +1047,7 @@ mod tests {
                 &cluster(&[]),
                 &AliasesByIndex::new(),
                 &BTreeSet::new(),
+                &closing(),
             )
             .unwrap_err();
             assert_eq!(error.error_type(), "InvalidRequest", "{extra}");
@@ -824,6 +1071,7 @@ mod tests {
             &existing,
             &AliasesByIndex::new(),
             &ours,
+            &closing(),
         )
         .unwrap_err();
         assert!(
@@ -837,9 +1085,10 @@ mod tests {
             &existing,
             &AliasesByIndex::new(),
             &ours,
+            &closing(),
         )
         .unwrap();
-        assert_eq!(replaced.delete, ["orders"]);
+        assert_eq!(replaced.replace, ["orders"]);
         assert_eq!(
             replaced.body.as_ref().unwrap().indices.as_deref(),
             Some("orders")
@@ -852,9 +1101,10 @@ mod tests {
             &existing,
             &AliasesByIndex::new(),
             &ours,
+            &closing(),
         )
         .unwrap();
-        assert!(done.body.is_none() && done.delete.is_empty(), "{done:?}");
+        assert!(done.body.is_none() && done.replace.is_empty(), "{done:?}");
         assert!(done.pending().is_empty());
     }
 }

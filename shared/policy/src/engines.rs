@@ -158,6 +158,8 @@ pub enum Feature {
     ClusterManagerTimeout,
     /// The `master_timeout` query parameter.
     MasterTimeout,
+    /// `POST <index>/_close` accepted by the domain (so a restore can go over a closed index).
+    CloseIndex,
     /// The `remote_store_index_shallow_copy` field of a verbose snapshot description.
     RemoteStoreShallowCopyField,
 }
@@ -243,6 +245,12 @@ pub const TABLE: &[Threshold] = &[
     // (PR #2920), and still parsed in 3.x with a deprecation warning (the REST handlers call
     // `parseDeprecatedMasterTimeoutParameter`; removal was planned, PR #2863, not done).
     row(Feature::MasterTimeout, ALL_ELASTICSEARCH, ALL_OPENSEARCH),
+    // Amazon OpenSearch Service accepts the close index API "only for OpenSearch and
+    // Elasticsearch versions 7.4 and later" (Developer Guide, Troubleshooting, "Can't close
+    // index"); the engines themselves always had it. A restore goes over an existing index only
+    // when it is closed (RestoreService.validateExistingIndex), so this decides how `replace`
+    // can work at all without deleting first.
+    row(Feature::CloseIndex, Some((7, 4, 0)), ALL_OPENSEARCH),
     // OpenSearch PR #7118 (shallow-copy snapshots for remote-store indices, 2.9) added
     // `remote_store_index_shallow_copy` to verbose snapshot descriptions. Not established
     // exactly; osnap never reads the field (unknown fields are ignored).
@@ -265,6 +273,7 @@ pub struct Capabilities {
     pub snapshot_metadata: bool,
     pub cluster_manager_timeout: bool,
     pub master_timeout: bool,
+    pub close_index: bool,
     pub remote_store_shallow_copy_field: bool,
 }
 
@@ -281,6 +290,7 @@ impl Capabilities {
             snapshot_metadata: has(Feature::SnapshotMetadata),
             cluster_manager_timeout: has(Feature::ClusterManagerTimeout),
             master_timeout: has(Feature::MasterTimeout),
+            close_index: has(Feature::CloseIndex),
             remote_store_shallow_copy_field: has(Feature::RemoteStoreShallowCopyField),
         }
     }
@@ -352,6 +362,7 @@ mod tests {
         edge(Feature::ConcurrentSnapshots, ES((7, 8, 1)), ES((7, 9, 0)));
         edge(Feature::DataStreams, ES((7, 8, 1)), ES((7, 9, 0)));
         edge(Feature::SnapshotMetadata, ES((7, 2, 1)), ES((7, 3, 0)));
+        edge(Feature::CloseIndex, ES((7, 1, 1)), ES((7, 4, 0)));
         edge(
             Feature::ClusterManagerTimeout,
             OS((1, 3, 20)),
@@ -411,6 +422,7 @@ mod tests {
             Feature::SnapshotMetadata,
             Feature::ClusterManagerTimeout,
             Feature::MasterTimeout,
+            Feature::CloseIndex,
             Feature::RemoteStoreShallowCopyField,
         ] {
             assert_eq!(TABLE.iter().filter(|r| r.feature == feature).count(), 1);

@@ -12,11 +12,13 @@
 //! - [`engines`]: which engine and version a domain runs, and the one table of what each
 //!   accepts and writes ([`engines::Capabilities`]), read by the functions and the stand-in.
 //! - [`quote`]: untrusted values quoted short and escaped in messages.
+//! - [`restore_rules`]: the settings a restore may not change or drop, and the shard limit.
 
 pub mod duration;
 pub mod engines;
 pub mod indices;
 pub mod naming;
 pub mod quote;
+pub mod restore_rules;
 pub mod retention;
 pub mod time;

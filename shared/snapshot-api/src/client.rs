@@ -327,17 +327,25 @@ impl SnapshotApi {
 
     /// `DELETE <a>,<b>`: concrete names only, so a stray wildcard can never delete more.
     pub async fn delete_indices(&self, indices: &[&str]) -> Result<(), ApiError> {
-        if indices.is_empty() {
-            return Err(ApiError::InvalidArgument(
-                "no index named for deletion".into(),
-            ));
-        }
-        for index in indices {
-            concrete("index", index)?;
-        }
-        let names = indices.join(",");
+        let names = concrete_list(indices, "deletion")?;
         self.acknowledged(DomainRequest::new(Method::DELETE, &[names.as_str()]))
             .await
+    }
+
+    /// `POST <a>,<b>/_close`: concrete names only. Closing a closed index changes nothing, so
+    /// the call is retried like a read. Amazon OpenSearch Service accepts it from
+    /// Elasticsearch 7.4 on (`Capabilities::close_index`).
+    pub async fn close_indices(&self, indices: &[&str]) -> Result<(), ApiError> {
+        let names = concrete_list(indices, "closing")?;
+        let request = DomainRequest::new(Method::POST, &[names.as_str(), "_close"]).idempotent();
+        self.acknowledged(request).await
+    }
+
+    /// `POST <a>,<b>/_open`: concrete names only; opening an open index changes nothing.
+    pub async fn open_indices(&self, indices: &[&str]) -> Result<(), ApiError> {
+        let names = concrete_list(indices, "opening")?;
+        let request = DomainRequest::new(Method::POST, &[names.as_str(), "_open"]).idempotent();
+        self.acknowledged(request).await
     }
 
     /// `GET [<pattern>/]_alias`.
@@ -439,6 +447,19 @@ fn named(kind: &str, name: &str) -> Result<(), ApiError> {
         return Err(ApiError::InvalidArgument(format!("no {kind} name given")));
     }
     Ok(())
+}
+
+/// `a,b`, from names each concrete, at least one.
+fn concrete_list(indices: &[&str], purpose: &str) -> Result<String, ApiError> {
+    if indices.is_empty() {
+        return Err(ApiError::InvalidArgument(format!(
+            "no index named for {purpose}"
+        )));
+    }
+    for index in indices {
+        concrete("index", index)?;
+    }
+    Ok(indices.join(","))
 }
 
 /// A single concrete name: no wildcard, no list, not `_all`.

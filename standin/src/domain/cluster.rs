@@ -7,6 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use serde_json::{Value, json};
 
+use crate::domain::cluster_settings::ClusterSettings;
 use crate::domain::recovery::Recovery;
 use crate::domain::repository::RepositoryDef;
 use crate::domain::settings::{self, Settings};
@@ -171,6 +172,7 @@ pub(crate) struct Cluster {
     pub indices: BTreeMap<String, Index>,
     pub repositories: BTreeMap<String, RepositoryDef>,
     pub running: Vec<Running>,
+    pub settings: ClusterSettings,
 }
 
 impl Cluster {

@@ -7,6 +7,7 @@ use http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::domain::cluster::{Cluster, Index};
+use crate::domain::cluster_settings::check_shard_limit;
 use crate::domain::expressions::IndicesOptions;
 use crate::domain::names::{is_pattern, split_list, validate_alias_name, validate_index_name};
 use crate::domain::reply::{EsError, Reply};
@@ -51,6 +52,21 @@ pub(crate) fn parse_aliases(
     Ok(out)
 }
 
+/// Amazon OpenSearch Service refuses the close index API before Elasticsearch 7.4 (Developer
+/// Guide, Troubleshooting, "Can't close index"); what its refusal looks like is not
+/// documented, so the stand-in answers with a refusal of its own that says so.
+fn close_not_modelled(shared: &Shared) -> Reply {
+    Reply::json(
+        StatusCode::NOT_IMPLEMENTED,
+        &json!({"error": format!(
+            "stand-in: Amazon OpenSearch Service accepts _close only from Elasticsearch 7.4; its \
+             answer on {} {} is not modelled",
+            shared.config.engine.product(),
+            shared.config.engine.version()
+        )}),
+    )
+}
+
 /// Creates an empty index after the engine's checks.
 pub(crate) fn create_index(
     shared: &Shared,
@@ -79,6 +95,8 @@ pub(crate) fn create_index(
             ));
         }
     }
+    let copies = 1 + u64::from(settings::replicas(&settings));
+    check_shard_limit(cluster, u64::from(settings::shards(&settings)) * copies)?;
     let mut index = Index::new(
         name,
         new_uuid(),
@@ -218,10 +236,21 @@ pub(crate) fn set_open(shared: &Arc<Shared>, call: &Call, expression: &str, open
         ..IndicesOptions::STRICT
     }
     .with_query(&call.query)?;
+    if !open && !shared.capabilities().close_index {
+        return Err(close_not_modelled(shared));
+    }
     let mut cluster = shared.cluster();
     let names = cluster.resolve(&split_list(expression), options)?;
     if !open {
         ensure_not_snapshotting(&cluster, &names, "close")?;
+    } else {
+        let reopened: u64 = names
+            .iter()
+            .filter_map(|n| cluster.indices.get(n))
+            .filter(|i| !i.open)
+            .map(|i| u64::from(i.shards()) * (1 + u64::from(i.replicas())))
+            .sum();
+        check_shard_limit(&cluster, reopened)?;
     }
     for name in &names {
         if let Some(index) = cluster.indices.get_mut(name) {

@@ -25,6 +25,7 @@ mod benchmarks;
 mod blobstore;
 mod cat;
 mod cluster;
+mod cluster_settings;
 mod documents;
 mod expressions;
 mod indices;

@@ -7,10 +7,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
+use policy::restore_rules::{UNMODIFIABLE_SETTINGS, UNREMOVABLE_SETTINGS};
 use serde_json::{Map, Value, json};
 
 use crate::domain::blobstore::{IndexContents, SnapshotRecord, index_key, manifest_key};
 use crate::domain::cluster::{Cluster, Doc, Index};
+use crate::domain::cluster_settings::check_shard_limit;
 use crate::domain::names::{
     filter_snapshot_indices, is_pattern, simple_match, validate_index_name,
 };
@@ -37,21 +39,6 @@ const FIELDS: [&str; 12] = [
     "rename_pattern",
     "rename_replacement",
     "settings",
-];
-
-/// Settings a restore may not change, and those it may not drop either.
-const UNMODIFIABLE: [&str; 5] = [
-    "index.number_of_shards",
-    "index.version.created",
-    "index.uuid",
-    "index.creation_date",
-    "index.history.uuid",
-];
-const UNREMOVABLE_TOO: [&str; 4] = [
-    "index.number_of_replicas",
-    "index.auto_expand_replicas",
-    "index.version.upgraded",
-    "index.version.upgraded_string",
 ];
 
 struct RestoreRequest {
@@ -126,7 +113,8 @@ fn updated_settings(
     original: &Settings,
     request: &RestoreRequest,
 ) -> Result<Settings, EsError> {
-    let unremovable = |k: &str| UNMODIFIABLE.contains(&k) || UNREMOVABLE_TOO.contains(&k);
+    let unremovable =
+        |k: &str| UNMODIFIABLE_SETTINGS.contains(&k) || UNREMOVABLE_SETTINGS.contains(&k);
     for ignored in &request.ignore_index_settings {
         if !is_pattern(ignored) && unremovable(ignored) {
             return Err(EsError::snapshot_restore(
@@ -150,7 +138,7 @@ fn updated_settings(
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     for (key, value) in &request.index_settings {
-        if UNMODIFIABLE.contains(&key.as_str()) {
+        if UNMODIFIABLE_SETTINGS.contains(&key.as_str()) {
             return Err(EsError::snapshot_restore(
                 label,
                 &format!("cannot modify setting [{key}] on restore"),
@@ -254,6 +242,10 @@ fn check_conflicts(
                         "already exists as alias",
                     ));
                 }
+                // Each new index against the cluster as it was before the restore, as
+                // `RestoreService` checks it (a restore over a closed index is not checked).
+                let copies = 1 + u64::from(settings::replicas(&p.settings));
+                check_shard_limit(cluster, u64::from(p.shards) * copies)?;
             }
         }
     }

@@ -144,6 +144,8 @@ pub(crate) enum Route {
         repository: String,
         snapshot: String,
     },
+    GetClusterSettings,
+    PutClusterSettings,
 }
 
 /// Whether a path segment can name indices (`_all` does; other `_` names are APIs).
@@ -172,6 +174,8 @@ pub(crate) fn route(method: &Method, segments: &[&str]) -> Option<Route> {
         ["_cat", "snapshots", rest @ ..] if get && rest.len() <= 1 => {
             Route::CatSnapshots(opt(rest.first()))
         }
+        ["_cluster", "settings"] if get => Route::GetClusterSettings,
+        ["_cluster", "settings"] if put => Route::PutClusterSettings,
         ["_alias" | "_aliases"] if get => Route::GetAliases {
             index: None,
             name: None,
@@ -292,6 +296,8 @@ fn params(route: &Route) -> &'static [&'static str] {
             "expand_wildcards",
         ],
         Route::CreateIndex(_) => &["wait_for_active_shards", "timeout"],
+        Route::GetClusterSettings => &["flat_settings", "include_defaults", "timeout"],
+        Route::PutClusterSettings => &["flat_settings", "timeout"],
         Route::DeleteIndex(_) | Route::OpenIndex(_) | Route::CloseIndex(_) => &[
             "timeout",
             "ignore_unavailable",

@@ -17,7 +17,8 @@ use crate::domain::faults::Fault;
 use crate::domain::reply::{EsError, Reply};
 use crate::domain::routes::{self, Query, Route, check_params, decode_segment};
 use crate::domain::{
-    Shared, aliases, cat, documents, indices, info, repository, restore, snapshot_views, snapshots,
+    Shared, aliases, cat, cluster_settings, documents, indices, info, repository, restore,
+    snapshot_views, snapshots,
 };
 
 /// The largest body the engine accepts (`http.max_content_length`).
@@ -327,5 +328,7 @@ async fn dispatch(shared: &Arc<Shared>, call: &Call, route: Route) -> Answer {
             repository,
             snapshot,
         } => restore::restore(shared, call, &repository, &snapshot).await,
+        Route::GetClusterSettings => cluster_settings::get(shared, call),
+        Route::PutClusterSettings => cluster_settings::put(shared, call),
     }
 }
