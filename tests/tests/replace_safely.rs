@@ -188,49 +188,37 @@ async fn replace_restores_over_the_closed_index_keeping_its_uuid_and_aliases() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_refused_restore_leaves_every_replaced_index_open_with_all_its_documents() {
-    // Shard counts: `orders` was recreated with 2 primaries since the snapshot (1).
-    let world = snapshotted("replace-shards").await;
-    delete_index(&world, "orders").await;
+/// Sets `cluster.max_shards_per_node`.
+async fn limit_shards_per_node(world: &World, limit: u64) {
     let (status, body) = operator_send(
-        &world,
-        Method::PUT,
-        &["orders"],
-        &[],
-        Some(json!({"settings": {"index.number_of_shards": 2}})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-    for id in 0..4 {
-        put_doc(&world, "orders", &format!("new-{id}")).await;
-    }
-    let before = listed(&world, "orders").await.unwrap();
-    let refused = replace(&world, json!({"indices": ["orders"]}))
-        .await
-        .unwrap_err();
-    assert!(refused.to_string().contains("shards"), "{refused}");
-    intact(&world, "orders", &before, 4, "different shard counts").await;
-
-    // The shard limit: `logs-1` comes back as a new index beside the replaced `orders`, and
-    // its 6 shard copies do not fit once the limit is the cluster's open shards today.
-    let world = snapshotted("replace-shard-limit").await;
-    delete_index(&world, "logs-1").await;
-    let open = open_shard_copies(&world).await;
-    let (status, body) = operator_send(
-        &world,
+        world,
         Method::PUT,
         &["_cluster", "settings"],
         &[],
-        Some(json!({"persistent": {"cluster.max_shards_per_node": open / 2}})),
+        Some(json!({"persistent": {"cluster.max_shards_per_node": limit}})),
     )
     .await;
     assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_restore_leaves_every_replaced_index_open_with_all_its_documents() {
+    // The shard limit, tipped by replicas the plan cannot see: `logs-1` comes back as a new
+    // index beside the replaced `orders`; its 3 primaries fit, its 6 copies do not.
+    let world = snapshotted("replace-shard-limit").await;
+    delete_index(&world, "logs-1").await;
+    let open = open_shard_copies(&world).await;
+    limit_shards_per_node(&world, open / 2 + 1).await;
     let before = listed(&world, "orders").await.unwrap();
     let refused = replace(&world, json!({})).await.unwrap_err();
     assert!(
         refused.to_string().contains("maximum shards open"),
         "{refused}"
+    );
+    assert_ne!(
+        refused.error_type(),
+        "UnsafeOperation",
+        "the domain's refusal: {refused}"
     );
     intact(&world, "orders", &before, 3, "the shard limit").await;
     assert_eq!(listed(&world, "logs-1").await, None, "nothing restored");
@@ -250,25 +238,55 @@ async fn a_refused_restore_leaves_every_replaced_index_open_with_all_its_documen
 
 #[tokio::test(flavor = "multi_thread")]
 async fn what_the_plan_can_see_is_refused_before_anything_changes() {
+    // Shard counts: `orders` was recreated with 2 primaries since the snapshot (1).
+    let world = snapshotted("replace-plan-shards").await;
+    delete_index(&world, "orders").await;
+    let (status, body) = operator_send(
+        &world,
+        Method::PUT,
+        &["orders"],
+        &[],
+        Some(json!({"settings": {"index.number_of_shards": 2}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    for id in 0..4 {
+        put_doc(&world, "orders", &format!("new-{id}")).await;
+    }
+    let before = listed(&world, "orders").await.unwrap();
+    let refused = replace(&world, json!({"indices": ["orders"]}))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.error_type(), "UnsafeOperation", "{refused}");
+    assert!(
+        refused.to_string().contains("2 primary shards"),
+        "{refused}"
+    );
+    intact(&world, "orders", &before, 4, "different shard counts").await;
+
+    // Settings a restore cannot change or drop.
     let world = snapshotted("replace-plan").await;
     let before = listed(&world, "orders").await.unwrap();
-    for (extra, expected) in [
-        (
-            json!({"index_settings": {"index.number_of_shards": 4}}),
-            "InvalidRequest",
-        ),
-        (
-            json!({"ignore_index_settings": ["index.number_of_replicas"]}),
-            "InvalidRequest",
-        ),
+    for extra in [
+        json!({"index_settings": {"index.number_of_shards": 4}}),
+        json!({"ignore_index_settings": ["index.number_of_replicas"]}),
     ] {
         let refused = replace(&world, extra.clone()).await.unwrap_err();
-        assert_eq!(refused.error_type(), expected, "{extra}: {refused}");
+        assert_eq!(refused.error_type(), "InvalidRequest", "{extra}: {refused}");
         intact(&world, "orders", &before, 3, &extra.to_string()).await;
     }
-    // A target named like an alias on the domain: `logs-1` is gone and `logs-1` is now an
-    // alias of another index.
+
+    // The shard limit with primaries alone: `logs-1`'s 3 do not fit.
     delete_index(&world, "logs-1").await;
+    let open = open_shard_copies(&world).await;
+    limit_shards_per_node(&world, open / 2).await;
+    let refused = replace(&world, json!({})).await.unwrap_err();
+    assert_eq!(refused.error_type(), "UnsafeOperation", "{refused}");
+    assert!(refused.to_string().contains("shard limit"), "{refused}");
+    intact(&world, "orders", &before, 3, "the shard limit").await;
+    limit_shards_per_node(&world, 1000).await;
+
+    // A target named like an alias on the domain: `logs-1` is now an alias of another index.
     put_doc(&world, "logs-2", "1").await;
     let (status, body) = operator_send(
         &world,

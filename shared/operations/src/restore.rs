@@ -36,6 +36,7 @@ use policy::indices::{IndexSelection, is_system_index};
 use policy::restore_rules;
 use regex::Regex;
 use serde_json::Value;
+use snapshot_api::cluster::ShardLimit;
 use snapshot_api::indices::{AliasesByIndex, CatIndex};
 use snapshot_api::restore::RestoreRequest as RestoreBody;
 use snapshot_api::snapshot::{SnapshotInfo, SnapshotState};
@@ -115,6 +116,21 @@ pub async fn restore(
         .map_err(|e| from_api(e, subject))?;
     let capabilities = api.capabilities().await.map_err(|e| from_api(e, subject))?;
     let plan = plan(request, &info, &cluster, &aliases, &ours, &capabilities)?;
+    if !plan.replace.is_empty() {
+        // Closing makes writes fail until the restore takes over: check first what the domain
+        // would refuse (the snapshot's shard counts, the shard limit).
+        let status = api
+            .snapshot_status(repository, &name)
+            .await
+            .map_err(|e| from_api(e, subject))?;
+        let primaries: BTreeMap<String, u64> = status
+            .indices
+            .iter()
+            .map(|(index, s)| (index.clone(), s.shards_stats.total))
+            .collect();
+        let limit = api.shard_limit().await.map_err(|e| from_api(e, subject))?;
+        check_room(&plan, &cluster, &primaries, limit)?;
+    }
     if !ours.is_empty() {
         tracing::info!(repository, snapshot = %name, count = ours.len(),
             "indices already being restored from this snapshot: taken as this restore's own");
@@ -456,6 +472,71 @@ pub fn plan(
         body,
         already: already.clone(),
     })
+}
+
+/// What the domain would refuse once a replace has closed its indices, checked before: a
+/// replaced index whose primary shard count differs from its snapshot copy's
+/// (`RestoreService.validateExistingIndex`), and a new index beside them that the shard limit
+/// has no room for (`ShardLimitValidator`, each new index against the cluster with the
+/// replaced ones closed). Replica counts come from the snapshot's settings, which only the
+/// domain reads: the limit is checked with primaries alone, so what passes here may still be
+/// refused by the domain, whose refusal reopens the replaced indices unchanged.
+/// `primaries` maps each snapshot index to its primary shard count.
+pub fn check_room(
+    plan: &RestorePlan,
+    cluster: &[CatIndex],
+    primaries: &BTreeMap<String, u64>,
+    limit: ShardLimit,
+) -> Result<(), OsnapError> {
+    let by_name: BTreeMap<&str, &CatIndex> =
+        cluster.iter().map(|c| (c.index.as_str(), c)).collect();
+    let copies = |c: &CatIndex| c.pri.unwrap_or(0) * (1 + c.rep.unwrap_or(0));
+    for pair in plan
+        .restored
+        .iter()
+        .filter(|r| plan.replace.contains(&r.to))
+    {
+        let existing = by_name.get(pair.to.as_str()).and_then(|c| c.pri);
+        let snapshot = primaries.get(&pair.from).copied();
+        if let (Some(existing), Some(snapshot)) = (existing, snapshot)
+            && existing != snapshot
+        {
+            return Err(OsnapError::UnsafeOperation {
+                reason: format!(
+                    "`{}` has {existing} primary shards and its snapshot copy {snapshot}: the \
+                     engine restores only over an index of the same shard count; restore with \
+                     on_conflict rename instead (nothing was changed)",
+                    policy::quote::short(&pair.to)
+                ),
+            });
+        }
+    }
+    let open: u64 = cluster
+        .iter()
+        .filter(|c| c.is_open() && !plan.replace.contains(&c.index))
+        .map(copies)
+        .sum();
+    for pair in plan.pending() {
+        if by_name.contains_key(pair.to.as_str()) {
+            continue;
+        }
+        let Some(&shards) = primaries.get(&pair.from) else {
+            continue;
+        };
+        if let Some(refusal) =
+            restore_rules::shard_limit_exceeded(shards, open, limit.max_per_node, limit.data_nodes)
+        {
+            return Err(OsnapError::UnsafeOperation {
+                reason: format!(
+                    "restoring `{}` as a new index would pass the shard limit \
+                     (cluster.max_shards_per_node): {refusal}, counting its primaries alone \
+                     (nothing was changed)",
+                    policy::quote::short(&pair.to)
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Settings the engine would refuse to change (`index_settings`) or drop
@@ -951,6 +1032,53 @@ mod tests {
         )
         .unwrap();
         assert!(free.replace.is_empty() && free.body.is_some());
+    }
+
+    #[test]
+    fn room_for_a_replace_is_checked_from_shard_counts_and_the_limit() {
+        let r = request(json!({"on_conflict": "replace", "indices": ["orders", "logs-1"]}));
+        let rows: Vec<CatIndex> = serde_json::from_value(json!([
+            {"index": "orders", "status": "open", "pri": "1", "rep": "1"},
+            {"index": ".kibana_1", "status": "open", "pri": "1", "rep": "1"}
+        ]))
+        .unwrap();
+        let plan = plan(
+            &r,
+            &snapshot("SUCCESS"),
+            &rows,
+            &AliasesByIndex::new(),
+            &BTreeSet::new(),
+            &closing(),
+        )
+        .unwrap();
+        let primaries: BTreeMap<String, u64> =
+            [("orders".to_owned(), 1), ("logs-1".to_owned(), 3)].into();
+        let roomy = ShardLimit {
+            max_per_node: 1000,
+            data_nodes: 2,
+        };
+        assert!(check_room(&plan, &rows, &primaries, roomy).is_ok());
+        // With `orders` closed, 2 copies stay open: 3 more primaries pass a limit of 4.
+        let tight = ShardLimit {
+            max_per_node: 2,
+            data_nodes: 2,
+        };
+        let error = check_room(&plan, &rows, &primaries, tight).unwrap_err();
+        assert!(error.to_string().contains("[2]/[4]"), "{error}");
+        let fits = ShardLimit {
+            max_per_node: 3,
+            data_nodes: 2,
+        };
+        assert!(check_room(&plan, &rows, &primaries, fits).is_ok());
+        let resharded: BTreeMap<String, u64> =
+            [("orders".to_owned(), 2), ("logs-1".to_owned(), 3)].into();
+        let error = check_room(&plan, &rows, &resharded, roomy).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("1 primary shards and its snapshot copy 2"),
+            "{error}"
+        );
     }
 
     #[test]

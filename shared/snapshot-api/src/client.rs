@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use signing::{DomainClient, DomainRequest, DomainResponse};
 use tokio::sync::OnceCell;
 
-use crate::cluster::ClusterInfo;
+use crate::cluster::{ClusterHealth, ClusterInfo, ClusterSettings, ShardLimit};
 use crate::error::{ApiError, parse_error};
 use crate::indices::{AliasAction, AliasesByIndex, CatIndex, CountResponse};
 use crate::recovery::RecoveryByIndex;
@@ -346,6 +346,25 @@ impl SnapshotApi {
         let names = concrete_list(indices, "opening")?;
         let request = DomainRequest::new(Method::POST, &[names.as_str(), "_open"]).idempotent();
         self.acknowledged(request).await
+    }
+
+    /// The cluster's shard limit: `cluster.max_shards_per_node` (`GET _cluster/settings`
+    /// with defaults, flat) and the data nodes it applies to (`GET _cluster/health`).
+    pub async fn shard_limit(&self) -> Result<ShardLimit, ApiError> {
+        let settings = DomainRequest::get(&["_cluster", "settings"])
+            .query("include_defaults", "true")
+            .query("flat_settings", "true");
+        let settings: ClusterSettings = self.json(settings, "cluster settings").await?;
+        let health: ClusterHealth = self
+            .json(
+                DomainRequest::get(&["_cluster", "health"]),
+                "cluster health",
+            )
+            .await?;
+        Ok(ShardLimit {
+            max_per_node: settings.max_shards_per_node(),
+            data_nodes: health.number_of_data_nodes,
+        })
     }
 
     /// `GET [<pattern>/]_alias`.
