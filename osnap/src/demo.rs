@@ -129,7 +129,7 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
     line(out, "started snapshot", &taken.snapshot);
 
     let verified = poll(out, "snapshot", || async {
-        let request = verify_request(VerifyCheck::Snapshot, &taken.snapshot, vec![]);
+        let request = verify_request(VerifyCheck::Snapshot, &taken.snapshot);
         verify::verify(&context, &request, &source).await
     })
     .await?;
@@ -176,47 +176,48 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
         "checked the restore plan on the target",
         &format!(
             "{} indices to restore, {} to restore over (system indices are never planned)",
-            plan.restored.len(),
-            plan.replaced.len()
+            plan.restored.count, plan.replaced.count
         ),
     );
     request.dry_run = false;
     let restored = restore::restore(&context, &request, &target)
         .await
         .map_err(step("restore"))?;
-    let restored_names: Vec<String> = restored.restored.iter().map(|r| r.to.clone()).collect();
+    // The workflow's own way: what was restored, from which, is worked out again from the
+    // snapshot and the request.
+    let selection = request.selection(&restored.snapshot);
+    let api = context.api(&target).await.map_err(step("restore"))?;
+    let pairs = restore::restored_pairs(&api, REPOSITORY, &selection)
+        .await
+        .map_err(step("restore"))?;
     poll(out, "restore", || async {
-        let request = verify_request(
-            VerifyCheck::Restore,
-            &taken.snapshot,
-            restored_names.clone(),
-        );
+        let mut request = verify_request(VerifyCheck::Restore, &taken.snapshot);
+        request.restore_of = Some(selection.clone());
         verify::verify(&context, &request, &target).await
     })
     .await?;
     line(
         out,
         "restore recovered on the target",
-        &format!("{} indices", restored.restored.len()),
+        &format!("{} indices", restored.restored.count),
     );
 
-    let mut counts = verify_request(VerifyCheck::Counts, &taken.snapshot, vec![]);
+    let mut counts = verify_request(VerifyCheck::Counts, &taken.snapshot);
     counts.source = Some(source.domain.clone());
-    counts.restored = restored.restored.clone();
+    counts.restore_of = Some(selection.clone());
     let compared = verify::verify(&context, &counts, &target)
         .await
         .map_err(step("compare counts"))?;
 
     let mut rows = Vec::new();
-    for pair in &restored.restored {
+    for pair in &pairs {
         let (source_docs, target_docs) = fixture
             .count_pair(&pair.from, &pair.to)
             .await
             .map_err(DemoError::Standin)?;
         rows.push((pair.from.clone(), source_docs, target_docs));
     }
-    let system_restored: Vec<&String> = restored
-        .restored
+    let system_restored: Vec<&String> = pairs
         .iter()
         .map(|r| &r.to)
         .filter(|n| n.starts_with('.'))
@@ -280,7 +281,7 @@ fn target_for(endpoint: &str) -> Target {
     }
 }
 
-fn verify_request(check: VerifyCheck, snapshot: &str, indices: Vec<String>) -> VerifyRequest {
+fn verify_request(check: VerifyCheck, snapshot: &str) -> VerifyRequest {
     VerifyRequest {
         domain: None,
         repository: None,
@@ -289,9 +290,9 @@ fn verify_request(check: VerifyCheck, snapshot: &str, indices: Vec<String>) -> V
         expect_indices: vec![],
         max_age: None,
         check,
-        indices,
+        indices: vec![],
         source: None,
-        restored: vec![],
+        restore_of: None,
         raise_on_failure: false,
     }
 }

@@ -101,10 +101,10 @@ async fn life_cycle(engine: Engine) {
     )
     .await
     .unwrap();
-    let mut targets: Vec<&str> = restored.restored.iter().map(|r| r.to.as_str()).collect();
+    let mut targets: Vec<&str> = restored.restored.names.iter().map(String::as_str).collect();
     targets.sort_unstable();
     assert_eq!(targets, ["restored-logs-1", "restored-logs-2"], "{engine}");
-    assert!(restored.replaced.is_empty(), "{engine}: {restored:?}");
+    assert_eq!(restored.replaced.count, 0, "{engine}: {restored:?}");
     for index in ["logs-1", "logs-2", "restored-logs-1", "restored-logs-2"] {
         assert!(
             world.domain.index_names().iter().any(|n| n == index),
@@ -125,7 +125,7 @@ async fn life_cycle(engine: Engine) {
     .await;
     if engine.capabilities().close_index {
         let replaced = replaced.unwrap();
-        assert_eq!(replaced.replaced, ["logs-1"], "{engine}");
+        assert_eq!(replaced.replaced.names, ["logs-1"], "{engine}");
         assert_eq!(world.domain.doc_count("logs-1"), Some(1), "{engine}");
     } else {
         let refused = replaced.unwrap_err();

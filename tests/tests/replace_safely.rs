@@ -160,13 +160,13 @@ async fn replace_restores_over_the_closed_index_keeping_its_uuid_and_aliases() {
     let dry = replace(&world, json!({"indices": ["orders"], "dry_run": true}))
         .await
         .unwrap();
-    assert_eq!(dry.replaced, ["orders"]);
+    assert_eq!(dry.replaced.names, ["orders"]);
     intact(&world, "orders", &before, 3, "dry run").await;
 
     let done = replace(&world, json!({"indices": ["orders"]}))
         .await
         .unwrap();
-    assert_eq!(done.replaced, ["orders"]);
+    assert_eq!(done.replaced.names, ["orders"]);
     recovered(&world, &["orders"]).await;
     let after = listed(&world, "orders").await.unwrap();
     assert_eq!(
@@ -312,7 +312,7 @@ async fn an_invocation_that_ended_after_the_close_is_finished_by_the_retry() {
     let retried = replace(&world, json!({"indices": ["orders"]}))
         .await
         .unwrap();
-    assert_eq!(retried.replaced, ["orders"]);
+    assert_eq!(retried.replaced.names, ["orders"]);
     recovered(&world, &["orders"]).await;
     assert_eq!(listed(&world, "orders").await.unwrap().0, "open");
     assert_eq!(world.domain.doc_count("orders"), Some(2));

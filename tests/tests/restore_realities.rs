@@ -128,7 +128,7 @@ async fn lost_answer_then_retry(mode: &str, fault: Fault) {
 
     let first = restore(&world, &extra).await;
     let targets: Vec<String> = match &first {
-        Ok(answer) => answer.restored.iter().map(|r| r.to.clone()).collect(),
+        Ok(answer) => answer.restored.names.clone(),
         Err(_) => DOCS
             .iter()
             .map(|(i, _)| match mode {
@@ -152,9 +152,12 @@ async fn lost_answer_then_retry(mode: &str, fault: Fault) {
     // The workflow's retry: the same request again.
     let second = restore(&world, &extra).await.unwrap();
     if fault == Fault::GatewayTimeout {
-        assert_eq!(second.already_restoring, targets, "{mode}: {second:?}");
+        assert_eq!(
+            second.already_restoring.names, targets,
+            "{mode}: {second:?}"
+        );
         assert!(
-            second.replaced.is_empty(),
+            second.replaced.names.is_empty(),
             "{mode}: nothing replaced again on a retry"
         );
         assert_eq!(
@@ -173,7 +176,7 @@ async fn lost_answer_then_retry(mode: &str, fault: Fault) {
     }
     // A third call changes nothing either.
     let third = restore(&world, &extra).await.unwrap();
-    assert_eq!(third.already_restoring, targets, "{mode}: {third:?}");
+    assert_eq!(third.already_restoring.names, targets, "{mode}: {third:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -247,7 +250,7 @@ async fn a_renamed_copy_never_joins_the_live_alias() {
     let restored = operations::restore::handle(context(None), event(json!({})))
         .await
         .unwrap();
-    assert_eq!(restored.restored[0].to, "restored-orders");
+    assert_eq!(restored.restored.names, ["restored-orders"]);
     recovered(&world, &["restored-orders".to_owned()]).await;
     assert_eq!(alias_members(&world, "orders-live").await, ["orders"]);
     assert_eq!(world.domain.doc_count("restored-orders"), Some(1));

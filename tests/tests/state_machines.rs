@@ -613,11 +613,7 @@ async fn a_migration_moves_every_index_but_the_system_ones_with_equal_counts() {
     assert_eq!(output["registered_target"]["status"], "created");
     assert_eq!(
         output["restore"]["restored"],
-        json!([
-            {"from": "logs-2026.11.27", "to": "logs-2026.11.27"},
-            {"from": "logs-2026.11.28", "to": "logs-2026.11.28"},
-            {"from": "orders", "to": "orders"}
-        ]),
+        json!({"count": 3, "names": ["logs-2026.11.27", "logs-2026.11.28", "orders"], "truncated": false}),
         "{result}"
     );
     assert_eq!(

@@ -136,10 +136,11 @@ pub struct VerifyRequest {
     /// With `check: counts`, the domain the indices were restored from.
     #[serde(default)]
     pub source: Option<DomainInput>,
-    /// With `check: counts`, the restore's `restored` list: each `from` index on the source
-    /// must hold as many documents as its `to` index here.
+    /// With `check: restore` (instead of `indices`) or `counts`: the restore to follow, as it
+    /// was asked. The indices it restored, and from which, are worked out again from the
+    /// snapshot by the restore's own rules, so no list of them crosses the workflow.
     #[serde(default)]
-    pub restored: Vec<RestoredIndex>,
+    pub restore_of: Option<RestoreSelection>,
     #[serde(default)]
     pub raise_on_failure: bool,
 }
@@ -220,6 +221,36 @@ pub struct RestoreRequest {
 }
 impl_request!(RestoreRequest);
 
+/// What a restore selects and how it names it: its snapshot (a name), `indices`,
+/// `on_conflict` and rename, the fields of the restore request that decide which index of the
+/// snapshot is restored under which name.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RestoreSelection {
+    pub snapshot: String,
+    #[serde(default)]
+    pub indices: Option<Vec<String>>,
+    #[serde(default)]
+    pub on_conflict: OnConflict,
+    #[serde(default)]
+    pub rename_pattern: Option<String>,
+    #[serde(default)]
+    pub rename_replacement: Option<String>,
+}
+
+impl RestoreRequest {
+    /// This request's selection, for `snapshot` (the name `latest` resolved to).
+    pub fn selection(&self, snapshot: &str) -> RestoreSelection {
+        RestoreSelection {
+            snapshot: snapshot.to_owned(),
+            indices: self.indices.clone(),
+            on_conflict: self.on_conflict,
+            rename_pattern: self.rename_pattern.clone(),
+            rename_replacement: self.rename_replacement.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RestoredIndex {
     pub from: String,
@@ -230,14 +261,15 @@ pub struct RestoredIndex {
 pub struct RestoreResponse {
     pub repository: String,
     pub snapshot: String,
-    pub restored: Vec<RestoredIndex>,
+    /// The indices restored (their names on the target); with a rename, the restore request
+    /// (or `verify`'s `restore_of`) says from which.
+    pub restored: Bounded,
     /// Existing indices `replace` restores over: closed, then restored in place (never
     /// deleted); reopened unchanged when the domain refuses the restore.
-    pub replaced: Vec<String>,
+    pub replaced: Bounded,
     /// Targets the domain was already restoring from this snapshot (an earlier invocation
     /// whose answer was lost): left as they were, neither replaced nor restored again.
-    #[serde(default)]
-    pub already_restoring: Vec<String>,
+    pub already_restoring: Bounded,
     pub dry_run: bool,
 }
 

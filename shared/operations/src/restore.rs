@@ -44,11 +44,14 @@ use snapshot_api::{ApiError, SnapshotApi};
 
 use crate::OsnapError;
 use crate::api_error::{Subject, from_api};
+use crate::bounded::Bounded;
 use crate::context::Context;
 use crate::contract::{Target, parse_event};
 use crate::listing::{dated_snapshots, newest};
 use crate::name_batches;
-use crate::requests::{OnConflict, RestoreRequest, RestoreResponse, RestoredIndex};
+use crate::requests::{
+    OnConflict, RestoreRequest, RestoreResponse, RestoreSelection, RestoredIndex,
+};
 
 /// What `on_conflict: rename` uses when no pattern is given.
 const DEFAULT_RENAME_PATTERN: &str = "(.+)";
@@ -107,7 +110,7 @@ pub async fn restore(
         .await
         .map_err(|e| from_api(e, subject))?;
     let existing: BTreeSet<&str> = cluster.iter().map(|c| c.index.as_str()).collect();
-    let present: Vec<RestoredIndex> = targets(request, &info)?
+    let present: Vec<RestoredIndex> = targets(&request.selection(&name), &info)?
         .into_iter()
         .filter(|r| existing.contains(r.to.as_str()))
         .collect();
@@ -156,12 +159,18 @@ pub async fn restore(
         tracing::info!(repository, snapshot = %name, count = plan.restored.len(),
             replaced = plan.replace.len(), "restore started");
     }
+    let targets: Vec<&str> = plan.restored.iter().map(|r| r.to.as_str()).collect();
+    let already: Vec<&String> = ours.iter().collect();
+    if targets.len() > crate::bounded::SAMPLE {
+        tracing::info!(repository, snapshot = %name, restored = ?plan.restored,
+            "every index of the restore, from and to");
+    }
     Ok(RestoreResponse {
         repository: repository.to_owned(),
         snapshot: name,
-        restored: plan.restored,
-        replaced: plan.replace,
-        already_restoring: ours.into_iter().collect(),
+        restored: Bounded::from_slice(&targets),
+        replaced: Bounded::from_slice(&plan.replace),
+        already_restoring: Bounded::from_slice(&already),
         dry_run: request.dry_run,
     })
 }
@@ -314,19 +323,43 @@ impl RestorePlan {
     }
 }
 
-/// The snapshot's indices the request selects, each with the name it is restored under.
+/// The restore `restore_of` describes, worked out again from its snapshot: each index with
+/// the name it was restored under.
+pub async fn restored_pairs(
+    api: &SnapshotApi,
+    repository: &str,
+    selection: &RestoreSelection,
+) -> Result<Vec<RestoredIndex>, OsnapError> {
+    if selection.snapshot == "latest" || selection.snapshot.trim().is_empty() {
+        return Err(OsnapError::invalid(
+            "restore_of needs the snapshot's name (the restore answered it), not `latest`",
+        ));
+    }
+    let subject = Subject {
+        repository,
+        snapshot: Some(&selection.snapshot),
+    };
+    let info = api
+        .get_snapshot(repository, &selection.snapshot)
+        .await
+        .map_err(|e| from_api(e, subject))?;
+    targets(selection, &info)
+}
+
+/// The snapshot's indices a restore selects, each with the name it is restored under: the
+/// one rule the restore, its plan and `verify`'s `restore_of` share.
 pub fn targets(
-    request: &RestoreRequest,
+    selected: &RestoreSelection,
     snapshot: &SnapshotInfo,
 ) -> Result<Vec<RestoredIndex>, OsnapError> {
     Ok(pairs(
-        &selection(request).select(&snapshot.indices),
-        &renaming(request)?,
+        &selection(selected.indices.as_deref()).select(&snapshot.indices),
+        &renaming(selected)?,
     ))
 }
 
-fn selection(request: &RestoreRequest) -> IndexSelection {
-    IndexSelection::new(request.indices.as_deref().unwrap_or(&["*".to_owned()]))
+fn selection(indices: Option<&[String]>) -> IndexSelection {
+    IndexSelection::new(indices.unwrap_or(&["*".to_owned()]))
 }
 
 /// Each selected index with the name `rename` gives it.
@@ -358,7 +391,7 @@ pub fn plan(
 ) -> Result<RestorePlan, OsnapError> {
     check_state(request, snapshot)?;
     check_settings(request)?;
-    let selection = selection(request);
+    let selection = selection(request.indices.as_deref());
     let missing: Vec<&str> = selection
         .concrete_names()
         .filter(|n| !snapshot.indices.iter().any(|i| i == n))
@@ -378,7 +411,7 @@ pub fn plan(
         )));
     }
 
-    let rename = renaming(request)?;
+    let rename = renaming(&request.selection(&snapshot.snapshot))?;
     let restored = pairs(&selected, &rename);
     let mut targets = BTreeSet::new();
     for RestoredIndex { from, to } in &restored {
@@ -606,7 +639,7 @@ fn check_state(request: &RestoreRequest, snapshot: &SnapshotInfo) -> Result<(), 
 
 /// The compiled rename, in the server's syntax (Java regex, `$1` groups) translated to
 /// what this evaluates, so the plan names exactly what the domain will create.
-fn renaming(request: &RestoreRequest) -> Result<Option<(Regex, String)>, OsnapError> {
+fn renaming(request: &RestoreSelection) -> Result<Option<(Regex, String)>, OsnapError> {
     let (pattern, replacement) = match (
         request.rename_pattern.as_deref(),
         request.rename_replacement.as_deref(),

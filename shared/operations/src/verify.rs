@@ -7,8 +7,9 @@ use std::time::{Duration, SystemTime};
 use policy::duration::{format_duration, parse_duration};
 use policy::indices::glob_match;
 use serde_json::Value;
-use snapshot_api::ApiError;
+use snapshot_api::recovery::RecoveryByIndex;
 use snapshot_api::snapshot::{SnapshotInfo, SnapshotState};
+use snapshot_api::{ApiError, SnapshotApi};
 
 use crate::OsnapError;
 use crate::api_error::{Subject, from_api};
@@ -16,6 +17,7 @@ use crate::bounded::{Bounded, SAMPLE};
 use crate::context::Context;
 use crate::contract::{Target, parse_event};
 use crate::listing::{dated_snapshots, newest, time_of_millis};
+use crate::name_batches;
 use crate::requests::{
     DEFAULT_LATEST_MAX_AGE, ShardCounts, VerifyCheck, VerifyRequest, VerifyResponse,
 };
@@ -89,7 +91,7 @@ async fn verify_snapshot(
 }
 
 async fn fetch(
-    api: &snapshot_api::SnapshotApi,
+    api: &SnapshotApi,
     repository: &str,
     snapshot: &str,
 ) -> Result<SnapshotInfo, OsnapError> {
@@ -171,40 +173,58 @@ async fn verify_restore(
     request: &VerifyRequest,
     target: &Target,
 ) -> Result<VerifyResponse, OsnapError> {
-    if request.indices.is_empty() {
-        return Err(OsnapError::invalid(
-            "check \"restore\" needs \"indices\": the restored indices to follow",
-        ));
-    }
     let repository = target.repository.as_str();
     let api = ctx.api(target).await?;
-    let names: Vec<&str> = request.indices.iter().map(String::as_str).collect();
-    let recovery = match api.recovery(&names).await {
-        Ok(recovery) => recovery,
-        // An index the restore has not created yet: not done, not an error.
-        Err(ApiError::IndexNotFound { index }) => {
-            return Ok(restore_progress(
-                repository,
-                request,
-                0,
-                0,
-                vec![format!("index `{index}` does not exist yet")],
-            ));
-        }
-        Err(error) => {
-            return Err(from_api(
-                error,
-                Subject {
-                    repository,
-                    snapshot: None,
-                },
-            ));
-        }
+    let indices: Vec<String> = match &request.restore_of {
+        Some(selection) => crate::restore::restored_pairs(&api, repository, selection)
+            .await?
+            .into_iter()
+            .map(|pair| pair.to)
+            .collect(),
+        None => request.indices.clone(),
     };
+    let snapshot = request
+        .restore_of
+        .as_ref()
+        .map_or(request.snapshot.as_str(), |s| s.snapshot.as_str());
+    if indices.is_empty() {
+        return Err(OsnapError::invalid(
+            "check \"restore\" needs \"restore_of\" (the restore asked) or \"indices\" (the \
+             restored indices to follow)",
+        ));
+    }
+    let names: Vec<&str> = indices.iter().map(String::as_str).collect();
+    let room = name_batches::room(&[], "/_recovery");
+    let mut recovery = RecoveryByIndex::new();
+    for batch in name_batches::batches(&names, RECOVERY_BATCH, room, name_batches::encoded_len) {
+        match api.recovery(batch).await {
+            Ok(found) => recovery.extend(found),
+            // An index the restore has not created yet: not done, not an error.
+            Err(ApiError::IndexNotFound { index }) => {
+                return Ok(restore_progress(
+                    repository,
+                    snapshot,
+                    &indices,
+                    0,
+                    0,
+                    vec![format!("index `{index}` does not exist yet")],
+                ));
+            }
+            Err(error) => {
+                return Err(from_api(
+                    error,
+                    Subject {
+                        repository,
+                        snapshot: None,
+                    },
+                ));
+            }
+        }
+    }
     let mut total = 0;
     let mut finished = 0;
     let mut pending = Vec::new();
-    for index in &request.indices {
+    for index in &indices {
         let shards = recovery
             .get(index)
             .map(|r| r.shards.as_slice())
@@ -222,9 +242,12 @@ async fn verify_restore(
         }
     }
     Ok(restore_progress(
-        repository, request, total, finished, pending,
+        repository, snapshot, &indices, total, finished, pending,
     ))
 }
+
+/// Indices per recovery look-up (their names stay within the 4 KB request line).
+const RECOVERY_BATCH: usize = 100;
 
 async fn verify_counts(
     ctx: &Context,
@@ -236,17 +259,19 @@ async fn verify_counts(
             "check \"counts\" needs \"source\": {\"domain\": …} to compare with",
         ));
     };
-    if request.restored.is_empty() {
+    let Some(selection) = &request.restore_of else {
         return Err(OsnapError::invalid(
-            "check \"counts\" needs \"restored\": the restore's list of {from, to}",
+            "check \"counts\" needs \"restore_of\": the restore asked (snapshot, indices, \
+             on_conflict, rename)",
         ));
-    }
+    };
     let repository = target.repository.as_str();
     let subject = Subject {
         repository,
         snapshot: None,
     };
     let here = ctx.api(target).await?;
+    let restored = crate::restore::restored_pairs(&here, repository, selection).await?;
     let there = ctx
         .api(&Target {
             domain: source.clone(),
@@ -255,7 +280,7 @@ async fn verify_counts(
         })
         .await?;
     let mut mismatches = Vec::new();
-    for pair in &request.restored {
+    for pair in &restored {
         let expected = there
             .count(&pair.from)
             .await
@@ -271,11 +296,11 @@ async fn verify_counts(
             ));
         }
     }
-    let total = request.restored.len() as u64;
+    let total = restored.len() as u64;
     let failed = mismatches.len() as u64;
     Ok(VerifyResponse {
         repository: repository.to_owned(),
-        snapshot: request.snapshot.clone(),
+        snapshot: selection.snapshot.clone(),
         state: if mismatches.is_empty() {
             "MATCH"
         } else {
@@ -284,13 +309,7 @@ async fn verify_counts(
         .to_owned(),
         done: true,
         ok: mismatches.is_empty(),
-        indices: Bounded::from_slice(
-            &request
-                .restored
-                .iter()
-                .map(|r| r.to.as_str())
-                .collect::<Vec<_>>(),
-        ),
+        indices: Bounded::from_slice(&restored.iter().map(|r| r.to.as_str()).collect::<Vec<_>>()),
         shards: ShardCounts {
             total,
             successful: total - failed,
@@ -304,7 +323,8 @@ async fn verify_counts(
 
 fn restore_progress(
     repository: &str,
-    request: &VerifyRequest,
+    snapshot: &str,
+    indices: &[String],
     total: u64,
     finished: u64,
     pending: Vec<String>,
@@ -312,11 +332,11 @@ fn restore_progress(
     let done = pending.is_empty();
     VerifyResponse {
         repository: repository.to_owned(),
-        snapshot: request.snapshot.clone(),
+        snapshot: snapshot.to_owned(),
         state: if done { "DONE" } else { "IN_PROGRESS" }.to_owned(),
         done,
         ok: done,
-        indices: Bounded::from_slice(&request.indices),
+        indices: Bounded::from_slice(indices),
         shards: ShardCounts {
             total,
             successful: finished,

@@ -129,11 +129,11 @@ fn check_workflow_input(name: &str, input: &serde_json::Value, defaults: &Defaul
             );
             parse(
                 "verify",
-                json!({"domain": input["target"]["domain"], "repository": repo, "check": "restore", "indices": ["a"]}),
+                json!({"domain": input["target"]["domain"], "repository": repo, "check": "restore", "restore_of": {"snapshot": "migration-x", "indices": input["indices"], "on_conflict": input["on_conflict"]}}),
             );
             parse(
                 "verify",
-                json!({"domain": input["target"]["domain"], "repository": repo, "check": "counts", "source": input["source"]["domain"], "restored": [{"from": "a", "to": "a"}]}),
+                json!({"domain": input["target"]["domain"], "repository": repo, "check": "counts", "source": input["source"]["domain"], "restore_of": {"snapshot": "migration-x", "indices": input["indices"], "on_conflict": input["on_conflict"]}}),
             );
         }
         other => panic!("{other}.json: unknown workflow"),
