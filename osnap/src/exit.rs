@@ -60,6 +60,27 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_table_is_this_one() {
+        let readme = include_str!("../../README.md");
+        let documented: Vec<(String, u8)> = readme
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                let code = cells.get(1)?.parse().ok()?;
+                let name = cells.get(2)?.strip_prefix('`')?.strip_suffix('`')?;
+                Some((name.to_owned(), code))
+            })
+            .collect();
+        let expected: Vec<(String, u8)> = BY_ERROR_TYPE
+            .iter()
+            .map(|&(name, code)| (name.to_owned(), code))
+            .collect();
+        let mut sorted = expected.clone();
+        sorted.sort_by_key(|&(_, code)| code);
+        assert_eq!(documented, sorted);
+    }
+
+    #[test]
     fn transient_errors_are_the_retry_group() {
         let transient = [
             OsnapError::Throttled {

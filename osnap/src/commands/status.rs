@@ -221,7 +221,7 @@ pub async fn follow_restore(
                 repository: String::new(),
                 snapshot: format!(
                     "{}: no index recovers from it",
-                    snapshot.map_or_else(|| "any snapshot".to_owned(), |s| policy::quote::short(s))
+                    snapshot.map_or_else(|| "any snapshot".to_owned(), policy::quote::short)
                 ),
             });
         }
