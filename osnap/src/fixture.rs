@@ -1,6 +1,6 @@
-//! The demo's local world: the stand-in's S3 server and two emulated domains (source and
-//! target) sharing one bucket, and sample data in the source. Everything here is the LOCAL
-//! STAND-IN; nothing reaches AWS.
+//! The local worlds of `osnap demo` and `osnap standin`: the stand-in's S3 server and emulated
+//! domains (the demo's source and target share one bucket), and sample data. Everything here is
+//! the LOCAL STAND-IN; nothing reaches AWS.
 
 use std::path::PathBuf;
 
@@ -87,33 +87,9 @@ impl DemoFixture {
         standin::client::operator_client(endpoint).map_err(|e| e.to_string())
     }
 
-    /// Indexes the sample documents into the source with `_bulk`, and adds the alias `logs`
-    /// over the log indices. Returns how many documents went in.
+    /// Loads the sample data into the source.
     pub async fn load_sample_data(&self) -> Result<usize, String> {
-        let client = self.client(&self.source.endpoint())?;
-        let mut total = 0;
-        for (index, count) in SAMPLE_INDICES {
-            let mut body = String::new();
-            for n in 0..count {
-                body.push_str(&format!(
-                    "{{\"index\":{{\"_index\":\"{index}\",\"_id\":\"{n}\"}}}}\n"
-                ));
-                body.push_str(&format!(
-                    "{{\"message\":\"event {n} of {index}\",\"level\":\"{}\",\"bytes\":{}}}\n",
-                    if n % 10 == 0 { "warn" } else { "info" },
-                    n * 37 % 5_000
-                ));
-            }
-            let request = DomainRequest::new(Method::POST, &["_bulk"])
-                .query("refresh", "true")
-                .json_body(body);
-            expect_ok(client.send(&request).await, "bulk load")?;
-            total += count;
-        }
-        let aliases = r#"{"actions":[{"add":{"index":"logs-2026.11.27","alias":"logs"}},{"add":{"index":"logs-2026.11.28","alias":"logs","is_write_index":true}}]}"#;
-        let request = DomainRequest::new(Method::POST, &["_aliases"]).json_body(aliases);
-        expect_ok(client.send(&request).await, "alias")?;
-        Ok(total)
+        load_sample_data(&self.source.endpoint()).await
     }
 
     /// Documents in `from` on the source and `to` on the target, read directly.
@@ -130,6 +106,35 @@ impl DemoFixture {
         self.s3.shutdown().await;
         let _ = std::fs::remove_dir_all(&self.root);
     }
+}
+
+/// Indexes the sample documents into the domain at `endpoint` with `_bulk`, and adds the
+/// alias `logs` over the log indices. Returns how many documents went in.
+pub async fn load_sample_data(endpoint: &str) -> Result<usize, String> {
+    let client = standin::client::operator_client(endpoint).map_err(|e| e.to_string())?;
+    let mut total = 0;
+    for (index, count) in SAMPLE_INDICES {
+        let mut body = String::new();
+        for n in 0..count {
+            body.push_str(&format!(
+                "{{\"index\":{{\"_index\":\"{index}\",\"_id\":\"{n}\"}}}}\n"
+            ));
+            body.push_str(&format!(
+                "{{\"message\":\"event {n} of {index}\",\"level\":\"{}\",\"bytes\":{}}}\n",
+                if n % 10 == 0 { "warn" } else { "info" },
+                n * 37 % 5_000
+            ));
+        }
+        let request = DomainRequest::new(Method::POST, &["_bulk"])
+            .query("refresh", "true")
+            .json_body(body);
+        expect_ok(client.send(&request).await, "bulk load")?;
+        total += count;
+    }
+    let aliases = r#"{"actions":[{"add":{"index":"logs-2026.11.27","alias":"logs"}},{"add":{"index":"logs-2026.11.28","alias":"logs","is_write_index":true}}]}"#;
+    let request = DomainRequest::new(Method::POST, &["_aliases"]).json_body(aliases);
+    expect_ok(client.send(&request).await, "alias")?;
+    Ok(total)
 }
 
 async fn count(client: &DomainClient, index: &str) -> Result<u64, String> {

@@ -24,6 +24,22 @@ pub use domain::{Domain, DomainConfig, Engine, Fault, FaultControl, FaultPlan, F
 /// The region the stand-in's services live in.
 pub const TEST_REGION: &str = "us-east-1";
 
+/// An engine as the command lines name it: `opensearch`, `opensearch:2.13.0`,
+/// `elasticsearch`, `elasticsearch:7.10.2` (the versions policy's table knows).
+pub fn parse_engine(spec: &str) -> Result<Engine, String> {
+    let (kind, version) = spec.split_once(':').unwrap_or((spec, ""));
+    let invalid = |e: policy::engines::EngineError| format!("`{spec}`: {e}");
+    match (kind, version) {
+        ("opensearch", "") => Ok(Engine::opensearch()),
+        ("opensearch", v) => Engine::opensearch_at(v).map_err(invalid),
+        ("elasticsearch", "") => Ok(Engine::elasticsearch()),
+        ("elasticsearch", v) => Engine::elasticsearch_at(v).map_err(invalid),
+        _ => Err(format!(
+            "`{spec}` is not opensearch[:VERSION] or elasticsearch[:VERSION]"
+        )),
+    }
+}
+
 /// Why the stand-in could not start or do its work.
 #[derive(Debug, thiserror::Error)]
 pub enum StandinError {

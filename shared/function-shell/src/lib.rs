@@ -42,6 +42,15 @@ where
 
 /// The process-wide context, from the environment read through `lookup`.
 pub fn context_from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Context, OsnapError> {
+    context_with_credentials(lookup, CredentialMode::Environment)
+}
+
+/// As [`context_from_env`], signing with credentials from `mode` (the command line's
+/// `--profile`); the endpoint guard is the same.
+pub fn context_with_credentials(
+    lookup: impl Fn(&str) -> Option<String>,
+    mode: CredentialMode,
+) -> Result<Context, OsnapError> {
     let defaults = Defaults::from_lookup(&lookup);
     let mut policy = defaults
         .allowed_hosts
@@ -55,7 +64,7 @@ pub fn context_from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<Conte
         policy = policy.allowing_loopback_for_tests();
     }
     let time = SharedTimeSource::new(SystemTimeSource::new());
-    let connector = Connector::new(CredentialMode::Environment, policy, time.clone())?;
+    let connector = Connector::new(mode, policy, time.clone())?;
     Ok(Context {
         connector,
         defaults,

@@ -19,6 +19,9 @@ use crate::contract::DomainInput;
 pub enum CredentialMode {
     /// The default AWS chain (the function's role); `assume_role_arn` is honoured.
     Environment,
+    /// A named profile of the shared AWS config files (the command line's `--profile`);
+    /// `assume_role_arn` is honoured.
+    Profile(String),
     /// Fixed credentials (the local stand-in). `assume_role_arn` is refused.
     Fixed(Credentials),
 }
@@ -127,6 +130,14 @@ impl Connector {
                     crate::validate::validate_role_arn(role, "assume_role_arn")?;
                 }
                 CredentialSource::from_environment(role, self.inner.time.clone())
+                    .await
+                    .map_err(|e| crate::api_error::from_signing(&e))?
+            }
+            (CredentialMode::Profile(profile), role) => {
+                if let Some(role) = role {
+                    crate::validate::validate_role_arn(role, "assume_role_arn")?;
+                }
+                CredentialSource::from_profile(profile, role, self.inner.time.clone())
                     .await
                     .map_err(|e| crate::api_error::from_signing(&e))?
             }

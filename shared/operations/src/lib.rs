@@ -10,14 +10,14 @@
 //! - [`register`], [`snapshot`], [`verify`], [`restore`], [`prune`]: one module per
 //!   function, each with a `handle(ctx, event)` entry point.
 
-mod api_error;
+pub mod api_error;
 pub mod bounded;
 mod bucket_region;
 pub mod connect;
 mod context;
 pub mod contract;
 mod error;
-mod listing;
+pub mod listing;
 mod name_batches;
 pub mod prune;
 pub mod register;

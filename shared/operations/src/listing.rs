@@ -19,7 +19,7 @@ use crate::name_batches;
 
 /// The most undated snapshots read by name in one invocation; any more stay undated (prune
 /// keeps them, `latest` passes them by), so the cost stays bounded.
-pub(crate) const MAX_READ_BY_NAME: usize = 200;
+pub const MAX_READ_BY_NAME: usize = 200;
 /// Names per read.
 const READ_BATCH: usize = 50;
 /// The query of a read by name (`SnapshotApi::get_snapshots`).
@@ -27,7 +27,7 @@ const READ_QUERY: &str = "?ignore_unavailable=true";
 
 /// `names` in batches of at most `max_count` that each fit one read by name
 /// (`GET _snapshot/<repository>/<a>,<b>?ignore_unavailable=true`) within the request line.
-pub(crate) fn read_batches<'n, 'a>(
+pub fn read_batches<'n, 'a>(
     repository: &str,
     names: &'n [&'a str],
     max_count: usize,

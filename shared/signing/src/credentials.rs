@@ -79,19 +79,45 @@ impl CredentialSource {
                 ),
             )
         })?;
+        Ok(Self::assuming(base, &config, assume_role_arn, time).await)
+    }
+
+    /// The named profile of the shared AWS config and credentials files, as the AWS CLI's
+    /// `--profile` reads it: the profile wins over credentials in the environment.
+    /// Optionally assumes `assume_role_arn` on top of it.
+    pub async fn from_profile(
+        profile: &str,
+        assume_role_arn: Option<&str>,
+        time: SharedTimeSource,
+    ) -> Result<Self, SigningError> {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .profile_name(profile)
+            .load()
+            .await;
+        let base = SharedCredentialsProvider::new(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build(),
+        );
+        Ok(Self::assuming(base, &config, assume_role_arn, time).await)
+    }
+
+    /// `base`, or `assume_role_arn` assumed with it.
+    async fn assuming(
+        base: SharedCredentialsProvider,
+        config: &aws_config::SdkConfig,
+        assume_role_arn: Option<&str>,
+        time: SharedTimeSource,
+    ) -> Self {
         match assume_role_arn {
-            None => Ok(Self {
-                provider: base,
-                time,
-                cached: Arc::new(Mutex::new(None)),
-            }),
+            None => Self::new(base, time),
             Some(role_arn) => {
                 let provider = AssumeRoleProvider::builder(role_arn)
                     .session_name(SESSION_NAME)
-                    .configure(&config)
+                    .configure(config)
                     .build_from_provider(base)
                     .await;
-                Ok(Self::new(provider, time))
+                Self::new(provider, time)
             }
         }
     }
