@@ -226,7 +226,7 @@ async fn a_restore_is_planned_refused_without_confirmation_then_done_with_yes() 
     assert_eq!(plan["dry_run"], true);
     assert_eq!(
         plan["restored"],
-        serde_json::json!([{"from": "orders", "to": "restored-orders"}])
+        serde_json::json!({"count": 1, "names": ["restored-orders"], "truncated": false})
     );
     assert!(
         !world

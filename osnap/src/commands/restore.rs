@@ -3,7 +3,7 @@
 //! very snapshot the plan named (a `latest` resolved once), by the operation, which plans
 //! and checks it whole again before it changes anything.
 
-use operations::requests::RestoreResponse;
+use operations::requests::{RestoreResponse, RestoreSelection, RestoredIndex};
 use operations::restore;
 use serde_json::{Value, json};
 
@@ -36,41 +36,73 @@ pub async fn run(session: &Session, common: &Common, args: &RestoreArgs) -> Resu
         fields["include_aliases"] = json!(true);
     }
     let plan = restore::handle(session.context.clone(), session.event(fields.clone())?).await?;
-    let nothing_to_do = plan.restored.is_empty() && plan.deleted.is_empty();
+    let pairs = pairs_of(session, &plan, &fields).await?;
+    let nothing_to_do = plan.restored.count == 0;
     if args.dry_run || nothing_to_do {
         if nothing_to_do && !args.dry_run {
             note("nothing to restore; nothing was changed");
         }
-        return report(common, &plan);
+        return report(common, &plan, &pairs);
     }
-    note(&describe(&plan));
+    note(&describe(&plan, &pairs));
     let question = format!(
         "restore {} indices from {}{}",
-        plan.restored.len(),
+        plan.restored.count,
         plan.snapshot,
-        if plan.deleted.is_empty() {
+        if plan.replaced.count == 0 {
             String::new()
         } else {
-            format!(", deleting {} first", plan.deleted.len())
+            format!(
+                ", closing {} existing ones and restoring over them",
+                plan.replaced.count
+            )
         }
     );
     confirm(common.yes, &question)?;
     fields["dry_run"] = Value::Bool(false);
     fields["snapshot"] = json!(plan.snapshot);
     let done = restore::handle(session.context.clone(), session.event(fields)?).await?;
-    report(common, &done)
+    report(common, &done, &pairs)
 }
 
-fn report(common: &Common, answer: &RestoreResponse) -> Result<(), CliError> {
+/// Every index of the restore with the name it gets, worked out from the snapshot by the
+/// restore's own rule (its answer names only the first few).
+async fn pairs_of(
+    session: &Session,
+    plan: &RestoreResponse,
+    fields: &Value,
+) -> Result<Vec<RestoredIndex>, CliError> {
+    let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_owned);
+    let selection = RestoreSelection {
+        snapshot: plan.snapshot.clone(),
+        indices: fields.get("indices").and_then(Value::as_array).map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        }),
+        on_conflict: serde_json::from_value(fields["on_conflict"].clone()).unwrap_or_default(),
+        rename_pattern: text("rename_pattern"),
+        rename_replacement: text("rename_replacement"),
+    };
+    let api = session.api().await?;
+    Ok(restore::restored_pairs(&api, &plan.repository, &selection).await?)
+}
+
+fn report(
+    common: &Common,
+    answer: &RestoreResponse,
+    pairs: &[RestoredIndex],
+) -> Result<(), CliError> {
     if common.json {
         return print_json(answer);
     }
-    print_out(&describe(answer))
+    print_out(&describe(answer, pairs))
 }
 
-fn describe(answer: &RestoreResponse) -> String {
+fn describe(answer: &RestoreResponse, pairs: &[RestoredIndex]) -> String {
     let mut table = super::table(&["from", "to"]);
-    for pair in &answer.restored {
+    for pair in pairs {
         table.add_row(vec![pair.from.clone(), pair.to.clone()]);
     }
     let verb = if answer.dry_run {
@@ -80,21 +112,27 @@ fn describe(answer: &RestoreResponse) -> String {
     };
     let mut text = format!(
         "{} {verb} {} indices:\n{table}",
-        answer.snapshot,
-        answer.restored.len()
+        answer.snapshot, answer.restored.count
     );
-    if !answer.deleted.is_empty() {
+    let more = |list: &operations::bounded::Bounded| {
+        let mut names = list.names.join(", ");
+        if list.truncated {
+            names.push_str(&format!(" and {} more (see the log)", list.count - list.names.len()));
+        }
+        names
+    };
+    if answer.replaced.count > 0 {
         let verb = if answer.dry_run {
-            "would delete"
+            "would close and restore over"
         } else {
-            "deleted"
+            "closed and restored over"
         };
-        text.push_str(&format!("\n{verb} first: {}", answer.deleted.join(", ")));
+        text.push_str(&format!("\n{verb}: {}", more(&answer.replaced)));
     }
-    if !answer.already_restoring.is_empty() {
+    if answer.already_restoring.count > 0 {
         text.push_str(&format!(
             "\nalready restoring from this snapshot: {}",
-            answer.already_restoring.join(", ")
+            more(&answer.already_restoring)
         ));
     }
     text
