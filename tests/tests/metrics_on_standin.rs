@@ -160,6 +160,31 @@ async fn the_functions_write_the_metrics_the_alarms_and_dashboard_read() {
         assert_eq!(verdict["ok"], true, "{verdict}");
         names.push(name);
     }
+    let mut end_times = Vec::new();
+    for name in &names {
+        let (_, found) = common::operator_call(
+            &world,
+            http::Method::GET,
+            &["_snapshot", "nightly", name],
+            &[],
+        )
+        .await;
+        end_times.push(
+            found["snapshots"][0]["end_time_in_millis"]
+                .as_f64()
+                .unwrap(),
+        );
+    }
+    // Judged again later, the first snapshot still counts for the time it was taken.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let again = ok(
+        verify
+            .invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": names[0]}))
+            .await
+            .unwrap(),
+        "verify again",
+    );
+    assert_eq!(again["ok"], true, "{again}");
     // A bad verdict raised as an error is still counted.
     let raised = verify
         .invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": names[0], "expect_indices": ["missing-*"], "raise_on_failure": true}))
@@ -223,9 +248,9 @@ async fn the_functions_write_the_metrics_the_alarms_and_dashboard_read() {
         .collect();
     docs.iter().for_each(check_emf);
     assert_eq!(snapshot_docs.len(), 2, "one per started snapshot");
-    // Two good verdicts, one raised, a recovery, a match and a mismatch; no line for polls of
-    // work still running.
-    assert_eq!(verify_docs.len(), 6, "{verify_docs:#?}");
+    // Three good verdicts, one raised, a recovery, a match and a mismatch; no line for polls
+    // of work still running.
+    assert_eq!(verify_docs.len(), 7, "{verify_docs:#?}");
     assert_eq!(restore_docs.len(), 1);
     assert_eq!(prune_docs.len(), 1, "the dry run writes none");
     let endpoint = world.domain.endpoint();
@@ -239,10 +264,21 @@ async fn the_functions_write_the_metrics_the_alarms_and_dashboard_read() {
             .filter_map(|d| d.get(name).and_then(Value::as_f64))
             .collect()
     };
-    assert_eq!(value_of("SnapshotSucceeded"), [1.0, 1.0]);
+    assert_eq!(value_of("SnapshotSucceeded"), [1.0, 1.0, 1.0]);
+    // A verdict is about the snapshot's time, not the time it was judged (the third is the
+    // first snapshot's, judged 3 s later).
+    let verdict_times: Vec<f64> = docs
+        .iter()
+        .filter(|d| d.get("SnapshotSucceeded").is_some())
+        .map(|d| d["_aws"]["Timestamp"].as_f64().unwrap())
+        .collect();
+    let taken = [end_times[0], end_times[1], end_times[0]];
+    for (at, end) in verdict_times.iter().zip(taken) {
+        assert!((at - end).abs() < 1_500.0, "stamped {at}, taken {end}");
+    }
     assert_eq!(value_of("SnapshotFailed"), [1.0]);
-    assert_eq!(value_of("ShardsFailed"), [0.0, 0.0]);
-    assert_eq!(value_of("SnapshotDuration").len(), 2);
+    assert_eq!(value_of("ShardsFailed"), [0.0, 0.0, 0.0]);
+    assert_eq!(value_of("SnapshotDuration").len(), 3);
     assert!(value_of("SnapshotAge").iter().all(|age| *age < 600.0));
     assert_eq!(value_of("IndicesRestored"), [1.0]);
     assert_eq!(value_of("RestoreRecovered"), [1.0]);
@@ -283,7 +319,7 @@ async fn the_functions_write_the_metrics_the_alarms_and_dashboard_read() {
         );
         if props["TreatMissingData"] == "breaching" {
             // A dead-man's switch: its metric is written only for good outcomes.
-            assert_eq!(matching.len(), 2, "{name}: only the good verdicts");
+            assert_eq!(matching.len(), 3, "{name}: only the good verdicts");
             let repository = &props["Dimensions"].as_array().unwrap()[1];
             assert_eq!(repository["Value"], json!({"Ref": "RepositoryName"}));
         }

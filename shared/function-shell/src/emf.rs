@@ -8,10 +8,11 @@
 //! of 1-256 characters from `[A-Za-z0-9._#:/-]`, not `AWS/…`; at most 100 metrics per
 //! directive, each named once; at most 30 dimensions per set; dimension names and values
 //! non-blank ASCII (names at most 250 characters and not starting with `:`, values at most
-//! 1024); metric values finite numbers; no member named twice at the top level. A document
+//! 1024); metric values finite numbers; no member named twice at the top level; a time
+//! CloudWatch takes (two weeks back to two hours ahead). A document
 //! that breaks a rule is refused whole: CloudWatch would drop it silently.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Number, Value};
 
@@ -25,6 +26,10 @@ const MAX_DIMENSION_NAME_CHARS: usize = 250;
 const MAX_DIMENSION_VALUE_CHARS: usize = 1024;
 /// What the whole document may weigh: a CloudWatch Logs event's limit.
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
+/// How far from now a metric's time may be: CloudWatch takes data points from two weeks
+/// ago to two hours ahead (`PutMetricData`), and drops the rest.
+const MAX_PAST: Duration = Duration::from_secs(14 * 24 * 3600);
+const MAX_FUTURE: Duration = Duration::from_secs(2 * 3600);
 /// The top-level member EMF reserves for its metadata.
 const METADATA: &str = "_aws";
 
@@ -86,6 +91,8 @@ pub enum EmfError {
     DuplicateMember(String),
     #[error("the document has {0} bytes, more than a log event may")]
     TooLarge(usize),
+    #[error("its time is more than two weeks before, or two hours after, now")]
+    OutOfTime,
 }
 
 /// An EMF document: the `dimensions` (one set, in order) and the `metrics` under
@@ -94,7 +101,10 @@ pub enum EmfError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document<'a> {
     pub namespace: &'a str,
+    /// The time the metrics are about.
     pub timestamp: SystemTime,
+    /// The time the document is written, which `timestamp` must be near.
+    pub now: SystemTime,
     pub dimensions: &'a [(&'a str, String)],
     pub metrics: &'a [Metric],
     pub properties: &'a [(&'a str, String)],
@@ -104,6 +114,17 @@ impl Document<'_> {
     /// The document as one line of JSON, or why it breaks the specification.
     pub fn to_line(&self) -> Result<String, EmfError> {
         check_namespace(self.namespace)?;
+        let too_old = self
+            .now
+            .duration_since(self.timestamp)
+            .is_ok_and(|d| d > MAX_PAST);
+        let too_new = self
+            .timestamp
+            .duration_since(self.now)
+            .is_ok_and(|d| d > MAX_FUTURE);
+        if too_old || too_new {
+            return Err(EmfError::OutOfTime);
+        }
         if self.metrics.is_empty() || self.metrics.len() > MAX_METRICS {
             return Err(EmfError::MetricCount(self.metrics.len()));
         }
@@ -233,8 +254,6 @@ fn check_metric(metric: &Metric) -> Result<Number, EmfError> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     const AT: u64 = 1_795_000_000_123;
@@ -247,6 +266,7 @@ mod tests {
         let document = Document {
             namespace: "osnap",
             timestamp: at(),
+            now: at(),
             dimensions,
             metrics,
             properties: &[("request_id", "r-1".to_owned())],
@@ -378,11 +398,37 @@ mod tests {
     }
 
     #[test]
+    fn a_time_cloudwatch_would_drop_is_refused() {
+        let write = |timestamp| {
+            Document {
+                namespace: "osnap",
+                timestamp,
+                now: at(),
+                dimensions: &[],
+                metrics: &[Metric::count("M", 1)],
+                properties: &[],
+            }
+            .to_line()
+        };
+        assert!(write(at() - MAX_PAST).is_ok());
+        assert_eq!(
+            write(at() - MAX_PAST - Duration::from_secs(1)),
+            Err(EmfError::OutOfTime)
+        );
+        assert!(write(at() + MAX_FUTURE).is_ok());
+        assert_eq!(
+            write(at() + MAX_FUTURE + Duration::from_secs(1)),
+            Err(EmfError::OutOfTime)
+        );
+    }
+
+    #[test]
     fn namespaces_are_checked() {
         for namespace in ["", "AWS/Lambda", "os snap", "osnap!", &"a".repeat(257)] {
             let document = Document {
                 namespace,
                 timestamp: at(),
+                now: at(),
                 dimensions: &[],
                 metrics: &[Metric::count("M", 1)],
                 properties: &[],
@@ -395,6 +441,7 @@ mod tests {
         let document = Document {
             namespace: "osnap/backups_1.x#2:a-b",
             timestamp: at(),
+            now: at(),
             dimensions: &[],
             metrics: &[Metric::count("M", 1)],
             properties: &[],

@@ -43,12 +43,13 @@ where
                 let message = policy::quote::bounded_message(&error.to_string());
                 tracing::error!(error_type = error.error_type(), error = %message, "invocation failed");
             }
-            let metrics = match &outcome {
-                Ok(output) => output.metrics(),
-                Err(error) => O::error_metrics(error),
+            let now = time.now();
+            let (metrics, at) = match &outcome {
+                Ok(output) => (output.metrics(), output.measured_at(now)),
+                Err(error) => (O::error_metrics(error), now),
             };
             if let Some(labels) = &labels {
-                emit(measure::emf_line(labels, &metrics, &request_id, time.now()));
+                emit(measure::emf_line(labels, &metrics, &request_id, at, now));
             }
             outcome.map_err(diagnostic)
         }

@@ -5,7 +5,7 @@
 //! The names here are a contract with the alarms and the dashboard in `infra/template.yaml`
 //! (the end-to-end tests read both and check that they agree) and with the README.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use operations::OsnapError;
 use operations::contract::Target;
@@ -34,7 +34,7 @@ pub const SNAPSHOT_FAILED: &str = "SnapshotFailed";
 pub const SNAPSHOT_DURATION: &str = "SnapshotDuration";
 /// `verify`: the shards a finished snapshot failed to copy.
 pub const SHARDS_FAILED: &str = "ShardsFailed";
-/// `verify`: the age of a snapshot judged good (the last good one, for `latest`).
+/// `verify`: how old a snapshot judged good was when judged (for `latest`, the newest).
 pub const SNAPSHOT_AGE: &str = "SnapshotAge";
 /// `restore`: indices a restore was started for, and indices it deleted first (`replace`).
 pub const INDICES_RESTORED: &str = "IndicesRestored";
@@ -53,6 +53,12 @@ pub const SNAPSHOTS_PENDING: &str = "SnapshotsPending";
 pub trait Measured {
     /// The metrics of an invocation that returned `self`.
     fn metrics(&self) -> Vec<Metric>;
+
+    /// The time the metrics are about, given the invocation's time: that time itself unless
+    /// the outcome is about an earlier event.
+    fn measured_at(&self, now: SystemTime) -> SystemTime {
+        now
+    }
 
     /// The metrics of an invocation that failed with `error` (none by default: Lambda's own
     /// `Errors` metric and the workflows' alarms count failures to run).
@@ -114,6 +120,20 @@ impl Measured for VerifyResponse {
                 }
                 metrics
             }
+        }
+    }
+
+    /// A snapshot's verdict is stamped with the snapshot's time (now less its age), not the
+    /// time it was judged: a snapshot verified again later still counts for the hour it was
+    /// taken, so re-verifying an old snapshot never keeps the dead-man's switch quiet, and
+    /// one older than CloudWatch takes (two weeks) is not written at all.
+    fn measured_at(&self, now: SystemTime) -> SystemTime {
+        let snapshot_check = !matches!(self.state.as_str(), "DONE" | "MATCH" | "MISMATCH");
+        match (snapshot_check, self.age_seconds) {
+            (true, Some(age)) => now
+                .checked_sub(Duration::from_secs(age))
+                .unwrap_or(SystemTime::UNIX_EPOCH),
+            _ => now,
         }
     }
 
@@ -192,11 +212,13 @@ pub fn domain_host(endpoint: &str) -> Option<String> {
     })
 }
 
-/// The EMF line of `metrics` under `labels`, or `None` where there is nothing to write.
+/// The EMF line of `metrics` about `at` under `labels`, written `now`, or `None` where there
+/// is nothing to write.
 pub fn emf_line(
     labels: &Labels,
     metrics: &[Metric],
     request_id: &str,
+    at: SystemTime,
     now: SystemTime,
 ) -> Option<Result<String, EmfError>> {
     if metrics.is_empty() {
@@ -209,7 +231,8 @@ pub fn emf_line(
     Some(
         Document {
             namespace: NAMESPACE,
-            timestamp: now,
+            timestamp: at,
+            now,
             dimensions: &dimensions,
             metrics,
             properties: &[("request_id", request_id.to_owned())],
@@ -270,6 +293,26 @@ mod tests {
         );
         assert_eq!(partial[1].value, 1.0);
         assert!(verdict("IN_PROGRESS", false, false).metrics().is_empty());
+    }
+
+    #[test]
+    fn a_verdict_is_about_the_snapshot_time() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        let good = verdict("SUCCESS", true, true);
+        assert_eq!(good.measured_at(now), now - Duration::from_secs(3_600));
+        let mut unknown_age = good.clone();
+        unknown_age.age_seconds = None;
+        assert_eq!(unknown_age.measured_at(now), now);
+        assert_eq!(verdict("MATCH", true, true).measured_at(now), now);
+        let prune = PruneResponse {
+            repository: "nightly".into(),
+            dry_run: false,
+            deleted: Bounded::default(),
+            kept: Bounded::default(),
+            pending: Bounded::default(),
+            protected: Default::default(),
+        };
+        assert_eq!(prune.measured_at(now), now);
     }
 
     #[test]
@@ -378,12 +421,14 @@ mod tests {
             domain: "search.example.com".into(),
             repository: "nightly".into(),
         };
-        assert!(emf_line(&labels, &[], "r", SystemTime::UNIX_EPOCH).is_none());
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        assert!(emf_line(&labels, &[], "r", now, now).is_none());
         let line = emf_line(
             &labels,
             &[Metric::count(SNAPSHOT_SUCCEEDED, 1)],
             "r-1",
-            SystemTime::UNIX_EPOCH,
+            now - Duration::from_secs(60),
+            now,
         )
         .unwrap()
         .unwrap();
@@ -391,6 +436,7 @@ mod tests {
         assert_eq!(doc[DOMAIN], "search.example.com");
         assert_eq!(doc[REPOSITORY], "nightly");
         assert_eq!(doc["request_id"], "r-1");
+        assert_eq!(doc["_aws"]["Timestamp"], 1_794_999_940_000u64);
         assert_eq!(
             doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
             serde_json::json!([[DOMAIN, REPOSITORY]])
