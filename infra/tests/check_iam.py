@@ -1,4 +1,4 @@
-"""Least privilege, read from infra/template.yaml itself.
+"""Least privilege and the alarms' wiring, read from infra/template.yaml itself.
 
 Run with the Python that has cfn-lint installed (./dev test does): it prints one line per
 check and a closing 'N passed, N failed' line, and exits non-zero on any failure.
@@ -231,10 +231,86 @@ def main():
     check("logs: only CreateLogStream and PutLogEvents (the stack creates the groups)",
           sorted(log_actions) == ["logs:CreateLogStream", "logs:PutLogEvents"], log_actions)
 
+    check_alarms(template)
+
     passed = sum(results)
     failed = len(results) - passed
     print(f"{passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
+
+
+def check_alarms(template):
+    """Every alarm tells the failure topic, which CloudWatch can actually publish to."""
+    resources = template["Resources"]
+    alarms = {k: v for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Alarm"}
+    topic = {"Ref": "FailureTopic"}
+    for name, alarm in alarms.items():
+        props = alarm["Properties"]
+        check(f"{name}: its actions are the failure topic",
+              props.get("AlarmActions") == [topic] and props.get("OKActions", [topic]) == [topic],
+              (props.get("AlarmActions"), props.get("OKActions")))
+        check(f"{name}: named after the stack (the key policy's alarm pattern)",
+              props.get("AlarmName", {}).get("Fn::Sub", "").startswith("${AWS::StackName}-"), props.get("AlarmName"))
+
+    dead = alarms.get("BackupMissingAlarm", {}).get("Properties", {})
+    check("the dead-man's switch exists", bool(dead))
+    check("the dead-man's switch watches osnap's SnapshotSucceeded (written only on success)",
+          (dead.get("Namespace"), dead.get("MetricName")) == ("osnap", "SnapshotSucceeded"),
+          (dead.get("Namespace"), dead.get("MetricName")))
+    check("the dead-man's switch treats missing data as breaching", dead.get("TreatMissingData") == "breaching",
+          dead.get("TreatMissingData"))
+    check("the dead-man's switch alarms on fewer than one success in every hour of BackupAlarmHours",
+          (dead.get("Statistic"), dead.get("Period"), dead.get("Threshold"), dead.get("ComparisonOperator"))
+          == ("Sum", 3600, 1, "LessThanThreshold")
+          and dead.get("EvaluationPeriods") == dead.get("DatapointsToAlarm") == {"Ref": "BackupAlarmHours"},
+          dead)
+    hours = template["Parameters"]["BackupAlarmHours"]
+    check("BackupAlarmHours fits CloudWatch's 7-day evaluation window",
+          1 <= hours.get("MinValue", 0) and hours.get("MaxValue", 10**9) * 3600 <= 604800, hours)
+    dimensions = {d["Name"]: d["Value"] for d in dead.get("Dimensions", [])}
+    check("the dead-man's switch is per domain and repository, from parameters",
+          sorted(dimensions) == ["Domain", "Repository"] and dimensions["Repository"] == {"Ref": "RepositoryName"}
+          and "BackupAlarmDomain" in json.dumps(dimensions["Domain"]) and "DomainEndpoint" in json.dumps(dimensions["Domain"]),
+          dimensions)
+    check("the dead-man's switch exists only with a domain to watch", alarms.get("BackupMissingAlarm", {}).get("Condition") == "MakeBackupAlarm")
+
+    machines = sorted(k for k, v in resources.items() if v["Type"] == "AWS::Serverless::StateMachine")
+    watched = sorted(
+        a["Properties"]["Dimensions"][0]["Value"]["Ref"] for a in alarms.values()
+        if (a["Properties"].get("Namespace"), a["Properties"].get("MetricName")) == ("AWS/States", "ExecutionsFailed")
+        and a["Properties"]["Dimensions"][0]["Name"] == "StateMachineArn")
+    check("every state machine's failed executions alarm", watched == machines, (watched, machines))
+
+    # The topic's key: AWS's managed aws/sns key cannot let CloudWatch publish.
+    check("the failure topic is encrypted with the stack's own key",
+          resources["FailureTopic"]["Properties"].get("KmsMasterKeyId") == {"Ref": "FailureTopicKey"},
+          resources["FailureTopic"]["Properties"])
+    key_statements = statements(resources["FailureTopicKey"]["Properties"]["KeyPolicy"])
+    services = [st for st in key_statements if "Service" in st["Principal"]]
+    check("the key's only service principal is CloudWatch",
+          [st["Principal"]["Service"] for st in services] == ["cloudwatch.amazonaws.com"], services)
+    for st in services:
+        check("CloudWatch may only encrypt and decrypt with the key",
+              sorted(as_list(st["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey*"], st["Action"])
+        cond = json.dumps(st.get("Condition"))
+        check("CloudWatch uses the key only for this account's stack alarms",
+              "aws:SourceAccount" in cond and ":alarm:${AWS::StackName}-*" in cond, cond)
+    others = [st for st in key_statements if "Service" not in st["Principal"]]
+    check("otherwise the key is the account's, administered through IAM",
+          [st["Principal"] for st in others]
+          == [{"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}], others)
+    for machine in machines:
+        uses = [st for p in resources[machine]["Properties"]["Policies"] if isinstance(p, dict) and "Statement" in p
+                for st in statements(p) if any(a.startswith("kms:") for a in as_list(st["Action"]))]
+        check(f"{machine}: the topic key only, through SNS only",
+              len(uses) == 1 and uses[0]["Resource"] == {"Fn::GetAtt": ["FailureTopicKey", "Arn"]}
+              and sorted(as_list(uses[0]["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
+              and "sns." in json.dumps(uses[0].get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")),
+              uses)
+
+    dashboards = {k: v for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Dashboard"}
+    check("the dashboard only when asked", all(d.get("Condition") == "MakeDashboard" for d in dashboards.values())
+          and "CreateDashboard" in json.dumps(template["Conditions"]["MakeDashboard"]), list(dashboards))
 
 
 if __name__ == "__main__":

@@ -1,24 +1,31 @@
 //! The shell every osnap Lambda function shares: tracing (JSON when the function's log format
 //! is JSON), the environment read once, clients built once and reused by every invocation,
+//! each outcome's metrics written as one Embedded Metric Format line ([`measure`], [`emf`]),
 //! and failures turned into errors whose `errorType` is osnap's stable name.
 
+pub mod emf;
+pub mod measure;
+
 use std::future::Future;
+use std::io::Write;
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use operations::connect::{Connector, CredentialMode};
-use operations::contract::Defaults;
+use operations::contract::{Defaults, peek_target};
 use operations::{Context, OsnapError};
 use serde::Serialize;
 use serde_json::Value;
 use signing::{EndpointPolicy, SharedTimeSource, SystemTimeSource};
 use tracing::Instrument;
 
+use crate::measure::{Labels, Measured};
+
 /// Runs `handler` for every invocation until the runtime stops.
 pub async fn run<F, Fut, O>(handler: F) -> Result<(), lambda_runtime::Error>
 where
     F: Fn(Context, Value) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<O, OsnapError>> + Send,
-    O: Serialize,
+    O: Serialize + Measured,
 {
     lambda_runtime::tracing::init_default_subscriber();
     let context = context_from_env(|name| std::env::var(name).ok())?;
@@ -26,18 +33,48 @@ where
         let mut context = context.clone();
         context.deadline = deadline(event.context.deadline, std::time::SystemTime::now());
         let handler = handler.clone();
-        let span = tracing::info_span!("invocation", request_id = %event.context.request_id);
+        let request_id = event.context.request_id;
+        let span = tracing::info_span!("invocation", request_id = %request_id);
+        let labels = peek_target(&event.payload, &context.defaults).and_then(|t| Labels::of(&t));
+        let time = context.time.clone();
         async move {
             let outcome = handler(context, event.payload).await;
             if let Err(error) = &outcome {
                 let message = policy::quote::bounded_message(&error.to_string());
                 tracing::error!(error_type = error.error_type(), error = %message, "invocation failed");
             }
+            let now = time.now();
+            let (metrics, at) = match &outcome {
+                Ok(output) => (output.metrics(), output.measured_at(now)),
+                Err(error) => (O::error_metrics(error), now),
+            };
+            if let Some(labels) = &labels {
+                emit(measure::emf_line(labels, &metrics, &request_id, at, now));
+            }
             outcome.map_err(diagnostic)
         }
         .instrument(span)
     }))
     .await
+}
+
+/// Writes an EMF line to stdout, where Lambda takes each line as a log event and CloudWatch
+/// Logs extracts its metrics. One `write_all` of the whole line, so that it never interleaves
+/// with the JSON log lines tracing writes to the same stream.
+fn emit(line: Option<Result<String, emf::EmfError>>) {
+    match line {
+        None => {}
+        Some(Ok(mut line)) => {
+            line.push('\n');
+            if let Err(error) = std::io::stdout().lock().write_all(line.as_bytes()) {
+                tracing::warn!(%error, "the metrics line could not be written");
+            }
+        }
+        Some(Err(error)) => {
+            let message = policy::quote::bounded_message(&error.to_string());
+            tracing::warn!(error = %message, "metrics not written: they break the EMF rules");
+        }
+    }
 }
 
 /// The process-wide context, from the environment read through `lookup`.

@@ -97,6 +97,22 @@ pub fn parse_event<T: Request>(
     Ok((request, target))
 }
 
+/// The domain and repository an event names, after defaults, read leniently (other fields
+/// are not looked at): what labels an invocation's metrics, whether or not the event is then
+/// accepted. `None` where the event names neither.
+pub fn peek_target(event: &Value, defaults: &Defaults) -> Option<Target> {
+    #[derive(Deserialize)]
+    struct Common {
+        #[serde(default)]
+        domain: Option<DomainInput>,
+        #[serde(default)]
+        repository: Option<String>,
+    }
+    let input = unwrap_eventbridge(event.clone()).ok()?;
+    let common: Common = serde_json::from_value(input).ok()?;
+    resolve_target((&common.domain, &common.repository), defaults).ok()
+}
+
 /// `time` of an EventBridge envelope (`2026-11-28T03:00:00Z`).
 fn event_time(event: &Value) -> Option<SystemTime> {
     let map = event.as_object()?;
@@ -271,6 +287,29 @@ mod tests {
         let (probe, target) = parse_event::<Probe>(event, &defaults()).unwrap();
         assert!(probe.dry_run);
         assert_eq!(target.repository, "r");
+    }
+
+    #[test]
+    fn a_target_is_peeked_from_any_event_that_names_one() {
+        let peeked = |event: Value, defaults: &Defaults| {
+            peek_target(&event, defaults).map(|t| (t.domain.endpoint, t.repository))
+        };
+        let named = serde_json::json!({"domain": {"endpoint": "https://h"}, "repository": "r", "dryrun": 1});
+        assert_eq!(
+            peeked(named, &Defaults::default()),
+            Some(("https://h".into(), "r".into())),
+            "a field the function would refuse does not hide the target"
+        );
+        let bare = serde_json::json!({"detail-type": "x", "source": "y", "detail": {}});
+        assert_eq!(
+            peeked(bare, &defaults()),
+            Some((
+                "https://search-a-b.us-east-1.es.amazonaws.com".into(),
+                "nightly".into()
+            ))
+        );
+        assert_eq!(peeked(serde_json::json!({}), &Defaults::default()), None);
+        assert_eq!(peeked(serde_json::json!([1]), &defaults()), None);
     }
 
     #[test]

@@ -170,6 +170,9 @@ pub struct VerifyResponse {
     pub failure_count: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_seconds: Option<u64>,
+    /// How long a finished snapshot took, as the domain reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_millis: Option<u64>,
 }
 
 /// How old the newest snapshot may be when `verify` is asked for `latest` without a

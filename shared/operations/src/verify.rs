@@ -165,7 +165,16 @@ pub fn judge_snapshot(
         failure_count: failures.len(),
         failures: capped(failures),
         age_seconds: age.map(|a| a.as_secs()),
+        duration_millis: done.then(|| snapshot_duration(info)).flatten(),
     }
+}
+
+/// A finished snapshot's duration: the domain's own figure, else its end less its start.
+fn snapshot_duration(info: &SnapshotInfo) -> Option<u64> {
+    info.duration_in_millis.or_else(|| {
+        let (start, end) = (info.start_time_in_millis?, info.end_time_in_millis?);
+        (end >= start && end > 0).then(|| end - start)
+    })
 }
 
 async fn verify_restore(
@@ -318,6 +327,7 @@ async fn verify_counts(
         failure_count: mismatches.len(),
         failures: capped(mismatches),
         age_seconds: None,
+        duration_millis: None,
     })
 }
 
@@ -345,6 +355,7 @@ fn restore_progress(
         failure_count: pending.len(),
         failures: capped(pending),
         age_seconds: None,
+        duration_millis: None,
     }
 }
 
@@ -418,6 +429,7 @@ mod tests {
         );
         assert!(v.done && v.ok, "{v:?}");
         assert_eq!(v.age_seconds, Some(3_600));
+        assert_eq!(v.duration_millis, Some(60_000), "end less start");
         assert_eq!(
             v.shards,
             ShardCounts {
@@ -440,6 +452,7 @@ mod tests {
             at(NOW),
         );
         assert_eq!(v.age_seconds, Some(90));
+        assert_eq!(v.duration_millis, None, "not finished");
         assert!(v.failures.is_empty(), "{v:?}");
     }
 
