@@ -202,15 +202,19 @@ pub struct VerifyArgs {
     pub max_age: Option<String>,
     #[arg(long, value_enum, default_value = "snapshot")]
     pub check: Check,
-    /// With --check restore: the restored indices
-    #[arg(long = "index", value_name = "INDEX")]
+    /// With --check restore or counts: the restore's index patterns (SNAPSHOT is the one it
+    /// restored from; the restored indices are worked out from it as the restore did)
+    #[arg(long = "index", value_name = "PATTERN")]
     pub indices: Vec<String>,
+    /// With --check restore or counts: the restore's on_conflict
+    #[arg(long, value_enum, default_value = "fail")]
+    pub on_conflict: OnConflict,
+    /// With --check restore or counts: the restore's rename
+    #[arg(long, num_args = 2, value_names = ["PATTERN", "REPLACEMENT"])]
+    pub rename: Vec<String>,
     /// With --check counts: the domain the indices were restored from
     #[arg(long, value_name = "URL")]
     pub source_endpoint: Option<String>,
-    /// With --check counts: a restored pair, FROM on the source and TO here
-    #[arg(long = "restored", value_name = "FROM=TO", value_parser = parse_pair)]
-    pub restored: Vec<(String, String)>,
     /// Print a failed snapshot's report and exit 0 instead of failing with its errorType
     #[arg(long)]
     pub report_only: bool,
@@ -308,14 +312,6 @@ fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
     policy::duration::parse_duration(text).map_err(|e| e.to_string())
 }
 
-/// `FROM=TO`.
-fn parse_pair(text: &str) -> Result<(String, String), String> {
-    text.split_once('=')
-        .filter(|(from, to)| !from.is_empty() && !to.is_empty())
-        .map(|(from, to)| (from.to_owned(), to.to_owned()))
-        .ok_or_else(|| format!("`{text}` is not FROM=TO"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,7 +330,5 @@ mod tests {
         );
         assert_eq!(parse_interval("2s"), Ok(std::time::Duration::from_secs(2)));
         assert!(parse_interval("soon").is_err());
-        assert_eq!(parse_pair("a=b"), Ok(("a".into(), "b".into())));
-        assert!(parse_pair("a").is_err());
     }
 }

@@ -117,7 +117,10 @@ fn describe(answer: &RestoreResponse, pairs: &[RestoredIndex]) -> String {
     let more = |list: &operations::bounded::Bounded| {
         let mut names = list.names.join(", ");
         if list.truncated {
-            names.push_str(&format!(" and {} more (see the log)", list.count - list.names.len()));
+            names.push_str(&format!(
+                " and {} more (see the log)",
+                list.count - list.names.len()
+            ));
         }
         names
     };

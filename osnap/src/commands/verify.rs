@@ -2,9 +2,9 @@
 //! its errorType (`raise_on_failure`), unless `--report-only`.
 
 use operations::verify;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::cli::{Check, Common, VerifyArgs};
+use crate::cli::{Check, Common, OnConflict, VerifyArgs};
 use crate::error::CliError;
 use crate::session::Session;
 use crate::terminal::{print_json, print_out};
@@ -19,10 +19,26 @@ pub async fn run(session: &Session, common: &Common, args: &VerifyArgs) -> Resul
             Check::Restore => "restore",
             Check::Counts => "counts",
         },
-        "indices": args.indices,
-        "restored": args.restored.iter().map(|(from, to)| json!({"from": from, "to": to})).collect::<Vec<Value>>(),
         "raise_on_failure": !args.report_only,
     });
+    if !matches!(args.check, Check::Snapshot) {
+        let mut restore_of = json!({
+            "snapshot": args.snapshot,
+            "on_conflict": match args.on_conflict {
+                OnConflict::Fail => "fail",
+                OnConflict::Rename => "rename",
+                OnConflict::Replace => "replace",
+            },
+        });
+        if !args.indices.is_empty() {
+            restore_of["indices"] = json!(args.indices);
+        }
+        if let [pattern, replacement] = args.rename.as_slice() {
+            restore_of["rename_pattern"] = json!(pattern);
+            restore_of["rename_replacement"] = json!(replacement);
+        }
+        fields["restore_of"] = restore_of;
+    }
     if let Some(max_age) = &args.max_age {
         fields["max_age"] = json!(max_age);
     }
