@@ -146,6 +146,11 @@ pub(crate) enum Route {
     },
     GetClusterSettings,
     PutClusterSettings,
+    /// `PUT _plugins/_security/api/roles|rolesmapping/<name>` (security plugin on only).
+    PutSecurityConfig {
+        kind: String,
+        name: String,
+    },
 }
 
 /// Whether a path segment can name indices (`_all` does; other `_` names are APIs).
@@ -260,6 +265,16 @@ pub(crate) fn route(method: &Method, segments: &[&str]) -> Option<Route> {
         ["_snapshot", repository, snapshots] if delete => Route::DeleteSnapshots {
             repository: s(repository),
             snapshots: s(snapshots),
+        },
+        [
+            "_plugins",
+            "_security",
+            "api",
+            kind @ ("roles" | "rolesmapping"),
+            name,
+        ] if put => Route::PutSecurityConfig {
+            kind: s(kind),
+            name: s(name),
         },
         [index] if put && *index != "_snapshot" => Route::CreateIndex(s(index)),
         [index] if delete && *index != "_snapshot" => Route::DeleteIndex(s(index)),
@@ -381,7 +396,7 @@ fn params(route: &Route) -> &'static [&'static str] {
         Route::CreateSnapshot { .. } | Route::Restore { .. } => &["wait_for_completion"],
         Route::GetSnapshots { .. } => &["verbose", "ignore_unavailable"],
         Route::SnapshotStatus { .. } => &["ignore_unavailable"],
-        Route::DeleteSnapshots { .. } => &[],
+        Route::DeleteSnapshots { .. } | Route::PutSecurityConfig { .. } => &[],
     }
 }
 
@@ -393,6 +408,7 @@ fn takes_manager_timeout(route: &Route) -> bool {
             | Route::Bulk(_)
             | Route::Count(_)
             | Route::Recovery(_)
+            | Route::PutSecurityConfig { .. }
     )
 }
 
