@@ -8,6 +8,8 @@
 #       us-east-1 arn:aws:iam::123456789012:role/osnap-FunctionRole-…
 #
 # Needs curl 7.75 or later (SigV4 signing). The mapping replaces the role's earlier mapping.
+# On an Elasticsearch domain (Open Distro's security plugin) set
+# SECURITY_API=_opendistro/_security; OpenSearch takes either.
 set -eu
 
 if [ "$#" -ne 3 ]; then
@@ -18,6 +20,7 @@ endpoint=${1%/}
 region=$2
 function_role=$3
 here=$(dirname "$0")
+api=${SECURITY_API:-_plugins/_security}
 
 # Credentials never travel in the clear: https, or plain http to this machine only.
 case "$endpoint" in
@@ -42,6 +45,6 @@ signed_put() {
 }
 
 signed_put --data-binary "@$here/osnap-role.json" \
-    "$endpoint/_plugins/_security/api/roles/osnap"
+    "$endpoint/$api/api/roles/osnap"
 printf '{"backend_roles": ["%s"]}' "$function_role" |
-    signed_put --data-binary @- "$endpoint/_plugins/_security/api/rolesmapping/osnap"
+    signed_put --data-binary @- "$endpoint/$api/api/rolesmapping/osnap"

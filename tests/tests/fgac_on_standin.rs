@@ -70,6 +70,10 @@ struct Fgac {
 }
 
 async fn fgac(name: &str, domains: usize) -> Fgac {
+    fgac_on(name, domains, standin::Engine::opensearch()).await
+}
+
+async fn fgac_on(name: &str, domains: usize, engine: standin::Engine) -> Fgac {
     let root = std::env::temp_dir().join(format!("osnap-fgac-{name}-{}", std::process::id()));
     let s3 = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
         .await
@@ -78,6 +82,7 @@ async fn fgac(name: &str, domains: usize) -> Fgac {
     let mut started = Vec::new();
     for n in 0..domains {
         let mut config = DomainConfig::new(format!("{name}-{n}"), s3.endpoint(), s3.credentials());
+        config.engine = engine.clone();
         config.credentials.push(function_principal());
         config.snapshot_duration = Duration::from_millis(200);
         config.recovery_duration = Duration::from_millis(200);
@@ -347,10 +352,11 @@ fn shipped_role() -> Value {
 }
 
 /// The operator's script (curl signing with SigV4, the stand-in checking the signature)
-/// installs the role: the function's life cycle then runs.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_operator_script_installs_the_role() {
-    let world = fgac("script", 1).await;
+/// installs the role, under the security API's prefix for the engine: the function's life
+/// cycle then runs.
+async fn script_installs_the_role(engine: standin::Engine, security_api: Option<&str>) {
+    let name = format!("script-{}", engine.version().replace('.', "-"));
+    let world = fgac_on(&name, 1, engine).await;
     let domain = &world.domains[0];
     seed(domain, "logs-1", &["1", "2"]).await;
     seed(domain, "orders", &["1"]).await;
@@ -359,15 +365,18 @@ async fn the_operator_script_installs_the_role() {
         env!("CARGO_MANIFEST_DIR"),
         "/../infra/fgac/apply-osnap-role.sh"
     );
-    let output = tokio::process::Command::new("sh")
+    let mut command = tokio::process::Command::new("sh");
+    command
         .arg(script)
         .args([domain.endpoint().as_str(), "us-east-1", FUNCTION_ROLE])
         .env("AWS_ACCESS_KEY_ID", &operator.access_key)
         .env("AWS_SECRET_ACCESS_KEY", &operator.secret_key)
         .env_remove("AWS_SESSION_TOKEN")
-        .output()
-        .await
-        .unwrap();
+        .env_remove("SECURITY_API");
+    if let Some(api) = security_api {
+        command.env("SECURITY_API", api);
+    }
+    let output = command.output().await.unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -377,8 +386,22 @@ async fn the_operator_script_installs_the_role() {
     assert!(stdout.contains("'osnap' created."), "{stdout}");
     let _ = domain.take_checked_actions();
     let mut seen = Seen::default();
-    life_cycle(domain, "script", &mut seen).await.unwrap();
+    life_cycle(domain, &name, &mut seen).await.unwrap();
     assert!(seen.refused.is_empty(), "{:?}", seen.refused);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_operator_script_installs_the_role_on_opensearch() {
+    script_installs_the_role(standin::Engine::opensearch(), None).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_operator_script_installs_the_role_on_elasticsearch() {
+    script_installs_the_role(
+        standin::Engine::elasticsearch(),
+        Some("_opendistro/_security"),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

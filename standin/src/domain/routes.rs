@@ -146,8 +146,10 @@ pub(crate) enum Route {
     },
     GetClusterSettings,
     PutClusterSettings,
-    /// `PUT _plugins/_security/api/roles|rolesmapping/<name>` (security plugin on only).
+    /// `PUT _plugins|_opendistro/_security/api/roles|rolesmapping/<name>` (security plugin on
+    /// only).
     PutSecurityConfig {
+        opendistro: bool,
         kind: String,
         name: String,
     },
@@ -266,13 +268,16 @@ pub(crate) fn route(method: &Method, segments: &[&str]) -> Option<Route> {
             repository: s(repository),
             snapshots: s(snapshots),
         },
+        // OpenSearch's prefix, and Open Distro's, which OpenSearch keeps (on Elasticsearch
+        // only the latter is served: see `service::dispatch`).
         [
-            "_plugins",
+            prefix @ ("_plugins" | "_opendistro"),
             "_security",
             "api",
             kind @ ("roles" | "rolesmapping"),
             name,
         ] if put => Route::PutSecurityConfig {
+            opendistro: *prefix == "_opendistro",
             kind: s(kind),
             name: s(name),
         },

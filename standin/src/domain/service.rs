@@ -335,10 +335,17 @@ async fn dispatch(shared: &Arc<Shared>, call: &Call, route: Route) -> Answer {
         } => restore::restore(shared, call, &repository, &snapshot).await,
         Route::GetClusterSettings => cluster_settings::get(shared, call),
         Route::PutClusterSettings => cluster_settings::put(shared, call),
-        Route::PutSecurityConfig { kind, name } => match &shared.security {
-            Some(plugin) => security::put_config(plugin, call, &kind, &name),
+        Route::PutSecurityConfig {
+            opendistro,
+            kind,
+            name,
+        } => match &shared.security {
+            // Open Distro's security plugin on Elasticsearch serves only its own prefix.
+            Some(plugin) if opendistro || shared.opensearch() => {
+                security::put_config(plugin, call, &kind, &name)
+            }
             // Without the plugin the path is served by nothing.
-            None => Err(Reply::json(
+            _ => Err(Reply::json(
                 StatusCode::BAD_REQUEST,
                 &json!({"error": format!(
                     "no handler found for uri [{}] and method [{}]",
