@@ -49,15 +49,17 @@ pub const BY_FUNCTION: [Permissions; 5] = [
         cluster: &[
             "cluster:monitor/main",           // GET /
             "cluster:admin/snapshot/get",     // GET _snapshot/<repo>/<snapshot>
-            "cluster:monitor/state",          // GET _cat/indices
-            "cluster:monitor/health",         // GET _cat/indices
+            "cluster:monitor/state",          // GET _cat/indices, GET _cluster/settings
+            "cluster:monitor/health",         // GET _cat/indices, GET _cluster/health
+            "cluster:admin/snapshot/status",  // GET _snapshot/<repo>/<snapshot>/_status (replace)
             "cluster:admin/snapshot/restore", // POST _snapshot/<repo>/<snapshot>/_restore
         ],
         index: &[
             "indices:monitor/settings/get", // GET _cat/indices
             "indices:monitor/stats",        // GET _cat/indices
             "indices:admin/aliases/get",    // GET _alias
-            "indices:admin/delete",         // DELETE <indices> (on_conflict "replace")
+            "indices:admin/close",          // POST <indices>/_close (on_conflict "replace")
+            "indices:admin/open",           // POST <indices>/_open (a refused replace)
             "indices:admin/create",         // the restore, on every index it writes
             "indices:data/write/index",     // the restore, on every index it writes
             "indices:monitor/recovery",     // GET <indices>/_recovery
