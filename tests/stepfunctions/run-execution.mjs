@@ -130,8 +130,18 @@ function collect(states) {
 }
 collect(definition.States);
 
+// The context object AWS gives every execution beside its input and start time.
+const machineName = definitionPath.split('/').pop().replace(/\.asl\.json$/, '');
+const executionName = `local-${process.pid}`;
+const context = {
+  Execution: {
+    Id: `arn:aws:states:us-east-1:123456789012:execution:${machineName}:${executionName}`,
+    Name: executionName,
+  },
+};
 const execution = new StateMachine(definition).run(JSON.parse(inputJson), {
   overrides: { taskResourceLocalHandlers: taskHandlers, waitTimeOverrides, retryIntervalOverrides },
+  context,
 });
 
 // The history a test asserts on: the states entered, and which errors were retried. Each

@@ -459,7 +459,9 @@ async fn a_partial_snapshot_is_notified_and_nothing_is_pruned() {
 
     let message = failure_notice(&result, "BackupFailed", "osnap nightly backup failed");
     assert!(
-        message.contains(&domain.endpoint()) && message.contains("SnapshotFailed"),
+        message.contains("position 0")
+            && message.contains("execution:backup:")
+            && message.contains("SnapshotFailed"),
         "{message}"
     );
     assert!(
@@ -704,6 +706,42 @@ async fn a_migration_onto_a_conflicting_index_stops_before_touching_the_target()
         "{orders_before}"
     );
     standin.shutdown().await;
+}
+
+/// An endpoint of any length (here 70,000 characters) is never carried into a notification:
+/// the message names the domain by its position and the execution, and the function's error
+/// quotes the endpoint short.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_endpoint_never_reaches_the_notification() {
+    let huge = format!(
+        "https://search-{}.us-east-1.es.amazonaws.com",
+        "x".repeat(70_000)
+    );
+    let run = "x".repeat(1_000);
+    let standin = backup_standin("huge-endpoint", 1).await;
+    let mut functions = Functions::start(BACKUP_FUNCTIONS).await;
+    let mut input = backup_input(&standin.domains[0]);
+    input["domains"][0]["domain"]["endpoint"] = json!(huge);
+    let result = execute("backup", &input, &mut functions, |_| {}).await;
+    functions.stop().await;
+    let message = failure_notice(&result, "BackupFailed", "osnap nightly backup failed");
+    assert!(message.contains("position 0"), "{message}");
+    assert!(!message.contains(&run), "{} characters", message.len());
+    assert!(message.len() < 4_000, "{} characters", message.len());
+    standin.shutdown().await;
+
+    let migration = migration_standin("huge-endpoint-migration").await;
+    let (source, target) = (&migration.domains[0], &migration.domains[1]);
+    let mut functions = Functions::start(MIGRATE_FUNCTIONS).await;
+    let mut input = migrate_input(source, target);
+    input["target"]["domain"]["endpoint"] = json!(huge);
+    let result = execute("migrate", &input, &mut functions, |_| {}).await;
+    functions.stop().await;
+    let message = failure_notice(&result, "MigrationFailed", "osnap migration failed");
+    assert!(message.contains("execution:migrate:"), "{message}");
+    assert!(!message.contains(&run), "{} characters", message.len());
+    assert!(message.len() < 4_000, "{} characters", message.len());
+    migration.shutdown().await;
 }
 
 /// What a workflow does with an input it cannot run: notified, failed as `InvalidRequest`

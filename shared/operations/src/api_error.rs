@@ -5,6 +5,12 @@ use snapshot_api::ApiError;
 
 use crate::OsnapError;
 
+/// A security plugin action (`cluster:admin/snapshot/create`, `indices:monitor/recovery`),
+/// as opposed to an IAM one (`es:ESHttpGet`, `iam:PassRole`).
+fn is_transport_action(action: &str) -> bool {
+    action.starts_with("cluster:") || action.starts_with("indices:")
+}
+
 /// A failure to sign or deliver a request.
 pub fn from_signing(error: &SigningError) -> OsnapError {
     match error {
@@ -57,11 +63,26 @@ pub fn from_api(error: ApiError, subject: Subject<'_>) -> OsnapError {
         } => {
             let advice = match (action.as_deref(), resource.as_deref()) {
                 (Some("iam:PassRole"), Some(role)) => format!(
-                    "; the function's role needs iam:PassRole on {role}, and with fine-grained \
-                     access control that role must be mapped to the manage_snapshots role"
+                    "; the function's role needs iam:PassRole on {}, and with fine-grained \
+                     access control it must be mapped to a role granting \
+                     cluster:admin/repository/put (the osnap role, infra/fgac/osnap-role.json; \
+                     AWS's guide maps manage_snapshots)",
+                    policy::quote::short(role)
+                ),
+                // The security plugin refuses a restore of the global state or of its own
+                // index whatever the role (`SnapshotRestoreEvaluator`).
+                (Some(""), None) => "; fine-grained access control never lets a restore take \
+                                     the global state or the security index"
+                    .to_owned(),
+                (Some(action), None) if is_transport_action(action) => format!(
+                    "; with fine-grained access control the function's role must be mapped \
+                     to a role granting `{}`: the osnap role (infra/fgac/osnap-role.json) \
+                     grants every action osnap sends",
+                    policy::quote::short(action)
                 ),
                 _ => "; check the domain's access policy allows the function's role (es:ESHttp*), \
-                      and with fine-grained access control map the role to manage_snapshots"
+                      and with fine-grained access control map the role to the osnap role \
+                      (infra/fgac/osnap-role.json)"
                     .to_owned(),
             };
             OsnapError::AccessDenied { message, advice }
@@ -111,5 +132,62 @@ pub fn from_api(error: ApiError, subject: Subject<'_>) -> OsnapError {
         error @ ApiError::UnknownEngine(_) => OsnapError::InvalidRequest {
             reason: error_chain(&error),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn denial(reason: &str) -> OsnapError {
+        let body = serde_json::json!({
+            "error": {"root_cause": [{"type": "security_exception", "reason": reason}],
+                "type": "security_exception", "reason": reason},
+            "status": 403
+        });
+        let error = snapshot_api::error::parse_error(
+            http::StatusCode::FORBIDDEN,
+            body.to_string().as_bytes(),
+        );
+        from_api(
+            error,
+            Subject {
+                repository: "nightly",
+                snapshot: None,
+            },
+        )
+    }
+
+    #[test]
+    fn a_security_exception_is_access_denied_naming_the_action() {
+        let error = denial(
+            "no permissions for [indices:monitor/recovery] and User [name=arn:aws:iam::123456789012:role/fn, backend_roles=[arn:aws:iam::123456789012:role/fn], requestedTenant=null]",
+        );
+        assert_eq!(error.error_type(), "AccessDenied");
+        let message = error.to_string();
+        assert!(
+            message.contains("granting `indices:monitor/recovery`"),
+            "{message}"
+        );
+        assert!(message.contains("infra/fgac/osnap-role.json"), "{message}");
+    }
+
+    #[test]
+    fn a_long_action_is_quoted_short() {
+        let action = format!("cluster:{}", "x".repeat(5_000));
+        let error = denial(&format!("no permissions for [{action}] and User [name=u]"));
+        let OsnapError::AccessDenied { advice, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert!(advice.len() < 600, "{advice}");
+        assert!(advice.contains("more characters"), "{advice}");
+    }
+
+    #[test]
+    fn the_refused_global_state_says_why() {
+        let error = denial(
+            "no permissions for [] and User [name=u, backend_roles=[], requestedTenant=null]",
+        );
+        assert!(error.to_string().contains("global state"), "{error}");
     }
 }

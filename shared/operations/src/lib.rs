@@ -9,6 +9,8 @@
 //! - [`connect`] and [`Context`]: clients for the domains events name, built once per process.
 //! - [`register`], [`snapshot`], [`verify`], [`restore`], [`prune`]: one module per
 //!   function, each with a `handle(ctx, event)` entry point.
+//! - [`permissions`]: the security plugin actions each function needs (fine-grained access
+//!   control).
 
 pub mod api_error;
 pub mod bounded;
@@ -19,6 +21,7 @@ pub mod contract;
 mod error;
 pub mod listing;
 mod name_batches;
+pub mod permissions;
 pub mod prune;
 pub mod register;
 pub mod requests;

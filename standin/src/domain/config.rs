@@ -9,6 +9,7 @@ use policy::engines::{self, Capabilities, EngineError};
 use crate::TEST_REGION;
 use crate::auth::TestPrincipal;
 use crate::domain::faults::FaultPlan;
+use crate::domain::security::SecurityConfig;
 
 /// The engine a domain runs: its kind and version (read from `policy::engines`, the same
 /// table the functions read) and the version text `GET /` reports.
@@ -179,6 +180,9 @@ pub struct DomainConfig {
     pub verbose_listing_limit: usize,
     /// Seeds every random choice of the fault injection.
     pub seed: u64,
+    /// Fine-grained access control: the security plugin on, with these roles and mappings
+    /// (`None`: off, every accepted signer may do anything).
+    pub security: Option<SecurityConfig>,
 }
 
 /// Where a verbose listing stops being answered in time on a real domain (OpenSearch issue
@@ -207,6 +211,7 @@ impl DomainConfig {
             faults: FaultPlan::default(),
             verbose_listing_limit: VERBOSE_LISTING_LIMIT,
             seed: 0,
+            security: None,
         }
     }
 }

@@ -15,10 +15,13 @@
 //! - `info`, `indices`, `documents`, `aliases`, `cat`: the cluster and index APIs.
 //! - `repository`, `blobstore`, `snapshots`, `snapshot_views`, `restore`, `rename`: the
 //!   snapshot APIs and their storage in S3.
+//! - [`security`]: fine-grained access control (the security plugin's roles, mappings and
+//!   403s), on when [`DomainConfig::security`] is set.
 //! - `benchmarks`: seeding thousands of snapshots at once, and counting requests.
 
 pub mod config;
 pub mod faults;
+pub mod security;
 
 mod aliases;
 mod benchmarks;
@@ -74,6 +77,8 @@ pub(crate) struct Shared {
     pub identity: Identity,
     pub auth: AuthConfig,
     pub faults: FaultControl,
+    /// The security plugin, on a domain with fine-grained access control.
+    pub security: Option<security::SecurityPlugin>,
     pub s3: aws_sdk_s3::Client,
     cluster: Mutex<Cluster>,
     snapshot_info_reads: AtomicU64,
@@ -186,6 +191,7 @@ impl Domain {
                 principals: config.credentials.clone(),
             },
             faults: FaultControl::new(config.faults.clone(), config.seed),
+            security: config.security.clone().map(security::SecurityPlugin::new),
             s3: crate::s3::s3_client(&config.s3_endpoint, config.s3_credentials.clone()),
             identity,
             config,
@@ -227,6 +233,16 @@ impl Domain {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Every action the security plugin checked since the last call, oldest first (empty on a
+    /// domain without fine-grained access control).
+    pub fn take_checked_actions(&self) -> Vec<security::CheckedAction> {
+        self.shared
+            .security
+            .as_ref()
+            .map(security::SecurityPlugin::take_checked)
+            .unwrap_or_default()
     }
 
     /// Unassigns an index's primaries (red health); snapshots of it fail or are partial.

@@ -146,6 +146,13 @@ pub(crate) enum Route {
     },
     GetClusterSettings,
     PutClusterSettings,
+    /// `PUT _plugins|_opendistro/_security/api/roles|rolesmapping/<name>` (security plugin on
+    /// only).
+    PutSecurityConfig {
+        opendistro: bool,
+        kind: String,
+        name: String,
+    },
 }
 
 /// Whether a path segment can name indices (`_all` does; other `_` names are APIs).
@@ -260,6 +267,19 @@ pub(crate) fn route(method: &Method, segments: &[&str]) -> Option<Route> {
         ["_snapshot", repository, snapshots] if delete => Route::DeleteSnapshots {
             repository: s(repository),
             snapshots: s(snapshots),
+        },
+        // OpenSearch's prefix, and Open Distro's, which OpenSearch keeps (on Elasticsearch
+        // only the latter is served: see `service::dispatch`).
+        [
+            prefix @ ("_plugins" | "_opendistro"),
+            "_security",
+            "api",
+            kind @ ("roles" | "rolesmapping"),
+            name,
+        ] if put => Route::PutSecurityConfig {
+            opendistro: *prefix == "_opendistro",
+            kind: s(kind),
+            name: s(name),
         },
         [index] if put && *index != "_snapshot" => Route::CreateIndex(s(index)),
         [index] if delete && *index != "_snapshot" => Route::DeleteIndex(s(index)),
@@ -381,7 +401,7 @@ fn params(route: &Route) -> &'static [&'static str] {
         Route::CreateSnapshot { .. } | Route::Restore { .. } => &["wait_for_completion"],
         Route::GetSnapshots { .. } => &["verbose", "ignore_unavailable"],
         Route::SnapshotStatus { .. } => &["ignore_unavailable"],
-        Route::DeleteSnapshots { .. } => &[],
+        Route::DeleteSnapshots { .. } | Route::PutSecurityConfig { .. } => &[],
     }
 }
 
@@ -393,6 +413,7 @@ fn takes_manager_timeout(route: &Route) -> bool {
             | Route::Bulk(_)
             | Route::Count(_)
             | Route::Recovery(_)
+            | Route::PutSecurityConfig { .. }
     )
 }
 

@@ -18,7 +18,7 @@ use crate::domain::reply::{EsError, Reply};
 use crate::domain::routes::{self, Query, Route, check_params, decode_segment};
 use crate::domain::{
     Shared, aliases, cat, cluster_settings, documents, indices, info, repository, restore,
-    snapshot_views, snapshots,
+    security, snapshot_views, snapshots,
 };
 
 /// The largest body the engine accepts (`http.max_content_length`).
@@ -268,6 +268,11 @@ pub(crate) async fn answer(shared: &Arc<Shared>, call: Call) -> Reply {
     if let Err(reply) = check_content_type(&call) {
         return reply;
     }
+    if let Some(plugin) = &shared.security
+        && let Err(reply) = security::authorize(shared, plugin, &call, &route).await
+    {
+        return reply;
+    }
     match dispatch(shared, &call, route).await {
         Ok(reply) | Err(reply) => reply,
     }
@@ -330,5 +335,24 @@ async fn dispatch(shared: &Arc<Shared>, call: &Call, route: Route) -> Answer {
         } => restore::restore(shared, call, &repository, &snapshot).await,
         Route::GetClusterSettings => cluster_settings::get(shared, call),
         Route::PutClusterSettings => cluster_settings::put(shared, call),
+        Route::PutSecurityConfig {
+            opendistro,
+            kind,
+            name,
+        } => match &shared.security {
+            // Open Distro's security plugin on Elasticsearch serves only its own prefix.
+            Some(plugin) if opendistro || shared.opensearch() => {
+                security::put_config(plugin, call, &kind, &name)
+            }
+            // Without the plugin the path is served by nothing.
+            _ => Err(Reply::json(
+                StatusCode::BAD_REQUEST,
+                &json!({"error": format!(
+                    "no handler found for uri [{}] and method [{}]",
+                    call.uri(),
+                    call.method
+                )}),
+            )),
+        },
     }
 }
