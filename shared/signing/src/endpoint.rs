@@ -131,6 +131,13 @@ impl DomainEndpoint {
             Host::Ipv4(ip) => ip.to_string(),
             Host::Ipv6(ip) => ip.to_string(),
         };
+        // DNS names are at most 253 characters, in labels of at most 63 (RFC 1035 2.3.4): a
+        // longer one is no host at all, and would only fail later, less clearly, in signing.
+        if host_name.len() > 253 || host_name.split('.').any(|label| label.len() > 63) {
+            return Err(invalid(
+                "the host is longer than DNS allows (253 characters, 63 per label)",
+            ));
+        }
         if loopback && !policy.loopback {
             return Err(EndpointError::NotAllowed {
                 host: policy::quote::short(&host_name),
@@ -142,7 +149,7 @@ impl DomainEndpoint {
             "http" if loopback => {}
             "http" => {
                 return Err(EndpointError::NotAllowed {
-                    host: host_name,
+                    host: policy::quote::short(&host_name),
                     reason: "plain http is only accepted for loopback addresses",
                 });
             }
@@ -166,14 +173,18 @@ impl DomainEndpoint {
         let (region, service) = match (aws, region.map(str::trim).filter(|r| !r.is_empty())) {
             (Some((derived, _)), Some(given)) if derived != given => {
                 return Err(EndpointError::RegionMismatch {
-                    host: host_name,
+                    host: policy::quote::short(&host_name),
                     derived,
-                    given: given.to_owned(),
+                    given: policy::quote::short(given),
                 });
             }
             (Some((derived, service)), _) => (derived, service),
             (None, Some(given)) => (given.to_owned(), AwsSearchService::Domain),
-            (None, None) => return Err(EndpointError::RegionUnknown { host: host_name }),
+            (None, None) => {
+                return Err(EndpointError::RegionUnknown {
+                    host: policy::quote::short(&host_name),
+                });
+            }
         };
         Ok(Self {
             base,
@@ -496,6 +507,25 @@ mod tests {
             );
         }
         assert!(!EndpointPolicy::loopback_switch_is_set(|_| None));
+    }
+
+    #[test]
+    fn a_host_longer_than_dns_allows_is_refused_before_signing() {
+        let huge_label = format!(
+            "https://search-{}-abc.us-east-1.es.amazonaws.com",
+            "a".repeat(70_000)
+        );
+        let many_labels = format!("https://{}es.amazonaws.com", "search-a.".repeat(40));
+        for endpoint in [huge_label, many_labels] {
+            let error = parse(&endpoint, None).unwrap_err();
+            assert!(matches!(error, EndpointError::Invalid { .. }), "{error:?}");
+            assert!(
+                error.to_string().contains("longer than DNS allows"),
+                "{error}"
+            );
+            assert!(error.to_string().len() < 600);
+        }
+        assert!(parse("https://search-logs-abc.us-east-1.es.amazonaws.com", None).is_ok());
     }
 
     #[test]
