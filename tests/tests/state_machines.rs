@@ -797,9 +797,19 @@ async fn an_incomplete_input_is_refused_and_notified_before_any_function_runs() 
         .unwrap()
         .remove("settings");
     let result = execute("migrate", &no_settings, &mut functions, |_| {}).await;
-    functions.stop().await;
     let message = failure_notice(&result, "InvalidRequest", "osnap migration failed");
     assert!(message.contains("settings"), "{message}");
+    assert!(!states(&result).contains(&"RegisterOnSource"), "{result}");
+    // AWS's automated snapshots restore only on the domain that took them.
+    let mut automated = migrate_input(source, target);
+    automated["repository"] = json!("cs-automated-enc");
+    let result = execute("migrate", &automated, &mut functions, |_| {}).await;
+    functions.stop().await;
+    let message = failure_notice(&result, "UnsafeOperation", "osnap migration failed");
+    assert!(
+        message.contains("cannot be restored on another domain"),
+        "{message}"
+    );
     assert!(!states(&result).contains(&"RegisterOnSource"), "{result}");
     migration.shutdown().await;
     standin.shutdown().await;
