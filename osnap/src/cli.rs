@@ -202,16 +202,10 @@ pub struct VerifyArgs {
     pub max_age: Option<String>,
     #[arg(long, value_enum, default_value = "snapshot")]
     pub check: Check,
-    /// With --check restore or counts: the restore's index patterns (SNAPSHOT is the one it
+    /// With --check restore or counts: the restore as it was asked (SNAPSHOT is the one it
     /// restored from; the restored indices are worked out from it as the restore did)
-    #[arg(long = "index", value_name = "PATTERN")]
-    pub indices: Vec<String>,
-    /// With --check restore or counts: the restore's on_conflict
-    #[arg(long, value_enum, default_value = "fail")]
-    pub on_conflict: OnConflict,
-    /// With --check restore or counts: the restore's rename
-    #[arg(long, num_args = 2, value_names = ["PATTERN", "REPLACEMENT"])]
-    pub rename: Vec<String>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
     /// With --check counts: the domain the indices were restored from
     #[arg(long, value_name = "URL")]
     pub source_endpoint: Option<String>,
@@ -227,14 +221,10 @@ pub enum OnConflict {
     Replace,
 }
 
+/// Which indices of a snapshot a restore takes and the names it gives them (`restore`, and
+/// `verify` of a restore).
 #[derive(Debug, Args)]
-pub struct RestoreArgs {
-    /// A snapshot name, or `latest`
-    #[arg(default_value = "latest")]
-    pub snapshot: String,
-    /// With `latest`: only snapshots whose names match
-    #[arg(long = "match", default_value = "nightly-*", value_name = "PATTERN")]
-    pub pattern: String,
+pub struct SelectionArgs {
     /// Index patterns to restore (default: every index but system indices)
     #[arg(long = "index", value_name = "PATTERN")]
     pub indices: Vec<String>,
@@ -244,6 +234,39 @@ pub struct RestoreArgs {
     /// Restore under new names: a regular expression and its replacement
     #[arg(long, num_args = 2, value_names = ["PATTERN", "REPLACEMENT"])]
     pub rename: Vec<String>,
+}
+
+impl SelectionArgs {
+    /// The selection's fields as a restore event (or `restore_of`) writes them.
+    pub fn fields(&self) -> serde_json::Value {
+        let mut fields = serde_json::json!({
+            "on_conflict": match self.on_conflict {
+                OnConflict::Fail => "fail",
+                OnConflict::Rename => "rename",
+                OnConflict::Replace => "replace",
+            },
+        });
+        if !self.indices.is_empty() {
+            fields["indices"] = serde_json::json!(self.indices);
+        }
+        if let [pattern, replacement] = self.rename.as_slice() {
+            fields["rename_pattern"] = serde_json::json!(pattern);
+            fields["rename_replacement"] = serde_json::json!(replacement);
+        }
+        fields
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A snapshot name, or `latest`
+    #[arg(default_value = "latest")]
+    pub snapshot: String,
+    /// With `latest`: only snapshots whose names match
+    #[arg(long = "match", default_value = "nightly-*", value_name = "PATTERN")]
+    pub pattern: String,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
     /// Restore the snapshot's aliases too (with renaming: refused while they are in use)
     #[arg(long)]
     pub include_aliases: bool,

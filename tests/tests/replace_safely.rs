@@ -62,8 +62,8 @@ async fn replace(
     operations::restore::handle(context(None), event).await
 }
 
-/// `(status, uuid, primaries)` of an index, as `_cat/indices` lists it.
-async fn listed(world: &World, index: &str) -> Option<(String, String, String)> {
+/// Every index as `_cat/indices` lists it, closed and hidden ones too.
+async fn cat_rows(world: &World) -> Vec<Value> {
     let (status, rows) = operator_send(
         world,
         Method::GET,
@@ -73,8 +73,13 @@ async fn listed(world: &World, index: &str) -> Option<(String, String, String)> 
     )
     .await;
     assert_eq!(status, 200, "{rows}");
-    rows.as_array()
-        .unwrap()
+    rows.as_array().unwrap().clone()
+}
+
+/// `(status, uuid, primaries)` of an index, as `_cat/indices` lists it.
+async fn listed(world: &World, index: &str) -> Option<(String, String, String)> {
+    cat_rows(world)
+        .await
         .iter()
         .find(|r| r["index"] == index)
         .map(|r| {
@@ -103,18 +108,9 @@ async fn intact(
 
 /// Every shard copy of the open indices (what the engine's shard limit counts).
 async fn open_shard_copies(world: &World) -> u64 {
-    let (status, rows) = operator_send(
-        world,
-        Method::GET,
-        &["_cat", "indices"],
-        &[("format", "json"), ("expand_wildcards", "all")],
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{rows}");
     let number = |r: &Value, k: &str| r[k].as_str().unwrap().parse::<u64>().unwrap();
-    rows.as_array()
-        .unwrap()
+    cat_rows(world)
+        .await
         .iter()
         .filter(|r| r["status"] == "open")
         .map(|r| number(r, "pri") * (1 + number(r, "rep")))

@@ -7,36 +7,23 @@ use operations::requests::{RestoreResponse, RestoreSelection, RestoredIndex};
 use operations::restore;
 use serde_json::{Value, json};
 
-use crate::cli::{Common, OnConflict, RestoreArgs};
+use crate::cli::{Common, RestoreArgs};
 use crate::error::CliError;
 use crate::session::Session;
 use crate::terminal::{confirm, note, print_json, print_out};
 
 pub async fn run(session: &Session, common: &Common, args: &RestoreArgs) -> Result<(), CliError> {
-    let mut fields = json!({
-        "snapshot": args.snapshot,
-        "match": args.pattern,
-        "on_conflict": match args.on_conflict {
-            OnConflict::Fail => "fail",
-            OnConflict::Rename => "rename",
-            OnConflict::Replace => "replace",
-        },
-        "include_global_state": args.include_global_state,
-        "partial": args.partial,
-        "dry_run": true,
-    });
-    if !args.indices.is_empty() {
-        fields["indices"] = json!(args.indices);
-    }
-    if let [pattern, replacement] = args.rename.as_slice() {
-        fields["rename_pattern"] = json!(pattern);
-        fields["rename_replacement"] = json!(replacement);
-    }
+    let mut fields = args.selection.fields();
+    fields["snapshot"] = json!(args.snapshot);
+    fields["match"] = json!(args.pattern);
+    fields["include_global_state"] = json!(args.include_global_state);
+    fields["partial"] = json!(args.partial);
+    fields["dry_run"] = json!(true);
     if args.include_aliases {
         fields["include_aliases"] = json!(true);
     }
     let plan = restore::handle(session.context.clone(), session.event(fields.clone())?).await?;
-    let pairs = pairs_of(session, &plan, &fields).await?;
+    let pairs = pairs_of(session, &plan, args).await?;
     let nothing_to_do = plan.restored.count == 0;
     if args.dry_run || nothing_to_do {
         if nothing_to_do && !args.dry_run {
@@ -70,21 +57,12 @@ pub async fn run(session: &Session, common: &Common, args: &RestoreArgs) -> Resu
 async fn pairs_of(
     session: &Session,
     plan: &RestoreResponse,
-    fields: &Value,
+    args: &RestoreArgs,
 ) -> Result<Vec<RestoredIndex>, CliError> {
-    let text = |key: &str| fields.get(key).and_then(Value::as_str).map(str::to_owned);
-    let selection = RestoreSelection {
-        snapshot: plan.snapshot.clone(),
-        indices: fields.get("indices").and_then(Value::as_array).map(|list| {
-            list.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        }),
-        on_conflict: serde_json::from_value(fields["on_conflict"].clone()).unwrap_or_default(),
-        rename_pattern: text("rename_pattern"),
-        rename_replacement: text("rename_replacement"),
-    };
+    let mut selected = args.selection.fields();
+    selected["snapshot"] = json!(plan.snapshot);
+    let selection: RestoreSelection = serde_json::from_value(selected)
+        .map_err(|e| CliError::Other(format!("cannot read the restore's selection: {e}")))?;
     let api = session.api().await?;
     Ok(restore::restored_pairs(&api, &plan.repository, &selection).await?)
 }

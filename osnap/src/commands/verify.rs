@@ -4,7 +4,7 @@
 use operations::verify;
 use serde_json::json;
 
-use crate::cli::{Check, Common, OnConflict, VerifyArgs};
+use crate::cli::{Check, Common, VerifyArgs};
 use crate::error::CliError;
 use crate::session::Session;
 use crate::terminal::{print_json, print_out};
@@ -22,21 +22,8 @@ pub async fn run(session: &Session, common: &Common, args: &VerifyArgs) -> Resul
         "raise_on_failure": !args.report_only,
     });
     if !matches!(args.check, Check::Snapshot) {
-        let mut restore_of = json!({
-            "snapshot": args.snapshot,
-            "on_conflict": match args.on_conflict {
-                OnConflict::Fail => "fail",
-                OnConflict::Rename => "rename",
-                OnConflict::Replace => "replace",
-            },
-        });
-        if !args.indices.is_empty() {
-            restore_of["indices"] = json!(args.indices);
-        }
-        if let [pattern, replacement] = args.rename.as_slice() {
-            restore_of["rename_pattern"] = json!(pattern);
-            restore_of["rename_replacement"] = json!(replacement);
-        }
+        let mut restore_of = args.selection.fields();
+        restore_of["snapshot"] = json!(args.snapshot);
         fields["restore_of"] = restore_of;
     }
     if let Some(max_age) = &args.max_age {
