@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
+pub mod hygiene;
 pub mod ports;
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +89,12 @@ pub struct LambdaFunction {
     /// Held while the Runtime API runs, so that no other one is given its port.
     _reserved: ports::ReservedPort,
     http: reqwest::Client,
+    name: String,
+    /// Where the function's stdout and stderr go (a scratch file when the test gave none).
+    log: PathBuf,
+    scratch_log: bool,
+    /// The secret values the function was given, looked for in what it writes.
+    secrets: Vec<String>,
 }
 
 impl LambdaFunction {
@@ -105,16 +112,21 @@ impl LambdaFunction {
         log: Option<&Path>,
     ) -> Result<Self, HarnessError> {
         let binary = function_binary(name)?;
-        let (stdout, stderr) = match log {
-            None => (Stdio::null(), Stdio::null()),
-            Some(path) => {
-                let file = std::fs::File::create(path)
-                    .map_err(|e| HarnessError::Setup(format!("cannot create the log file: {e}")))?;
-                let copy = file
-                    .try_clone()
-                    .map_err(|e| HarnessError::Setup(format!("cannot share the log file: {e}")))?;
-                (Stdio::from(file), Stdio::from(copy))
-            }
+        let reserved = ports::reserve()?;
+        let port = reserved.port();
+        // Every function's log is kept, so that its hygiene is checked when it stops.
+        let scratch_log = log.is_none();
+        let log_path = log.map_or_else(
+            || std::env::temp_dir().join(format!("osnap-{name}-{port}-{}.log", std::process::id())),
+            Path::to_path_buf,
+        );
+        let (stdout, stderr) = {
+            let file = std::fs::File::create(&log_path)
+                .map_err(|e| HarnessError::Setup(format!("cannot create the log file: {e}")))?;
+            let copy = file
+                .try_clone()
+                .map_err(|e| HarnessError::Setup(format!("cannot share the log file: {e}")))?;
+            (Stdio::from(file), Stdio::from(copy))
         };
         // The Runtime API's own log goes beside the function's, as `<log>.rt`.
         let runtime_api_log = match log {
@@ -123,8 +135,6 @@ impl LambdaFunction {
                 .map_err(|e| HarnessError::Setup(format!("cannot create the log file: {e}")))?,
             None => Stdio::null(),
         };
-        let reserved = ports::reserve()?;
-        let port = reserved.port();
         let runtime_api = Command::new(cargo_lambda())
             .args([
                 "lambda",
@@ -167,12 +177,22 @@ impl LambdaFunction {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| HarnessError::Setup(format!("cannot run {name}: {e}")))?;
+        let mut secrets = vec!["standin-secret".to_owned()];
+        secrets.extend(
+            env.iter()
+                .filter(|(k, _)| matches!(*k, "AWS_SECRET_ACCESS_KEY" | "AWS_SESSION_TOKEN"))
+                .map(|(_, v)| (*v).to_owned()),
+        );
         Ok(Self {
             runtime_api,
             function,
             port,
             _reserved: reserved,
             http: reqwest::Client::new(),
+            name: name.to_owned(),
+            log: log_path,
+            scratch_log,
+            secrets,
         })
     }
 
@@ -196,6 +216,11 @@ impl LambdaFunction {
             .await?;
         let status = response.status();
         let body = response.bytes().await?;
+        hygiene::assert_clean(
+            &format!("{}'s answer", self.name),
+            &String::from_utf8_lossy(&body),
+            &self.secrets,
+        );
         let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         if status.is_success() {
             return Ok(Outcome::Ok(value));
@@ -227,10 +252,15 @@ impl LambdaFunction {
         )
     }
 
-    /// Stops both processes.
+    /// Stops both processes, then checks the function's log: no secret in any line.
     pub async fn stop(mut self) {
         let _ = self.function.kill().await;
         let _ = self.runtime_api.kill().await;
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        if self.scratch_log {
+            let _ = std::fs::remove_file(&self.log);
+        }
+        hygiene::assert_clean(&format!("{}'s log", self.name), &log, &self.secrets);
     }
 }
 
