@@ -9,12 +9,12 @@
 
 mod common;
 
-use std::time::Duration;
-
 use http::Method;
 use serde_json::{Value, json};
 
-use common::{World, context, domain_json, operator_send, put_doc, register_nightly, world};
+use common::{
+    World, context, domain_json, operator_send, put_doc, recovered, register_nightly, world,
+};
 
 /// `orders` holds 2 documents and `logs-1` 3 when snapshot `nightly-x` is taken; `logs-1` has
 /// 3 primaries, so restoring it as a new index takes 6 shard copies (one replica each).
@@ -120,23 +120,6 @@ async fn open_shard_copies(world: &World) -> u64 {
 async fn delete_index(world: &World, index: &str) {
     let (status, body) = operator_send(world, Method::DELETE, &[index], &[], None).await;
     assert_eq!(status, 200, "{body}");
-}
-
-async fn recovered(world: &World, targets: &[&str]) {
-    for _ in 0..100 {
-        let verdict = operations::verify::handle(
-            context(None),
-            json!({"domain": domain_json(world), "repository": "nightly",
-                "check": "restore", "indices": targets}),
-        )
-        .await
-        .unwrap();
-        if verdict.done {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{targets:?} did not recover");
 }
 
 #[tokio::test(flavor = "multi_thread")]

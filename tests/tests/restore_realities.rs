@@ -8,13 +8,13 @@
 
 mod common;
 
-use std::time::Duration;
-
 use http::Method;
 use serde_json::{Value, json};
 use standin::{Fault, FaultRule};
 
-use common::{World, context, domain_json, operator_send, put_doc, register_nightly, world};
+use common::{
+    World, context, domain_json, operator_send, put_doc, recovered, register_nightly, world,
+};
 
 const DOCS: [(&str, usize); 2] = [("logs-1", 3), ("orders", 2)];
 
@@ -81,24 +81,6 @@ async fn restore(
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
     operations::restore::handle(context(None), event).await
-}
-
-/// Waits until the restored indices have recovered.
-async fn recovered(world: &World, targets: &[String]) {
-    for _ in 0..100 {
-        let verdict = operations::verify::handle(
-            context(None),
-            json!({"domain": domain_json(world), "repository": "nightly",
-                "check": "restore", "indices": targets}),
-        )
-        .await
-        .unwrap();
-        if verdict.done {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{targets:?} did not recover");
 }
 
 /// Runs one mode: the restore's answer is lost to `fault`, then the restore is retried; every

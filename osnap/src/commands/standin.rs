@@ -71,7 +71,7 @@ pub async fn run(args: &StandinArgs) -> Result<(), CliError> {
         "  with the environment above, first: osnap register --bucket {BUCKET} --snapshot-role {DEFAULT_SNAPSHOT_ROLE}"
     ));
     note("  Ctrl-C stops it");
-    stopped().await;
+    standin::terminated().await;
     domain.shutdown().await;
     s3.shutdown().await;
     if temporary {
@@ -99,24 +99,5 @@ pub fn exports(domain: &str, s3: &str, principal: &TestPrincipal) -> String {
 fn remove(root: &PathBuf) {
     if let Err(error) = std::fs::remove_dir_all(root) {
         note(&format!("could not remove {}: {error}", root.display()));
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn stopped() {
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
     }
 }

@@ -296,7 +296,7 @@ async fn restored_from(
 }
 
 /// Indices per recovery look-up, and what follows their names in its request target.
-const RECOVERY_BATCH: usize = 100;
+pub(crate) const RECOVERY_BATCH: usize = 100;
 const RECOVERY_PATH_AND_QUERY: &str = "/_recovery?ignore_unavailable=true";
 
 /// A checked restore: what will be restored over, what restored under which name, and the
@@ -524,10 +524,11 @@ pub fn check_room(
     let by_name: BTreeMap<&str, &CatIndex> =
         cluster.iter().map(|c| (c.index.as_str(), c)).collect();
     let copies = |c: &CatIndex| c.pri.unwrap_or(0) * (1 + c.rep.unwrap_or(0));
+    let replaced: BTreeSet<&str> = plan.replace.iter().map(String::as_str).collect();
     for pair in plan
         .restored
         .iter()
-        .filter(|r| plan.replace.contains(&r.to))
+        .filter(|r| replaced.contains(r.to.as_str()))
     {
         let existing = by_name.get(pair.to.as_str()).and_then(|c| c.pri);
         let snapshot = primaries.get(&pair.from).copied();
@@ -546,7 +547,7 @@ pub fn check_room(
     }
     let open: u64 = cluster
         .iter()
-        .filter(|c| c.is_open() && !plan.replace.contains(&c.index))
+        .filter(|c| c.is_open() && !replaced.contains(c.index.as_str()))
         .map(copies)
         .sum();
     for pair in plan.pending() {

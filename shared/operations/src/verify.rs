@@ -205,7 +205,12 @@ async fn verify_restore(
     let names: Vec<&str> = indices.iter().map(String::as_str).collect();
     let room = name_batches::room(&[], "/_recovery");
     let mut recovery = RecoveryByIndex::new();
-    for batch in name_batches::batches(&names, RECOVERY_BATCH, room, name_batches::encoded_len) {
+    for batch in name_batches::batches(
+        &names,
+        crate::restore::RECOVERY_BATCH,
+        room,
+        name_batches::encoded_len,
+    ) {
         match api.recovery(batch).await {
             Ok(found) => recovery.extend(found),
             // An index the restore has not created yet: not done, not an error.
@@ -254,9 +259,6 @@ async fn verify_restore(
         repository, snapshot, &indices, total, finished, pending,
     ))
 }
-
-/// Indices per recovery look-up (their names stay within the 4 KB request line).
-const RECOVERY_BATCH: usize = 100;
 
 async fn verify_counts(
     ctx: &Context,

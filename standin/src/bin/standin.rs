@@ -79,21 +79,9 @@ async fn stopped() {
         let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
         let _ = tx.send(());
     });
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
     tokio::select! {
         _ = stdin_closed => {}
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
+        () = standin::terminated() => {}
     }
 }
 

@@ -212,3 +212,23 @@ pub fn context(deadline: Option<std::time::SystemTime>) -> operations::Context {
         deadline,
     }
 }
+
+/// Waits until the domain reports every one of `targets` recovered (verify's `check:
+/// restore`, called directly), polling every 100 ms for at most 10 s.
+pub async fn recovered<S: AsRef<str>>(world: &World, targets: &[S]) {
+    let targets: Vec<&str> = targets.iter().map(AsRef::as_ref).collect();
+    for _ in 0..100 {
+        let verdict = operations::verify::handle(
+            context(None),
+            json!({"domain": domain_json(world), "repository": "nightly",
+                "check": "restore", "indices": targets}),
+        )
+        .await
+        .unwrap();
+        if verdict.done {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{targets:?} did not recover");
+}
