@@ -128,14 +128,13 @@ impl LambdaFunction {
                 .map_err(|e| HarnessError::Setup(format!("cannot share the log file: {e}")))?;
             (Stdio::from(file), Stdio::from(copy))
         };
-        // The Runtime API's own log goes beside the function's, as `<log>.rt`.
-        let runtime_api_log = match log {
-            Some(path) => std::fs::File::create(path.with_extension("rt"))
-                .map(Stdio::from)
-                .map_err(|e| HarnessError::Setup(format!("cannot create the log file: {e}")))?,
-            None => Stdio::null(),
-        };
-        let runtime_api = Command::new(cargo_lambda())
+        // The Runtime API's own log goes beside the function's, as `<log>.rt`, always: when
+        // it does not start, its log is what says why.
+        let runtime_api_log_path = log_path.with_extension("rt");
+        let runtime_api_log = std::fs::File::create(&runtime_api_log_path)
+            .map(Stdio::from)
+            .map_err(|e| HarnessError::Setup(format!("cannot create the log file: {e}")))?;
+        let mut runtime_api = Command::new(cargo_lambda())
             .args([
                 "lambda",
                 "watch",
@@ -150,7 +149,17 @@ impl LambdaFunction {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| HarnessError::Setup(format!("cannot run cargo-lambda: {e}")))?;
-        wait_for_port(port).await?;
+        if let Err(error) = wait_for_port(port, &mut runtime_api).await {
+            let _ = runtime_api.kill().await;
+            let tail = log_tail(&runtime_api_log_path, 20);
+            if scratch_log {
+                let _ = std::fs::remove_file(&log_path);
+                let _ = std::fs::remove_file(&runtime_api_log_path);
+            }
+            return Err(HarnessError::Setup(format!(
+                "{error}; the end of its log:\n{tail}"
+            )));
+        }
         let function = Command::new(binary)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -259,22 +268,42 @@ impl LambdaFunction {
         let log = std::fs::read_to_string(&self.log).unwrap_or_default();
         if self.scratch_log {
             let _ = std::fs::remove_file(&self.log);
+            let _ = std::fs::remove_file(self.log.with_extension("rt"));
         }
         hygiene::assert_clean(&format!("{}'s log", self.name), &log, &self.secrets);
     }
 }
 
-async fn wait_for_port(port: u16) -> Result<(), HarnessError> {
-    for _ in 0..200 {
+/// Waits until the Runtime API listens on `port`, or says why it does not: it ended (with its
+/// exit status), or it is still starting after 10 s.
+async fn wait_for_port(port: u16, runtime_api: &mut Child) -> Result<(), HarnessError> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
             return Ok(());
         }
+        if let Ok(Some(status)) = runtime_api.try_wait() {
+            return Err(HarnessError::Setup(format!(
+                "cargo lambda watch ended ({status}) before it opened port {port}"
+            )));
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Err(HarnessError::Setup(format!(
-        "the Runtime API did not open port {port} within 10 s"
+        "cargo lambda watch was still running but had not opened port {port} after 10 s"
     )))
+}
+
+/// The last `lines` lines of a log file (or why it could not be read).
+fn log_tail(path: &Path, lines: usize) -> String {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let tail: Vec<&str> = text.lines().rev().take(lines).collect();
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        }
+        Err(error) => format!("(its log {} cannot be read: {error})", path.display()),
+    }
 }
