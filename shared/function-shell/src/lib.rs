@@ -3,6 +3,7 @@
 //! each outcome's metrics written as one Embedded Metric Format line ([`measure`], [`emf`]),
 //! and failures turned into errors whose `errorType` is osnap's stable name.
 
+pub mod calendar;
 pub mod emf;
 pub mod measure;
 
@@ -31,12 +32,15 @@ where
     let context = context_from_env(|name| std::env::var(name).ok())?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let mut context = context.clone();
-        context.deadline = deadline(event.context.deadline, std::time::SystemTime::now());
+        let now = std::time::SystemTime::now();
+        context.deadline = deadline(event.context.deadline, now)
+            .map(|deadline| calendar::on_calendar(deadline, now, context.time.now()));
         let handler = handler.clone();
         let request_id = event.context.request_id;
         let span = tracing::info_span!("invocation", request_id = %request_id);
         let labels = peek_target(&event.payload, &context.defaults).and_then(|t| Labels::of(&t));
-        let time = context.time.clone();
+        // Metrics carry real times, whatever calendar the function decides by.
+        let time = SharedTimeSource::new(SystemTimeSource::new());
         async move {
             let outcome = handler(context, event.payload).await;
             if let Err(error) = &outcome {
@@ -93,19 +97,21 @@ pub fn context_with_credentials(
         .allowed_hosts
         .as_deref()
         .map_or_else(EndpointPolicy::aws_only, EndpointPolicy::from_list);
-    if EndpointPolicy::loopback_switch_is_set(&lookup) {
+    let testing = EndpointPolicy::loopback_switch_is_set(&lookup);
+    if testing {
         tracing::warn!(
             switch = signing::endpoint::LOOPBACK_SWITCH,
             "signing for loopback addresses: this is for tests against a local stand-in only"
         );
         policy = policy.allowing_loopback_for_tests();
     }
-    let time = SharedTimeSource::new(SystemTimeSource::new());
-    let connector = Connector::new(mode, policy, time.clone())?;
+    // Signing keeps the real clock; decisions follow the calendar (the real clock, but in
+    // tests against the stand-in).
+    let connector = Connector::new(mode, policy, SharedTimeSource::new(SystemTimeSource::new()))?;
     Ok(Context {
         connector,
         defaults,
-        time,
+        time: calendar::from_lookup(&lookup, testing),
         deadline: None,
     })
 }
