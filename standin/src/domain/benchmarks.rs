@@ -1,21 +1,21 @@
 //! What benchmarks need from a domain: a repository filled with thousands of finished
-//! snapshots at once, and a count of the requests the domain was sent.
+//! snapshots at once, and the count of the requests the domain was sent (`state::requests`).
 //!
 //! Seeded snapshots are stored as the domain stores its own (a manifest each, one repository
 //! index), so every listing, status and delete treats them alike; they carry no index data,
 //! so they cannot be restored.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use http::Method;
 use policy::naming::NameTemplate;
 
 use crate::StandinError;
-use crate::domain::blobstore::{IndexStats, ShardCounts, SnapshotRecord, manifest_key};
-use crate::domain::time::millis;
-use crate::domain::{Domain, new_uuid, repository};
+use crate::domain::Domain;
+use crate::domain::state::blobstore::{IndexStats, ShardCounts, SnapshotRecord, manifest_key};
+use crate::domain::state::requests::RequestCounts;
+use crate::domain::state::{new_uuid, repositories};
+use crate::domain::wire::time::millis;
 
 /// Manifests written to S3 at the same time while seeding.
 const SEED_CONCURRENCY: usize = 32;
@@ -32,71 +32,6 @@ pub struct SeedPlan {
     pub indices: Vec<String>,
 }
 
-/// Requests a domain was sent, by method (signature failures and faults included).
-#[derive(Debug, Default)]
-pub(crate) struct RequestCounter {
-    get: AtomicU64,
-    put: AtomicU64,
-    post: AtomicU64,
-    delete: AtomicU64,
-    head: AtomicU64,
-    other: AtomicU64,
-}
-
-impl RequestCounter {
-    pub fn record(&self, method: &Method) {
-        let slot = match *method {
-            Method::GET => &self.get,
-            Method::PUT => &self.put,
-            Method::POST => &self.post,
-            Method::DELETE => &self.delete,
-            Method::HEAD => &self.head,
-            _ => &self.other,
-        };
-        slot.fetch_add(1, Ordering::Relaxed);
-    }
-
-    fn counts(&self) -> RequestCounts {
-        RequestCounts {
-            get: self.get.load(Ordering::Relaxed),
-            put: self.put.load(Ordering::Relaxed),
-            post: self.post.load(Ordering::Relaxed),
-            delete: self.delete.load(Ordering::Relaxed),
-            head: self.head.load(Ordering::Relaxed),
-            other: self.other.load(Ordering::Relaxed),
-        }
-    }
-}
-
-/// How many requests a domain was sent, by method, since it started.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RequestCounts {
-    pub get: u64,
-    pub put: u64,
-    pub post: u64,
-    pub delete: u64,
-    pub head: u64,
-    pub other: u64,
-}
-
-impl RequestCounts {
-    pub fn total(&self) -> u64 {
-        self.get + self.put + self.post + self.delete + self.head + self.other
-    }
-
-    /// The requests sent between `earlier` and this count.
-    pub fn since(&self, earlier: &Self) -> Self {
-        Self {
-            get: self.get.saturating_sub(earlier.get),
-            put: self.put.saturating_sub(earlier.put),
-            post: self.post.saturating_sub(earlier.post),
-            delete: self.delete.saturating_sub(earlier.delete),
-            head: self.head.saturating_sub(earlier.head),
-            other: self.other.saturating_sub(earlier.other),
-        }
-    }
-}
-
 impl Domain {
     /// The requests this domain was sent so far.
     pub fn requests(&self) -> RequestCounts {
@@ -111,9 +46,9 @@ impl Domain {
         plan: &SeedPlan,
     ) -> Result<Vec<String>, StandinError> {
         let setup = |what: String| StandinError::Setup(format!("seeding {repository}: {what}"));
-        let definition = repository::lookup(&self.shared, repository)
+        let definition = repositories::lookup(&self.shared, repository)
             .map_err(|_| setup("the repository is not registered".into()))?;
-        let blobs = repository::blobs(&self.shared, &definition)
+        let blobs = repositories::blobs(&self.shared, &definition)
             .ok_or_else(|| setup("the repository has no bucket".into()))?;
         let template = NameTemplate::parse(&plan.template).map_err(|e| setup(e.to_string()))?;
         let engine = &self.shared.config.engine;
@@ -182,27 +117,5 @@ impl Domain {
             .await
             .map_err(|e| setup(e.to_string()))?;
         Ok(records.into_iter().map(|r| r.snapshot).collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_are_told_apart_by_method() {
-        let counter = RequestCounter::default();
-        counter.record(&Method::GET);
-        counter.record(&Method::GET);
-        counter.record(&Method::DELETE);
-        counter.record(&Method::PATCH);
-        let counts = counter.counts();
-        assert_eq!((counts.get, counts.delete, counts.other), (2, 1, 1));
-        assert_eq!(counts.total(), 4);
-        let earlier = RequestCounts {
-            get: 1,
-            ..RequestCounts::default()
-        };
-        assert_eq!(counts.since(&earlier).get, 1);
     }
 }

@@ -13,13 +13,15 @@ use hyper::body::Incoming;
 use serde_json::json;
 
 use crate::auth::verify_request;
-use crate::domain::faults::Fault;
-use crate::domain::reply::{EsError, Reply};
-use crate::domain::routes::{self, Query, Route, check_params, decode_segment};
-use crate::domain::{
-    Shared, aliases, cat, cluster_settings, documents, indices, info, repository, restore,
-    security, snapshot_views, snapshots,
+use crate::domain::api::{
+    aliases, cat, cluster_settings, documents, indices, info, repository, restore, security,
+    snapshot_views, snapshots,
 };
+use crate::domain::state::Shared;
+use crate::domain::state::faults::Fault;
+use crate::domain::wire::call::{Answer, Call};
+use crate::domain::wire::reply::{EsError, Reply};
+use crate::domain::wire::routes::{self, Query, Route, check_params, decode_segment};
 
 /// The largest body the engine accepts (`http.max_content_length`).
 const MAX_BODY: usize = 100 * 1024 * 1024;
@@ -31,56 +33,6 @@ const MAX_REQUEST_LINE: usize = 4096;
 
 /// How long the gateway waits for the domain before answering 504 for a fault.
 const GATEWAY_PATIENCE: Duration = Duration::from_millis(100);
-
-/// One authenticated request, decoded.
-#[derive(Debug, Clone)]
-pub(crate) struct Call {
-    pub method: Method,
-    /// As sent, for messages.
-    pub path: String,
-    pub segments: Vec<String>,
-    pub query: Query,
-    raw_query: Option<String>,
-    pub body: Bytes,
-    pub content_type: Option<String>,
-    /// Who signed the request.
-    pub caller_arn: String,
-}
-
-impl Call {
-    /// Path and query as sent, as the engine quotes a request.
-    pub fn uri(&self) -> String {
-        match &self.raw_query {
-            Some(q) => format!("{}?{q}", self.path),
-            None => self.path.clone(),
-        }
-    }
-
-    /// The body as JSON; an empty body is `None`.
-    pub fn json(&self) -> Result<Option<serde_json::Value>, EsError> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(None);
-        }
-        serde_json::from_slice(&self.body).map(Some).map_err(|e| {
-            EsError::bad_request(
-                "json_parse_exception",
-                format!("Unexpected character in the request body: {e}"),
-            )
-        })
-    }
-
-    /// The body as a JSON object; an empty body is an empty object.
-    pub fn json_object(&self) -> Result<serde_json::Map<String, serde_json::Value>, EsError> {
-        match self.json()? {
-            None => Ok(serde_json::Map::new()),
-            Some(serde_json::Value::Object(map)) => Ok(map),
-            Some(_) => Err(EsError::bad_request(
-                "parse_exception",
-                "request body must be a JSON object",
-            )),
-        }
-    }
-}
 
 /// Closing the connection without an answer (an injected fault).
 #[derive(Debug, thiserror::Error)]
@@ -277,9 +229,6 @@ pub(crate) async fn answer(shared: &Arc<Shared>, call: Call) -> Reply {
         Ok(reply) | Err(reply) => reply,
     }
 }
-
-/// An endpoint's outcome: its answer, or the error it answered with.
-pub(crate) type Answer = Result<Reply, Reply>;
 
 async fn dispatch(shared: &Arc<Shared>, call: &Call, route: Route) -> Answer {
     match route {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::domain::reply::EsError;
+use crate::domain::wire::reply::EsError;
 
 pub(crate) type Settings = BTreeMap<String, String>;
 

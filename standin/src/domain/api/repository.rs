@@ -8,11 +8,13 @@ use std::sync::Arc;
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::domain::blobstore::{BlobLocation, Blobs};
-use crate::domain::names::{is_pattern, simple_match, split_list};
-use crate::domain::reply::{EsError, Reply};
-use crate::domain::service::{Answer, Call};
-use crate::domain::{Shared, new_uuid};
+use crate::domain::state::repositories::{
+    RepositoryDef, blobs, lookup, reserved, reserved_refusal,
+};
+use crate::domain::state::{Shared, new_uuid};
+use crate::domain::wire::call::{Answer, Call};
+use crate::domain::wire::names::{is_pattern, simple_match, split_list};
+use crate::domain::wire::reply::{EsError, Reply};
 
 /// The settings an `s3` repository takes on AWS. Others are refused, so a misspelt setting
 /// fails here instead of being silently ignored.
@@ -34,76 +36,6 @@ const S3_SETTINGS: [&str; 14] = [
 ];
 
 const BOOLEAN_SETTINGS: [&str; 3] = ["server_side_encryption", "readonly", "compress"];
-
-/// A registered repository.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RepositoryDef {
-    pub name: String,
-    pub kind: String,
-    pub settings: BTreeMap<String, String>,
-    /// AWS's own automated-snapshot repository: its settings are hidden and it is read-only.
-    pub aws_managed: bool,
-}
-
-impl RepositoryDef {
-    pub fn aws_managed(name: &str) -> Self {
-        Self {
-            name: name.to_owned(),
-            kind: "s3".into(),
-            settings: BTreeMap::new(),
-            aws_managed: true,
-        }
-    }
-
-    pub fn readonly(&self) -> bool {
-        self.aws_managed || self.settings.get("readonly").is_some_and(|v| v == "true")
-    }
-
-    /// `None` for AWS's repositories, whose bucket callers never see.
-    pub fn location(&self) -> Option<BlobLocation> {
-        if self.aws_managed {
-            return None;
-        }
-        let bucket = self.settings.get("bucket")?;
-        let base = self.settings.get("base_path").map_or("", String::as_str);
-        Some(BlobLocation::new(bucket, base))
-    }
-
-    fn to_json(&self) -> Value {
-        if self.aws_managed {
-            return json!({"type": self.kind});
-        }
-        json!({"type": self.kind, "settings": self.settings})
-    }
-}
-
-/// AWS refuses writes to its reserved `cs-` repositories before the engine sees them.
-pub(crate) fn reserved(name: &str) -> bool {
-    name.starts_with("cs-")
-}
-
-pub(crate) fn reserved_refusal(call: &Call) -> Reply {
-    Reply::aws_message(
-        StatusCode::UNAUTHORIZED,
-        &format!("Your request: '{}' is not allowed.", call.path),
-    )
-}
-
-pub(crate) fn lookup(shared: &Shared, name: &str) -> Result<RepositoryDef, EsError> {
-    shared
-        .cluster()
-        .repositories
-        .get(name)
-        .cloned()
-        .ok_or_else(|| EsError::repository_missing(name))
-}
-
-pub(crate) fn blobs(shared: &Shared, repository: &RepositoryDef) -> Option<Blobs> {
-    repository.location().map(|location| Blobs {
-        s3: shared.s3.clone(),
-        location,
-    })
-}
 
 /// A repository setting as the engine keeps it: a string.
 fn setting_text(value: &Value) -> Option<String> {

@@ -8,8 +8,8 @@ use policy::engines::{self, Capabilities, EngineError};
 
 use crate::TEST_REGION;
 use crate::auth::TestPrincipal;
-use crate::domain::faults::FaultPlan;
-use crate::domain::security::SecurityConfig;
+use crate::domain::state::faults::FaultPlan;
+use crate::domain::state::security::SecurityConfig;
 
 /// The engine a domain runs: its kind and version (read from `policy::engines`, the same
 /// table the functions read) and the version text `GET /` reports.

@@ -7,14 +7,14 @@ use std::time::{Instant, SystemTime};
 use http::StatusCode;
 use serde_json::{Map, Value};
 
-use crate::domain::Shared;
-use crate::domain::expressions::IndicesOptions;
-use crate::domain::names::split_list;
-use crate::domain::reply::{EsError, Reply};
-use crate::domain::repository;
-use crate::domain::service::{Answer, Call};
-use crate::domain::snapshot_views::{full_records, select};
-use crate::domain::time::{human_duration, millis, time_of_day};
+use crate::domain::state::Shared;
+use crate::domain::state::catalog::{full_records, select};
+use crate::domain::state::expressions::IndicesOptions;
+use crate::domain::state::repositories;
+use crate::domain::wire::call::{Answer, Call};
+use crate::domain::wire::names::split_list;
+use crate::domain::wire::reply::{EsError, Reply};
+use crate::domain::wire::time::{human_duration, millis, time_of_day};
 
 /// One column: its name, the other names `h` accepts, and whether it is numeric.
 struct Column {
@@ -265,7 +265,7 @@ pub(crate) fn indices(shared: &Arc<Shared>, call: &Call, pattern: Option<&str>) 
             ("creation.date", Some(created.to_string())),
             (
                 "creation.date.string",
-                Some(crate::domain::time::iso(created)),
+                Some(crate::domain::wire::time::iso(created)),
             ),
         ]);
     }
@@ -285,7 +285,7 @@ pub(crate) async fn snapshots(shared: &Arc<Shared>, call: &Call, repo: Option<&s
         .into());
     };
     let ignore_unavailable = call.query.flag("ignore_unavailable", false)?;
-    let repository = repository::lookup(shared, repo)?;
+    let repository = repositories::lookup(shared, repo)?;
     let listed = select(
         shared,
         &repository,

@@ -2,7 +2,7 @@
 //! aliases and snapshots (in the order the engine checks them, so the first broken rule is
 //! the one reported), and the way a restore picks indices out of a snapshot.
 
-use crate::domain::reply::EsError;
+use crate::domain::wire::reply::EsError;
 
 /// `*` matches any run of characters; nothing else is special.
 pub(crate) fn simple_match(pattern: &str, name: &str) -> bool {

@@ -6,17 +6,16 @@ use std::sync::Arc;
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::domain::cluster::{Cluster, Index};
-use crate::domain::cluster_settings::check_shard_limit;
-use crate::domain::expressions::IndicesOptions;
-use crate::domain::names::{is_pattern, split_list, validate_alias_name, validate_index_name};
-use crate::domain::reply::{EsError, Reply};
-use crate::domain::service::{Answer, Call};
-use crate::domain::settings::{self, Settings};
-use crate::domain::{Shared, new_uuid};
-
-/// The security plugin's own index: no caller may delete it, and wildcards pass over it.
-pub(crate) const SECURITY_INDEX: &str = ".opendistro_security";
+use crate::domain::state::Shared;
+use crate::domain::state::cluster::SECURITY_INDEX;
+use crate::domain::state::cluster::{Cluster, Index};
+use crate::domain::state::cluster_settings::check_shard_limit;
+use crate::domain::state::expressions::IndicesOptions;
+use crate::domain::state::index_creation::create_index;
+use crate::domain::state::settings::{self, Settings};
+use crate::domain::wire::call::{Answer, Call};
+use crate::domain::wire::names::{is_pattern, split_list, validate_alias_name};
+use crate::domain::wire::reply::{EsError, Reply};
 
 fn security_refusal(shared: &Shared, call: &Call, action: &str) -> EsError {
     EsError::new(
@@ -65,48 +64,6 @@ fn close_not_modelled(shared: &Shared) -> Reply {
             shared.config.engine.version()
         )}),
     )
-}
-
-/// Creates an empty index after the engine's checks.
-pub(crate) fn create_index(
-    shared: &Shared,
-    cluster: &mut Cluster,
-    name: &str,
-    settings: Settings,
-    mappings: Value,
-    aliases: std::collections::BTreeMap<String, Value>,
-) -> Result<(), EsError> {
-    validate_index_name(name, shared.opensearch())?;
-    if let Some(existing) = cluster.indices.get(name) {
-        return Err(EsError::resource_already_exists(name, &existing.uuid));
-    }
-    if cluster.has_alias(name) {
-        return Err(EsError::invalid_index_name(name, "already exists as alias"));
-    }
-    settings::validate(&settings)?;
-    for alias in aliases.keys() {
-        if cluster.indices.contains_key(alias) || alias == name {
-            return Err(EsError::bad_request(
-                "invalid_alias_name_exception",
-                format!(
-                    "Invalid alias name [{alias}], an index or data stream exists with the same \
-                     name as the alias"
-                ),
-            ));
-        }
-    }
-    let copies = 1 + u64::from(settings::replicas(&settings));
-    check_shard_limit(cluster, u64::from(settings::shards(&settings)) * copies)?;
-    let mut index = Index::new(
-        name,
-        new_uuid(),
-        settings,
-        shared.config.engine.version_id(),
-    );
-    index.mappings = mappings;
-    index.aliases = aliases;
-    cluster.indices.insert(name.to_owned(), index);
-    Ok(())
 }
 
 /// `PUT <index>`.

@@ -11,95 +11,25 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 
-use crate::domain::blobstore::{
-    BlobError, Blobs, IndexContents, IndexEntry, IndexStats, RepositoryIndex, ShardCounts,
-    ShardFailure, SnapshotRecord, StoredDoc, index_key, manifest_key, snapshot_keys,
+use crate::domain::state::blobstore::{
+    BlobError, Blobs, IndexContents, IndexEntry, IndexStats, ShardCounts, ShardFailure,
+    SnapshotRecord, StoredDoc, index_key, manifest_key, snapshot_keys,
 };
-use crate::domain::cluster::Cluster;
-use crate::domain::expressions::IndicesOptions;
-use crate::domain::names::{is_pattern, simple_match, snapshot_name_rules, split_list};
-use crate::domain::reply::{EsError, Reply};
-use crate::domain::repository::{self, RepositoryDef};
-use crate::domain::service::{Answer, Call};
-use crate::domain::snapshot_views::info_json;
-use crate::domain::time::millis;
-use crate::domain::{Shared, new_uuid};
-
-/// How a running snapshot ended.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Outcome {
-    Running,
-    Finished(Box<SnapshotRecord>),
-    Aborted,
-}
-
-/// A snapshot being taken, held in the cluster state until it is written.
-#[derive(Debug)]
-pub(crate) struct Running {
-    pub repository: String,
-    pub record: SnapshotRecord,
-    pub contents: Vec<IndexContents>,
-    pub started_at: Instant,
-    pub aborted: bool,
-    pub outcome: watch::Sender<Outcome>,
-}
+use crate::domain::state::catalog::info_json;
+use crate::domain::state::cluster::Cluster;
+use crate::domain::state::expressions::IndicesOptions;
+use crate::domain::state::repositories::read_index;
+use crate::domain::state::repositories::{self};
+use crate::domain::state::running::{Outcome, Running};
+use crate::domain::state::{Shared, new_uuid};
+use crate::domain::wire::body::{body_bool, body_indices};
+use crate::domain::wire::call::{Answer, Call};
+use crate::domain::wire::names::{is_pattern, simple_match, snapshot_name_rules, split_list};
+use crate::domain::wire::reply::{EsError, Reply};
+use crate::domain::wire::time::millis;
 
 /// How often background work looks at its flags.
 const TICK: Duration = Duration::from_millis(5);
-
-pub(crate) fn repository_data_error(repository: &str, error: &BlobError) -> EsError {
-    EsError::repository(repository, "could not read repository data from index blob")
-        .caused_by(error.to_cause("Exception when listing blobs by prefix [index-]".into()))
-}
-
-/// The repository index, or an empty one for a repository without blobs of its own.
-pub(crate) async fn read_index(
-    shared: &Shared,
-    repository: &RepositoryDef,
-) -> Result<RepositoryIndex, EsError> {
-    match repository::blobs(shared, repository) {
-        None => Ok(RepositoryIndex::default()),
-        Some(blobs) => blobs
-            .read_index()
-            .await
-            .map_err(|e| repository_data_error(&repository.name, &e)),
-    }
-}
-
-/// A boolean body field, as a JSON boolean or `"true"`/`"false"`.
-pub(crate) fn body_bool(
-    body: &Map<String, Value>,
-    key: &str,
-    default: bool,
-) -> Result<bool, EsError> {
-    match body.get(key) {
-        None | Some(Value::Null) => Ok(default),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(Value::String(s)) if s == "true" => Ok(true),
-        Some(Value::String(s)) if s == "false" => Ok(false),
-        Some(other) => Err(EsError::illegal_argument(format!(
-            "Failed to parse value [{}] as only [true] or [false] are allowed.",
-            other
-                .as_str()
-                .map_or_else(|| other.to_string(), str::to_owned)
-        ))),
-    }
-}
-
-/// The `indices` field: a comma list or an array of strings.
-pub(crate) fn body_indices(body: &Map<String, Value>) -> Result<Vec<String>, EsError> {
-    let malformed =
-        || EsError::illegal_argument("malformed indices section, should be an array of strings");
-    match body.get("indices") {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(split_list(s)),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| i.as_str().map(str::to_owned).ok_or_else(malformed))
-            .collect(),
-        Some(_) => Err(malformed()),
-    }
-}
 
 struct CreateRequest {
     indices: Vec<String>,
@@ -271,8 +201,8 @@ pub(crate) async fn create(
     repo: &str,
     snapshot: &str,
 ) -> Answer {
-    if repository::reserved(repo) {
-        return Err(repository::reserved_refusal(call));
+    if repositories::reserved(repo) {
+        return Err(repositories::reserved_refusal(call));
     }
     if let Err(why) = snapshot_name_rules(snapshot) {
         return Err(EsError::invalid_snapshot_name(repo, snapshot, why).into());
@@ -283,7 +213,7 @@ pub(crate) async fn create(
         request.metadata = None;
     }
     let wait = call.query.flag("wait_for_completion", false)?;
-    let definition = repository::lookup(shared, repo)?;
+    let definition = repositories::lookup(shared, repo)?;
     if definition.readonly() {
         return Err(
             EsError::repository(repo, "cannot create snapshot in a readonly repository").into(),
@@ -307,7 +237,7 @@ pub(crate) async fn create(
         let uuid = running.record.uuid.clone();
         cluster.running.push(running);
         let worker = shared.clone();
-        let location = repository::blobs(shared, &definition);
+        let location = repositories::blobs(shared, &definition);
         shared.spawn(async move { finish(worker, uuid, location).await });
         receiver
     };
@@ -497,10 +427,10 @@ const STORE_CONCURRENCY: usize = 16;
 
 /// `DELETE _snapshot/<repository>/<snapshots>`.
 pub(crate) async fn delete(shared: &Arc<Shared>, call: &Call, repo: &str, names: &str) -> Answer {
-    if repository::reserved(repo) {
-        return Err(repository::reserved_refusal(call));
+    if repositories::reserved(repo) {
+        return Err(repositories::reserved_refusal(call));
     }
-    let definition = repository::lookup(shared, repo)?;
+    let definition = repositories::lookup(shared, repo)?;
     if definition.readonly() {
         return Err(
             EsError::repository(repo, "cannot delete snapshot from a readonly repository").into(),
@@ -567,7 +497,7 @@ pub(crate) async fn delete(shared: &Arc<Shared>, call: &Call, repo: &str, names:
             finished_meanwhile.push(record.snapshot.clone());
         }
     }
-    let Some(blobs) = repository::blobs(shared, &definition) else {
+    let Some(blobs) = repositories::blobs(shared, &definition) else {
         return Ok(Reply::acknowledged());
     };
     let mut index = read_index(shared, &definition).await?;

@@ -3,7 +3,7 @@
 
 use regex::Regex;
 
-use crate::domain::reply::EsError;
+use crate::domain::wire::reply::EsError;
 
 /// A compiled rename rule.
 #[derive(Debug, Clone)]

@@ -9,60 +9,13 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use policy::restore_rules::{DEFAULT_MAX_SHARDS_PER_NODE, shard_limit_exceeded};
+use policy::restore_rules::DEFAULT_MAX_SHARDS_PER_NODE;
 use serde_json::{Map, Value, json};
 
-use crate::domain::Shared;
-use crate::domain::cluster::{Cluster, DATA_NODES};
-use crate::domain::reply::{EsError, Reply};
-use crate::domain::service::{Answer, Call};
-
-pub(crate) const MAX_SHARDS_PER_NODE: &str = "cluster.max_shards_per_node";
-
-/// The cluster's persistent and transient settings (a transient value wins).
-#[derive(Debug, Default, Clone)]
-pub(crate) struct ClusterSettings {
-    pub persistent: BTreeMap<String, String>,
-    pub transient: BTreeMap<String, String>,
-}
-
-impl ClusterSettings {
-    fn effective(&self, key: &str) -> Option<&String> {
-        self.transient.get(key).or_else(|| self.persistent.get(key))
-    }
-
-    pub fn max_shards_per_node(&self) -> u64 {
-        self.effective(MAX_SHARDS_PER_NODE)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(DEFAULT_MAX_SHARDS_PER_NODE)
-    }
-}
-
-/// Shards of open indices, every copy counted (`Metadata.getTotalOpenIndexShards`).
-fn open_shards(cluster: &Cluster) -> u64 {
-    cluster
-        .indices
-        .values()
-        .filter(|i| i.open)
-        .map(|i| u64::from(i.shards()) * (1 + u64::from(i.replicas())))
-        .sum()
-}
-
-/// The engine's answer when `new_shards` more would pass the limit: a `validation_exception`.
-pub(crate) fn check_shard_limit(cluster: &Cluster, new_shards: u64) -> Result<(), EsError> {
-    match shard_limit_exceeded(
-        new_shards,
-        open_shards(cluster),
-        cluster.settings.max_shards_per_node(),
-        u64::from(DATA_NODES),
-    ) {
-        None => Ok(()),
-        Some(message) => Err(EsError::bad_request(
-            "validation_exception",
-            format!("Validation Failed: 1: {message};"),
-        )),
-    }
-}
+use crate::domain::state::Shared;
+use crate::domain::state::cluster_settings::MAX_SHARDS_PER_NODE;
+use crate::domain::wire::call::{Answer, Call};
+use crate::domain::wire::reply::{EsError, Reply};
 
 /// `GET _cluster/settings[?flat_settings][&include_defaults]`. The defaults list only what
 /// the stand-in models.
@@ -202,18 +155,5 @@ mod tests {
             nested(&settings),
             json!({"cluster": {"max_shards_per_node": "5"}})
         );
-    }
-
-    #[test]
-    fn a_transient_limit_wins_over_a_persistent_one() {
-        let mut settings = ClusterSettings::default();
-        assert_eq!(settings.max_shards_per_node(), 1000);
-        settings
-            .persistent
-            .insert(MAX_SHARDS_PER_NODE.into(), "7".into());
-        settings
-            .transient
-            .insert(MAX_SHARDS_PER_NODE.into(), "3".into());
-        assert_eq!(settings.max_shards_per_node(), 3);
     }
 }

@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::domain::cluster::Cluster;
-use crate::domain::names::{is_pattern, simple_match};
-use crate::domain::reply::EsError;
+use crate::domain::state::cluster::Cluster;
+use crate::domain::wire::names::{is_pattern, simple_match};
+use crate::domain::wire::reply::EsError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct IndicesOptions {
@@ -58,7 +58,10 @@ impl IndicesOptions {
         Ok(self)
     }
 
-    pub fn with_query(mut self, query: &crate::domain::routes::Query) -> Result<Self, EsError> {
+    pub fn with_query(
+        mut self,
+        query: &crate::domain::wire::routes::Query,
+    ) -> Result<Self, EsError> {
         if let Some(v) = query.get("expand_wildcards") {
             self = self.with_expand(v)?;
         }
@@ -222,8 +225,8 @@ impl Cluster {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::cluster::Index;
-    use crate::domain::settings::Settings;
+    use crate::domain::state::cluster::Index;
+    use crate::domain::state::settings::Settings;
 
     fn cluster() -> Cluster {
         let mut cluster = Cluster::default();

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::domain::reply::EsError;
+use crate::domain::wire::reply::EsError;
 
 /// Why a blob operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

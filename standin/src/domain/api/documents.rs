@@ -9,13 +9,14 @@ use std::time::Instant;
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::domain::cluster::{Cluster, Doc};
-use crate::domain::expressions::IndicesOptions;
-use crate::domain::names::split_list;
-use crate::domain::reply::{EsError, Reply};
-use crate::domain::service::{Answer, Call};
-use crate::domain::settings::Settings;
-use crate::domain::{Shared, indices, new_uuid};
+use crate::domain::state::cluster::{Cluster, Doc};
+use crate::domain::state::expressions::IndicesOptions;
+use crate::domain::state::index_creation::create_index;
+use crate::domain::state::settings::Settings;
+use crate::domain::state::{Shared, new_uuid};
+use crate::domain::wire::call::{Answer, Call};
+use crate::domain::wire::names::split_list;
+use crate::domain::wire::reply::{EsError, Reply};
 
 /// A new document id as the engine generates them (20 URL-safe characters).
 fn new_doc_id() -> String {
@@ -118,7 +119,7 @@ fn write_target(shared: &Shared, cluster: &mut Cluster, target: &str) -> Result<
             ))),
         };
     }
-    indices::create_index(
+    create_index(
         shared,
         cluster,
         target,

@@ -10,20 +10,21 @@ use std::time::{Instant, SystemTime};
 use policy::restore_rules::{UNMODIFIABLE_SETTINGS, UNREMOVABLE_SETTINGS};
 use serde_json::{Map, Value, json};
 
-use crate::domain::blobstore::{IndexContents, SnapshotRecord, index_key, manifest_key};
-use crate::domain::cluster::{Cluster, Doc, Index};
-use crate::domain::cluster_settings::check_shard_limit;
-use crate::domain::names::{
+use crate::domain::state::blobstore::{IndexContents, SnapshotRecord, index_key, manifest_key};
+use crate::domain::state::cluster::{Cluster, Doc, Index};
+use crate::domain::state::cluster_settings::check_shard_limit;
+use crate::domain::state::recovery::{Recovery, RecoverySource};
+use crate::domain::state::repositories::{self, RepositoryDef};
+use crate::domain::state::repositories::{read_index, repository_data_error};
+use crate::domain::state::settings::{self, Settings};
+use crate::domain::state::{Shared, new_uuid};
+use crate::domain::wire::body::{body_bool, body_indices};
+use crate::domain::wire::call::{Answer, Call};
+use crate::domain::wire::names::{
     filter_snapshot_indices, is_pattern, simple_match, validate_index_name,
 };
-use crate::domain::recovery::{Recovery, RecoverySource};
-use crate::domain::rename::Rename;
-use crate::domain::reply::{EsError, Reply};
-use crate::domain::repository::{self, RepositoryDef};
-use crate::domain::service::{Answer, Call};
-use crate::domain::settings::{self, Settings};
-use crate::domain::snapshots::{body_bool, body_indices, read_index, repository_data_error};
-use crate::domain::{Shared, new_uuid};
+use crate::domain::wire::rename::Rename;
+use crate::domain::wire::reply::{EsError, Reply};
 
 /// Body fields a restore reads; anything else is refused.
 const FIELDS: [&str; 12] = [
@@ -68,7 +69,7 @@ fn parse(body: &Map<String, Value>) -> Result<RestoreRequest, EsError> {
     };
     let ignore_index_settings = match body.get("ignore_index_settings") {
         None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) => crate::domain::names::split_list(s),
+        Some(Value::String(s)) => crate::domain::wire::names::split_list(s),
         Some(Value::Array(items)) => items
             .iter()
             .map(|i| {
@@ -179,7 +180,7 @@ async fn load_record(
                 "snapshot does not exist",
             )
         })?;
-    let blobs = repository::blobs(shared, repository)
+    let blobs = repositories::blobs(shared, repository)
         .ok_or_else(|| EsError::snapshot_missing(&repository.name, snapshot))?;
     shared.count_snapshot_info_read();
     blobs
@@ -281,7 +282,7 @@ pub(crate) async fn restore(
 ) -> Answer {
     let request = parse(&call.json_object()?)?;
     let wait = call.query.flag("wait_for_completion", false)?;
-    let repository = repository::lookup(shared, repo)?;
+    let repository = repositories::lookup(shared, repo)?;
     let record = load_record(shared, &repository, snapshot).await?;
     let label = format!("{repo}:{snapshot}/{}", record.uuid);
     if record.state == "FAILED" || record.state == "INCOMPATIBLE" {
@@ -337,7 +338,7 @@ pub(crate) async fn restore(
             .into());
         }
     }
-    let blobs = repository::blobs(shared, &repository)
+    let blobs = repositories::blobs(shared, &repository)
         .ok_or_else(|| EsError::snapshot_missing(repo, snapshot))?;
     let mut plan = Vec::new();
     for (target, source) in &targets {

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use crate::domain::cluster::Node;
-use crate::domain::time::millis;
+use crate::domain::state::cluster::Node;
+use crate::domain::wire::time::millis;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum RecoverySource {

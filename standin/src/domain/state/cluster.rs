@@ -7,12 +7,12 @@ use std::time::{Instant, SystemTime};
 
 use serde_json::{Value, json};
 
-use crate::domain::cluster_settings::ClusterSettings;
-use crate::domain::recovery::Recovery;
-use crate::domain::repository::RepositoryDef;
-use crate::domain::settings::{self, Settings};
-use crate::domain::snapshots::Running;
-use crate::domain::time::millis;
+use crate::domain::state::cluster_settings::ClusterSettings;
+use crate::domain::state::recovery::Recovery;
+use crate::domain::state::repositories::RepositoryDef;
+use crate::domain::state::running::Running;
+use crate::domain::state::settings::{self, Settings};
+use crate::domain::wire::time::millis;
 
 /// One emulated node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +24,9 @@ pub(crate) struct Node {
 
 /// How many data nodes hold shards: replicas beyond one per other node stay unassigned.
 pub(crate) const DATA_NODES: u32 = 2;
+
+/// The security plugin's own index: no caller may delete it, and wildcards pass over it.
+pub(crate) const SECURITY_INDEX: &str = ".opendistro_security";
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Doc {

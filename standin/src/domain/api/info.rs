@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::domain::Shared;
-use crate::domain::cluster::{Cluster, DATA_NODES, Health, Index};
-use crate::domain::config::Engine;
-use crate::domain::expressions::IndicesOptions;
-use crate::domain::names::split_list;
-use crate::domain::recovery::ShardView;
-use crate::domain::reply::{EsError, Reply};
-use crate::domain::service::{Answer, Call};
+use crate::domain::state::Shared;
+use crate::domain::state::cluster::{Cluster, DATA_NODES, Health, Index};
+use crate::domain::state::config::Engine;
+use crate::domain::state::expressions::IndicesOptions;
+use crate::domain::state::recovery::ShardView;
+use crate::domain::wire::call::{Answer, Call};
+use crate::domain::wire::names::split_list;
+use crate::domain::wire::reply::{EsError, Reply};
 
 fn lucene_version(engine: &Engine) -> &'static str {
     match (engine.is_opensearch(), engine.numbers()) {
@@ -303,7 +303,9 @@ pub(crate) fn recovery(shared: &Shared, call: &Call, index: Option<&str>) -> Ans
         }
         let shards: Vec<Value> = entries
             .iter()
-            .filter(|e| !active_only || e.progress.stage != crate::domain::recovery::Stage::Done)
+            .filter(|e| {
+                !active_only || e.progress.stage != crate::domain::state::recovery::Stage::Done
+            })
             .map(ShardView::to_json)
             .collect();
         if !shards.is_empty() {

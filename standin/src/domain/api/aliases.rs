@@ -8,12 +8,12 @@ use std::sync::Arc;
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::domain::Shared;
-use crate::domain::cluster::{Cluster, Index};
-use crate::domain::expressions::IndicesOptions;
-use crate::domain::names::{is_pattern, simple_match, split_list, validate_alias_name};
-use crate::domain::reply::{EsError, Reply};
-use crate::domain::service::{Answer, Call};
+use crate::domain::state::Shared;
+use crate::domain::state::cluster::{Cluster, Index};
+use crate::domain::state::expressions::IndicesOptions;
+use crate::domain::wire::call::{Answer, Call};
+use crate::domain::wire::names::{is_pattern, simple_match, split_list, validate_alias_name};
+use crate::domain::wire::reply::{EsError, Reply};
 
 /// The parts of an alias definition the engine keeps.
 const DEFINITION_KEYS: [&str; 6] = [

@@ -4,7 +4,7 @@
 use http::Method;
 use policy::engines::Capabilities;
 
-use crate::domain::reply::{EsError, Reply};
+use crate::domain::wire::reply::{EsError, Reply};
 
 /// The decoded query string.
 #[derive(Debug, Clone, Default)]
@@ -494,7 +494,7 @@ pub(crate) fn unmatched(method: &Method, segments: &[&str], uri: &str) -> Reply 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::config::Engine;
+    use policy::engines::{Engine, PROFILES};
 
     #[test]
     fn specific_routes_win_over_names() {
@@ -533,7 +533,7 @@ mod tests {
 
     #[test]
     fn unknown_parameters_are_refused() {
-        let os = Engine::opensearch().capabilities();
+        let os = Engine::opensearch((2, 13, 0)).capabilities();
         let route = Route::GetSnapshots {
             repository: "r".into(),
             snapshots: "_all".into(),
@@ -556,9 +556,9 @@ mod tests {
         };
         let manager = Query::parse(Some("cluster_manager_timeout=30s"));
         let master = Query::parse(Some("master_timeout=30s"));
-        for engine in Engine::profiles() {
+        for engine in PROFILES {
             let caps = engine.capabilities();
-            let takes_new = engine.is_opensearch() && engine.numbers() >= (2, 0, 0);
+            let takes_new = engine.is_opensearch() && engine.version >= (2, 0, 0);
             assert_eq!(
                 check_params(&snapshots, &manager, "/x", &caps).is_ok(),
                 takes_new,
@@ -571,7 +571,7 @@ mod tests {
         }
         let cat = Route::CatIndices(None);
         let expand = Query::parse(Some("format=json&expand_wildcards=all"));
-        let old = Engine::es_7_4().capabilities();
+        let old = Engine::elasticsearch((7, 4, 2)).capabilities();
         let error = check_params(&cat, &expand, "/_cat/indices", &old).unwrap_err();
         assert_eq!(
             error.reason,
@@ -582,7 +582,7 @@ mod tests {
                 &cat,
                 &expand,
                 "/_cat/indices",
-                &Engine::es_7_10().capabilities()
+                &Engine::elasticsearch((7, 10, 2)).capabilities()
             )
             .is_ok()
         );
