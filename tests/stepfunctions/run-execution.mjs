@@ -139,6 +139,23 @@ const context = {
     Name: executionName,
   },
 };
+// OSNAP_SFN_START_TIME (ISO 8601) is the time a schedule started the execution, for tests that
+// simulate many nights. aws-local-stepfunctions stamps an execution with `new Date()`, so the
+// wall clock of this process is moved to start there (timers are not affected).
+if (process.env.OSNAP_SFN_START_TIME) {
+  const RealDate = Date;
+  const offset = RealDate.parse(process.env.OSNAP_SFN_START_TIME) - RealDate.now();
+  if (Number.isNaN(offset)) throw new Error('OSNAP_SFN_START_TIME is not an ISO 8601 time');
+  globalThis.Date = class extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) super(RealDate.now() + offset);
+      else super(...args);
+    }
+    static now() {
+      return RealDate.now() + offset;
+    }
+  };
+}
 const execution = new StateMachine(definition).run(JSON.parse(inputJson), {
   overrides: { taskResourceLocalHandlers: taskHandlers, waitTimeOverrides, retryIntervalOverrides },
   context,

@@ -192,6 +192,14 @@ struct Functions(Vec<(&'static str, LambdaFunction, PathBuf)>);
 impl Functions {
     /// Starts them all at once.
     async fn start(names: &[(&'static str, &'static str)]) -> Self {
+        Self::start_with_env(names, &[]).await
+    }
+
+    /// As [`Functions::start`], each with `env` added to its environment.
+    async fn start_with_env(
+        names: &[(&'static str, &'static str)],
+        env: &[(&'static str, String)],
+    ) -> Self {
         let logs = std::env::temp_dir().join(format!("osnap-sfn-logs-{}", std::process::id()));
         std::fs::create_dir_all(&logs).unwrap();
         let starting: Vec<_> = names
@@ -201,8 +209,11 @@ impl Functions {
                     "{name}-{}.log",
                     LOGS.fetch_add(1, Ordering::Relaxed)
                 ));
+                let env = env.to_vec();
                 tokio::spawn(async move {
-                    let function = LambdaFunction::start_logging_to(name, &[], Some(&log)).await;
+                    let env: Vec<(&str, &str)> =
+                        env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    let function = LambdaFunction::start_logging_to(name, &env, Some(&log)).await;
                     (placeholder, function, log)
                 })
             })
@@ -268,10 +279,25 @@ async fn execute(
     workflow: &str,
     input: &Value,
     functions: &mut Functions,
+    on_event: impl FnMut(&Value),
+) -> Value {
+    execute_started_at(workflow, input, functions, None, on_event).await
+}
+
+/// As [`execute`], as if a schedule had started the execution at `start_time` (ISO 8601).
+async fn execute_started_at(
+    workflow: &str,
+    input: &Value,
+    functions: &mut Functions,
+    start_time: Option<&str>,
     mut on_event: impl FnMut(&Value),
 ) -> Value {
     let root = e2e::workspace_root();
-    let mut child = Command::new(node22())
+    let mut command = Command::new(node22());
+    if let Some(start_time) = start_time {
+        command.env("OSNAP_SFN_START_TIME", start_time);
+    }
+    let mut child = command
         .arg(root.join("tests/stepfunctions/run-execution.mjs"))
         .arg(root.join(format!("infra/statemachines/{workflow}.asl.json")))
         .arg(input.to_string())
@@ -869,6 +895,173 @@ async fn a_backup_at_scale_stays_within_step_functions_payload_limits() {
     assert!(
         payloads["max_state_bytes"].as_u64().unwrap() < 64 * 1024,
         "bounded outputs keep every state small: {payloads}"
+    );
+    standin.shutdown().await;
+}
+
+/// `2026-12-02T03:00:00Z`, as Step Functions writes an execution's start time.
+fn iso(time: SystemTime) -> String {
+    let t = policy::time::UtcDateTime::from_system_time(time);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
+    )
+}
+
+/// `logs-2026.12.02`: the daily index of the day `time` falls on.
+fn daily_index(time: SystemTime) -> String {
+    let t = policy::time::UtcDateTime::from_system_time(time);
+    format!("logs-{:04}.{:02}.{:02}", t.year, t.month, t.day)
+}
+
+/// The user's (non-system) indices the domain holds now.
+async fn live_indices(domain: &Domain) -> Vec<String> {
+    let rows = call(
+        domain,
+        Method::GET,
+        &["_cat", "indices"],
+        &[("format", "json")],
+        None,
+    )
+    .await;
+    let mut names: Vec<String> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["index"].as_str().unwrap().to_owned())
+        .filter(|name| !name.starts_with('.'))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The indices snapshot `name` holds.
+async fn snapshot_indices(domain: &Domain, name: &str) -> Vec<String> {
+    let answer = call(
+        domain,
+        Method::GET,
+        &["_snapshot", "nightly", name],
+        &[],
+        None,
+    )
+    .await;
+    let mut names: Vec<String> = answer["snapshots"][0]["indices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Sixty simulated nights of a log cluster under the backup workflow: a daily index each day
+/// that index management deletes after a week, and an audit index that lives from night 5 to
+/// night 19. The domain's calendar and the functions' (test) calendar move a day each night,
+/// and each execution starts as the schedule would have started it. Retention keeps 7, with
+/// the audit index's last copy protected and night 10's snapshot pinned by the operator once
+/// it exists: the repository must end at exactly those 9 snapshots, with every live index in
+/// the newest, and no night may fail. The old rule ("keep the newest copy of every index")
+/// kept every snapshot here, since each was the last copy of the daily index deleted after it.
+#[tokio::test(flavor = "multi_thread")]
+async fn sixty_nights_of_a_log_cluster_end_at_the_retentions_size() {
+    const NIGHTS: u64 = 60;
+    const KEEP_LAST: usize = 7;
+    const DAILY_INDEX_DAYS: u64 = 7;
+    node22();
+    let standin = Standin::start("nights", &["snapshots"], &["logs"]).await;
+    let domain = &standin.domains[0];
+    register_nightly(domain).await;
+    let calendar_file = standin.root.join("calendar");
+    std::fs::create_dir_all(&standin.root).unwrap();
+    std::fs::write(&calendar_file, "0").unwrap();
+    let env = [(
+        function_shell::calendar::CALENDAR_FILE,
+        calendar_file.display().to_string(),
+    )];
+    let mut functions = Functions::start_with_env(BACKUP_FUNCTIONS, &env).await;
+    let mut input = backup_input(domain);
+    let mut retention =
+        json!({"keep_last": KEEP_LAST, "min_count": 3, "protect_last_copy_of": ["audit-*"]});
+    input["domains"][0]["retention"] = retention.clone();
+
+    let mut taken = Vec::new();
+    let mut largest_repository = 0;
+    for night in 0..NIGHTS {
+        if night > 0 {
+            domain.calendar().advance(DAY);
+        }
+        let offset = domain.calendar().offset_seconds();
+        std::fs::write(&calendar_file, offset.to_string()).unwrap();
+        let today = domain.calendar().now();
+        // The day's logs, and index management's deletion of the week-old index.
+        put_docs(domain, &daily_index(today), 3).await;
+        let expired = daily_index(today - DAY * u32::try_from(DAILY_INDEX_DAYS).unwrap());
+        if live_indices(domain).await.contains(&expired) {
+            call(domain, Method::DELETE, &[&expired], &[], None).await;
+        }
+        match night {
+            5 => put_docs(domain, "audit-2026", 4).await,
+            20 => {
+                call(domain, Method::DELETE, &["audit-2026"], &[], None).await;
+            }
+            _ => {}
+        }
+
+        let result =
+            execute_started_at("backup", &input, &mut functions, Some(&iso(today)), |_| {}).await;
+        assert_eq!(result["status"], "SUCCEEDED", "night {night}: {result}");
+        assert_eq!(result["notifications"], json!([]), "night {night}");
+        let outcome = &result["output"]["results"]["results"][0];
+        assert_eq!(outcome["outcome"], "ok", "night {night}: {result}");
+        let name = outcome["snapshot"].as_str().unwrap().to_owned();
+        // Named by the schedule's (simulated) day, so one new name each night.
+        let day = NameTemplate::parse("nightly-{now:%Y.%m.%d}-")
+            .unwrap()
+            .expand(today)
+            .unwrap();
+        assert!(name.starts_with(&day), "night {night}: {name}, not {day}…");
+        assert!(!taken.contains(&name), "night {night}: {name} again");
+        taken.push(name);
+        if night == 10 {
+            // The operator pins night 10's snapshot from then on.
+            retention["pinned"] = json!([taken[10]]);
+            input["domains"][0]["retention"] = retention.clone();
+        }
+        largest_repository = largest_repository.max(snapshots(domain, "nightly").await.len());
+        // Every live index is in tonight's snapshot.
+        let newest = snapshot_indices(domain, &taken[usize::try_from(night).unwrap()]).await;
+        for index in live_indices(domain).await {
+            assert!(
+                newest.contains(&index),
+                "night {night}: {index} not in {newest:?}"
+            );
+        }
+    }
+    functions.stop().await;
+
+    // The seven newest, night 10's (pinned) and night 19's (the audit index's last copy).
+    let mut expected: Vec<String> = taken[taken.len() - KEEP_LAST..].to_vec();
+    expected.push(taken[10].clone());
+    expected.push(taken[19].clone());
+    expected.sort();
+    let remaining = snapshots(domain, "nightly").await;
+    assert_eq!(
+        remaining.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
+        expected
+    );
+    assert!(
+        remaining.iter().all(|(_, state)| state == "SUCCESS"),
+        "{remaining:?}"
+    );
+    assert!(
+        largest_repository <= expected.len() + 1,
+        "{largest_repository}"
+    );
+    assert!(
+        snapshot_indices(domain, &taken[19])
+            .await
+            .contains(&"audit-2026".to_owned())
     );
     standin.shutdown().await;
 }

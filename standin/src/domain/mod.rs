@@ -14,7 +14,7 @@
 //!   aliases, documents), `settings`, `expressions`, `index_creation`, `recovery`,
 //!   `cluster_settings` (the shard limit), `repositories`, `blobstore` (S3), `catalog` (the
 //!   snapshots a repository holds), `running` (snapshots being taken), [`config`] (the
-//!   engine profile), [`faults`], [`security`] (the plugin's roles), `requests`.
+//!   engine profile), [`calendar`] (the wall-clock time it writes), [`faults`], [`security`] (the plugin's roles), `requests`.
 //! - `wire` (bottom): the decoded `Call` and `Answer`, `routes`, `reply` (answers and the
 //!   error envelope), `body` fields, `names`, `rename`, `time`.
 //!
@@ -32,6 +32,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 pub use benchmarks::SeedPlan;
+pub use state::calendar::Calendar;
 pub use state::config::{self, DEFAULT_SNAPSHOT_ROLE, DomainConfig, Engine, VERBOSE_LISTING_LIMIT};
 pub use state::faults::{self, Fault, FaultControl, FaultPlan, FaultRule};
 pub use state::requests::RequestCounts;
@@ -76,6 +77,12 @@ impl Domain {
 
     pub fn name(&self) -> &str {
         &self.shared.config.name
+    }
+
+    /// The wall-clock time this domain writes; a test moves it to simulate the nights going
+    /// by (see [`Calendar`]).
+    pub fn calendar(&self) -> &Calendar {
+        &self.shared.config.calendar
     }
 
     /// Changes this domain's faults while it runs.

@@ -2,7 +2,7 @@
 //! string) or as the text table, with the `h`, `s`, `v`, `bytes` and `health` parameters.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use http::StatusCode;
 use serde_json::{Map, Value};
@@ -294,7 +294,7 @@ pub(crate) async fn snapshots(shared: &Arc<Shared>, call: &Call, repo: Option<&s
     )
     .await?;
     let records = full_records(shared, &repository, &listed).await?;
-    let now = millis(SystemTime::now());
+    let now = millis(shared.config.calendar.now());
     let rows: Vec<Row> = records
         .iter()
         .map(|r| {

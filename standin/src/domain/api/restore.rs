@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::Instant;
 
 use policy::restore_rules::{UNMODIFIABLE_SETTINGS, UNREMOVABLE_SETTINGS};
 use serde_json::{Map, Value, json};
@@ -394,7 +394,7 @@ pub(crate) async fn restore(
         });
     }
     let restore_uuid = new_uuid();
-    let now = SystemTime::now();
+    let now = shared.config.calendar.now();
     let (total, failed) = {
         let mut cluster = shared.cluster();
         check_conflicts(shared, &cluster, &label, &plan)?;
@@ -405,7 +405,7 @@ pub(crate) async fn restore(
             let uuid = existing.as_ref().map_or_else(new_uuid, |e| e.uuid.clone());
             let mut settings = p.settings;
             settings.insert("index.uuid".into(), uuid.clone());
-            let mut index = Index::new(&p.target, uuid, settings.clone(), engine.version_id());
+            let mut index = Index::new(&p.target, uuid, settings.clone(), engine.version_id(), now);
             index.settings = settings;
             index.mappings = p
                 .contents

@@ -82,7 +82,7 @@ fn status_json(
     };
     let fraction = running.map_or(1.0, |(f, _)| f);
     let elapsed = match running {
-        Some(_) => crate::domain::wire::time::millis(std::time::SystemTime::now())
+        Some(_) => crate::domain::wire::time::millis(shared.config.calendar.now())
             .saturating_sub(record.start_time_in_millis),
         None => record
             .end_time_in_millis

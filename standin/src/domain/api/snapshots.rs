@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 use tokio::sync::watch;
@@ -156,7 +156,7 @@ fn start(
         metadata: request.metadata.clone(),
         state: "IN_PROGRESS".into(),
         reason: None,
-        start_time_in_millis: millis(SystemTime::now()),
+        start_time_in_millis: millis(shared.config.calendar.now()),
         end_time_in_millis: 0,
         failures,
         shards: ShardCounts::default(),
@@ -324,7 +324,7 @@ async fn finish(shared: Arc<Shared>, uuid: String, location: Option<Blobs>) {
         conclude(&shared, &uuid, Outcome::Aborted);
         return;
     }
-    record.end_time_in_millis = millis(SystemTime::now());
+    record.end_time_in_millis = millis(shared.config.calendar.now());
     if record.state == "IN_PROGRESS" {
         fail_shards_as_injected(&shared, &mut record);
         let total: u64 = record

@@ -74,8 +74,13 @@ const DOC_OVERHEAD_BYTES: u64 = 96;
 
 impl Index {
     /// A new, empty index. `settings` are the caller's; the engine's own are added.
-    pub fn new(name: &str, uuid: String, mut settings: Settings, version_id: u64) -> Self {
-        let now = SystemTime::now();
+    pub fn new(
+        name: &str,
+        uuid: String,
+        mut settings: Settings,
+        version_id: u64,
+        now: SystemTime,
+    ) -> Self {
         settings
             .entry("index.number_of_shards".into())
             .or_insert_with(|| "1".into());
@@ -229,7 +234,7 @@ impl Cluster {
             let mut settings = Settings::new();
             settings.insert("index.number_of_shards".into(), "1".into());
             settings.insert("index.number_of_replicas".into(), "1".into());
-            let mut index = Index::new(name, uuid(), settings, version_id);
+            let mut index = Index::new(name, uuid(), settings, version_id, SystemTime::now());
             for (id, source) in docs {
                 let seq_no = index.next_seq_no();
                 index.docs.insert(
@@ -257,7 +262,7 @@ mod tests {
     fn health_follows_replicas_and_red_primaries() {
         let mut settings = Settings::new();
         settings.insert("index.number_of_replicas".into(), "1".into());
-        let mut index = Index::new("logs", "u".into(), settings, 1);
+        let mut index = Index::new("logs", "u".into(), settings, 1, SystemTime::now());
         let now = Instant::now();
         assert_eq!(index.health(now), Health::Green);
         index

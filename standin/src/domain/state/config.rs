@@ -8,6 +8,7 @@ use policy::engines::{self, Capabilities, EngineError};
 
 use crate::TEST_REGION;
 use crate::auth::TestPrincipal;
+use crate::domain::state::calendar::Calendar;
 use crate::domain::state::faults::FaultPlan;
 use crate::domain::state::security::SecurityConfig;
 
@@ -183,6 +184,8 @@ pub struct DomainConfig {
     /// Fine-grained access control: the security plugin on, with these roles and mappings
     /// (`None`: off, every accepted signer may do anything).
     pub security: Option<SecurityConfig>,
+    /// The wall-clock time the domain writes (real unless a test moves it).
+    pub calendar: Calendar,
 }
 
 /// Where a verbose listing stops being answered in time on a real domain (OpenSearch issue
@@ -209,6 +212,7 @@ impl DomainConfig {
             snapshot_duration: Duration::from_millis(300),
             recovery_duration: Duration::from_millis(300),
             faults: FaultPlan::default(),
+            calendar: Calendar::default(),
             verbose_listing_limit: VERBOSE_LISTING_LIMIT,
             seed: 0,
             security: None,

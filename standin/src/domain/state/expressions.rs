@@ -233,7 +233,13 @@ mod tests {
         for name in [".kibana_1", "logs-1", "logs-2", "orders"] {
             cluster.indices.insert(
                 name.into(),
-                Index::new(name, "u".into(), Settings::new(), 1),
+                Index::new(
+                    name,
+                    "u".into(),
+                    Settings::new(),
+                    1,
+                    std::time::SystemTime::now(),
+                ),
             );
         }
         if let Some(i) = cluster.indices.get_mut("logs-2") {

@@ -45,6 +45,7 @@ pub(crate) fn create_index(
         new_uuid(),
         settings,
         shared.config.engine.version_id(),
+        shared.config.calendar.now(),
     );
     index.mappings = mappings;
     index.aliases = aliases;

@@ -8,6 +8,8 @@ pub mod config;
 pub mod faults;
 pub mod security;
 
+pub mod calendar;
+
 pub(crate) mod blobstore;
 pub(crate) mod catalog;
 pub(crate) mod cluster;
