@@ -19,7 +19,9 @@ pub mod s3;
 pub mod server;
 pub mod sts;
 
-pub use domain::{Domain, DomainConfig, Engine, Fault, FaultControl, FaultPlan, FaultRule};
+pub use domain::{
+    Domain, DomainConfig, Engine, Fault, FaultControl, FaultPlan, FaultRule, NodeDisk,
+};
 
 /// The region the stand-in's services live in.
 pub const TEST_REGION: &str = "us-east-1";

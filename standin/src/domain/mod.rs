@@ -53,7 +53,7 @@ use tokio::net::TcpListener;
 use tokio::task::AbortHandle;
 
 pub use benchmarks::{RequestCounts, SeedPlan};
-pub use config::{DEFAULT_SNAPSHOT_ROLE, DomainConfig, Engine, VERBOSE_LISTING_LIMIT};
+pub use config::{DEFAULT_SNAPSHOT_ROLE, DomainConfig, Engine, NodeDisk, VERBOSE_LISTING_LIMIT};
 pub use faults::{Fault, FaultControl, FaultPlan, FaultRule};
 
 use crate::StandinError;
