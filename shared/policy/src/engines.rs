@@ -83,6 +83,27 @@ impl Engine {
         Ok(Self::opensearch(version))
     }
 
+    /// The engine from the numeric id it writes into snapshots (`version_id`):
+    /// `major * 1_000_000 + minor * 10_000 + revision * 100 + build`, with OpenSearch's
+    /// ids marked by bit 27 (`Version.MASK = 0x08000000` in OpenSearch's `Version.java`), so
+    /// that every OpenSearch version sorts after every Elasticsearch one.
+    pub fn from_version_id(id: u64) -> Option<Self> {
+        const OPENSEARCH_MASK: u64 = 0x0800_0000;
+        let opensearch = id & OPENSEARCH_MASK != 0 && id >= OPENSEARCH_MASK;
+        let plain = if opensearch { id ^ OPENSEARCH_MASK } else { id };
+        let part = |n: u64| u32::try_from(n % 100).ok();
+        let version = (
+            u32::try_from(plain / 1_000_000).ok()?,
+            part(plain / 10_000)?,
+            part(plain / 100)?,
+        );
+        Some(if opensearch {
+            Self::opensearch(version)
+        } else {
+            Self::elasticsearch(version)
+        })
+    }
+
     pub fn is_opensearch(&self) -> bool {
         self.kind == EngineKind::OpenSearch
     }
@@ -600,6 +621,16 @@ mod tests {
         ] {
             assert_eq!(restores_onto(&from, &onto), ok, "{from} onto {onto}");
         }
+    }
+
+    #[test]
+    fn version_ids_tell_the_engine() {
+        assert_eq!(Engine::from_version_id(7_100_299), Some(ES((7, 10, 2))));
+        assert_eq!(
+            Engine::from_version_id(2_130_099 ^ 0x0800_0000),
+            Some(OS((2, 13, 0)))
+        );
+        assert_eq!(Engine::from_version_id(6_082_399), Some(ES((6, 8, 23))));
     }
 
     #[test]
