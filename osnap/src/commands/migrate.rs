@@ -77,7 +77,7 @@ pub async fn run(session: &Session, common: &Common, args: &MigrateArgs) -> Resu
     done.preflight = Some(preflight);
     if args.dry_run {
         note(&format!("would {plan}"));
-        return finish(common, &done, "dry run: nothing was changed");
+        return finish(common, &done, "would migrate");
     }
     note(&plan);
     confirm(common.yes, &plan)?;
@@ -195,7 +195,14 @@ fn finish(common: &Common, done: &Migration, verdict: &str) -> Result<(), CliErr
             if c.ok { "equal" } else { "differ" }
         )
     });
-    print_out(&format!("{verdict}: {restored} indices{snapshot}{counted}"))
+    let unchanged = if done.snapshot.is_none() {
+        " (dry run: nothing was changed)"
+    } else {
+        ""
+    };
+    print_out(&format!(
+        "{verdict} {restored} indices{snapshot}{counted}{unchanged}"
+    ))
 }
 
 fn on_conflict(args: &MigrateArgs) -> &'static str {

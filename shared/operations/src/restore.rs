@@ -242,12 +242,9 @@ async fn migration_preflight(
 }
 
 fn logged(report: preflight::PreflightReport) -> preflight::PreflightReport {
-    if report.is_blocked() {
-        tracing::warn!(blocking = report.blocking, warnings = report.warnings,
-            findings = ?report.findings, "preflight: the restore would not go through");
-    } else {
-        tracing::info!(warnings = report.warnings, findings = ?report.findings, "preflight");
-    }
+    // The answer carries the report; a blocked preflight is an outcome, not a failure.
+    tracing::info!(blocking = report.blocking, warnings = report.warnings,
+        findings = ?report.findings, "preflight");
     report
 }
 
