@@ -28,7 +28,8 @@ const AFTER_HELP: &str = "\
 The domain and repository default to OSNAP_DOMAIN_ENDPOINT, OSNAP_DOMAIN_REGION and
 OSNAP_REPOSITORY. Credentials come from the default AWS chain (environment, AWS_PROFILE,
 shared files, SSO, instance role), or the profile given with --profile.
-Exit codes: 0 done, 2 usage, 3 not confirmed, 10-59 the errorType (see the README).";
+Exit codes: 0 done, 2 usage, 3 not confirmed, 4 stopped by the preflight, 10-59 the errorType
+(see the README).";
 
 /// Flags every command takes, before or after the command's name.
 #[derive(Debug, Args)]
@@ -77,6 +78,8 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Delete snapshots by retention (shows the plan and asks first)
     Prune(PruneArgs),
+    /// Migrate indices from one domain to another (preflight first, then asks)
+    Migrate(MigrateArgs),
     /// Start a local stand-in (S3 and a domain on loopback) and print its environment
     Standin(StandinArgs),
     /// Migrate sample indices between two domains on the local stand-in
@@ -303,6 +306,39 @@ pub struct PruneArgs {
     /// Show the plan and change nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The source domain's endpoint
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+    /// The target domain's endpoint
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// The S3 bucket both domains use (registered writable on the source, read-only on the
+    /// target)
+    #[arg(long)]
+    pub bucket: String,
+    /// The role the domains assume to reach the bucket
+    #[arg(long, value_name = "ARN")]
+    pub snapshot_role: String,
+    /// The bucket's region (asked of S3 when neither this nor --s3-endpoint is given)
+    #[arg(long)]
+    pub bucket_region: Option<String>,
+    /// The S3 endpoint the domains reach the bucket by, for a bucket in another region
+    #[arg(long, value_name = "HOST")]
+    pub s3_endpoint: Option<String>,
+    /// A folder in the bucket
+    #[arg(long)]
+    pub base_path: Option<String>,
+    #[command(flatten)]
+    pub selection: SelectionArgs,
+    /// Show the preflight report and the plan, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub poll: PollArgs,
 }
 
 #[derive(Debug, Args)]

@@ -167,6 +167,7 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
         ignore_index_settings: None,
         partial: false,
         dry_run: true,
+        source: None,
     };
     let plan = restore::restore(&context, &request, &target)
         .await

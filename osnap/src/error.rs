@@ -12,6 +12,9 @@ pub enum CliError {
     /// A destructive command was not confirmed; nothing was changed.
     #[error("not confirmed: {0}")]
     NotConfirmed(String),
+    /// A migration's preflight found blocking findings; nothing was changed.
+    #[error("stopped by the preflight: {0}")]
+    PreflightBlocked(String),
     /// Anything else (the local stand-in, the terminal).
     #[error("{0}")]
     Other(String),
@@ -22,6 +25,7 @@ impl CliError {
         match self {
             Self::Operation(error) => exit::for_error_type(error.error_type()),
             Self::NotConfirmed(_) => exit::NOT_CONFIRMED,
+            Self::PreflightBlocked(_) => exit::PREFLIGHT_BLOCKED,
             Self::Other(_) => exit::FAILURE,
         }
     }
@@ -31,6 +35,7 @@ impl CliError {
         match self {
             Self::Operation(error) => error.error_type(),
             Self::NotConfirmed(_) => "NotConfirmed",
+            Self::PreflightBlocked(_) => "PreflightBlocked",
             Self::Other(_) => "Failed",
         }
     }

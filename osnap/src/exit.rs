@@ -12,6 +12,9 @@ pub const USAGE: u8 = 2;
 /// A destructive command was not confirmed: no terminal to ask on and no `--yes`, or the
 /// operator answered no. Nothing was changed.
 pub const NOT_CONFIRMED: u8 = 3;
+/// `osnap migrate` stopped on its preflight's blocking findings (the migrate workflow's
+/// `PreflightBlocked`). Nothing was changed.
+pub const PREFLIGHT_BLOCKED: u8 = 4;
 
 /// `errorType` → exit code, in the order of `OsnapError::ERROR_TYPES`.
 pub const BY_ERROR_TYPE: [(&str, u8); 13] = [
@@ -52,7 +55,7 @@ mod tests {
         assert_eq!(names, OsnapError::ERROR_TYPES);
         let codes: HashSet<u8> = BY_ERROR_TYPE.iter().map(|&(_, code)| code).collect();
         assert_eq!(codes.len(), BY_ERROR_TYPE.len(), "codes are distinct");
-        for reserved in [SUCCESS, FAILURE, USAGE, NOT_CONFIRMED] {
+        for reserved in [SUCCESS, FAILURE, USAGE, NOT_CONFIRMED, PREFLIGHT_BLOCKED] {
             assert!(!codes.contains(&reserved), "{reserved} is reserved");
         }
         assert_eq!(for_error_type("Throttled"), 20);

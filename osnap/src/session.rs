@@ -53,11 +53,33 @@ impl Session {
             .ok_or_else(|| OsnapError::InvalidRequest {
                 reason: "no domain: give --endpoint or set OSNAP_DOMAIN_ENDPOINT".into(),
             })?;
-        Ok(DomainInput {
-            endpoint,
+        Ok(self.domain_at(&endpoint))
+    }
+
+    /// Another domain than `--endpoint`'s (a migration's source or target), with the same
+    /// region and role.
+    pub fn domain_at(&self, endpoint: &str) -> DomainInput {
+        DomainInput {
+            endpoint: endpoint.to_owned(),
             region: self.region.clone(),
             assume_role_arn: self.role_arn.clone(),
-        })
+        }
+    }
+
+    /// The API of the domain at `endpoint`.
+    pub async fn api_at(&self, endpoint: &str) -> Result<SnapshotApi, OsnapError> {
+        self.context
+            .api(&Target {
+                domain: self.domain_at(endpoint),
+                repository: self.repository()?,
+                event_time: None,
+            })
+            .await
+    }
+
+    /// As [`Session::event`], for the domain at `endpoint`.
+    pub fn event_at(&self, endpoint: &str, fields: Value) -> Result<Value, OsnapError> {
+        self.event_for(&self.domain_at(endpoint), fields)
     }
 
     pub fn repository(&self) -> Result<String, OsnapError> {
@@ -85,14 +107,17 @@ impl Session {
     /// A function's event: `fields` with the domain and the repository, which the operation
     /// then reads through its own contract (unknown fields refused, defaults applied).
     pub fn event(&self, fields: Value) -> Result<Value, OsnapError> {
+        self.event_for(&self.domain()?, fields)
+    }
+
+    fn event_for(&self, domain: &DomainInput, fields: Value) -> Result<Value, OsnapError> {
         let mut event = match fields {
             Value::Object(map) => map,
             _ => Map::new(),
         };
-        let domain =
-            serde_json::to_value(self.domain()?).map_err(|e| OsnapError::InvalidRequest {
-                reason: format!("cannot write the event: {e}"),
-            })?;
+        let domain = serde_json::to_value(domain).map_err(|e| OsnapError::InvalidRequest {
+            reason: format!("cannot write the event: {e}"),
+        })?;
         event.insert("domain".into(), domain);
         event.insert("repository".into(), self.repository()?.into());
         Ok(Value::Object(event))

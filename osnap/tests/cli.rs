@@ -451,3 +451,197 @@ fn help_and_completions_are_printed() {
         "{script}"
     );
 }
+
+/// Two emulated domains, `old` (with `orders`, 3 documents) and `new`, writing to one S3
+/// bucket, started in this process; osnap reaches them by `--from` and `--to`.
+struct TwoDomains {
+    root: PathBuf,
+    s3: standin::s3::S3Server,
+    old: standin::Domain,
+    new: standin::Domain,
+    env: BTreeMap<String, String>,
+}
+
+const MIGRATION_BUCKET: &str = "osnap-migration";
+
+impl TwoDomains {
+    async fn start(name: &str) -> Self {
+        let root = std::env::temp_dir().join(format!("osnap-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let principal = standin::auth::TestPrincipal::default_operator();
+        let s3 = standin::s3::S3Server::start(&root, &principal.access_key, &principal.secret_key)
+            .await
+            .unwrap();
+        s3.create_bucket(MIGRATION_BUCKET).await.unwrap();
+        let domain = |name: &str| {
+            let mut config = standin::DomainConfig::new(name, s3.endpoint(), s3.credentials());
+            config.snapshot_duration = std::time::Duration::from_millis(300);
+            config.recovery_duration = std::time::Duration::from_millis(300);
+            config
+        };
+        let old = standin::Domain::start(domain("old")).await.unwrap();
+        let new = standin::Domain::start(domain("new")).await.unwrap();
+        let client = standin::client::operator_client(&old.endpoint()).unwrap();
+        for id in 0..3 {
+            let id = id.to_string();
+            let request = signing::DomainRequest::new(http::Method::PUT, &["orders", "_doc", &id])
+                .query("refresh", "true")
+                .json_body(r#"{"item":"x"}"#.to_owned());
+            assert!(client.send(&request).await.unwrap().status.is_success());
+        }
+        let env = BTreeMap::from([
+            ("OSNAP_DOMAIN_REGION".to_owned(), "us-east-1".to_owned()),
+            ("OSNAP_REPOSITORY".to_owned(), "migration".to_owned()),
+            ("OSNAP_S3_ENDPOINT".to_owned(), s3.endpoint()),
+            (
+                signing::endpoint::LOOPBACK_SWITCH.to_owned(),
+                signing::endpoint::LOOPBACK_SWITCH_VALUE.to_owned(),
+            ),
+            ("AWS_ACCESS_KEY_ID".to_owned(), principal.access_key.clone()),
+            (
+                "AWS_SECRET_ACCESS_KEY".to_owned(),
+                principal.secret_key.clone(),
+            ),
+        ]);
+        Self {
+            root,
+            s3,
+            old,
+            new,
+            env,
+        }
+    }
+
+    /// `osnap migrate --from old --to new …` with no terminal, off the runtime's threads.
+    async fn migrate(&self, extra: &[&str]) -> Output {
+        let mut args: Vec<String> = [
+            "migrate",
+            "--from",
+            &self.old.endpoint(),
+            "--to",
+            &self.new.endpoint(),
+            "--bucket",
+            MIGRATION_BUCKET,
+            "--snapshot-role",
+            SNAPSHOT_ROLE,
+            "--interval",
+            "100ms",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let env = self.env.clone();
+        tokio::task::spawn_blocking(move || {
+            Command::new(OSNAP)
+                .args(&args)
+                .env_clear()
+                .envs(&env)
+                .stdin(Stdio::null())
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
+    async fn shutdown(self) {
+        self.old.shutdown().await;
+        self.new.shutdown().await;
+        self.s3.shutdown().await;
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn api_of(domain: &standin::Domain) -> SnapshotApi {
+    SnapshotApi::new(standin::client::operator_client(&domain.endpoint()).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_is_planned_refused_without_confirmation_then_done_with_yes() {
+    let domains = TwoDomains::start("migrate").await;
+    let (old, new) = (api_of(&domains.old), api_of(&domains.new));
+
+    // --dry-run: the preflight report and the plan, nothing registered.
+    let output = domains.migrate(&["--dry-run", "--json"]).await;
+    assert!(output.status.success(), "{}", text(&output));
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(plan["preflight"]["preflight"]["blocking"], 0, "{plan}");
+    assert_eq!(
+        plan["preflight"]["restored"]["names"][0], "orders",
+        "{plan}"
+    );
+    assert!(plan.get("snapshot").is_none(), "{plan}");
+    assert!(old.get_repository("migration").await.unwrap().is_none());
+
+    // No terminal and no --yes: refused, nothing changed.
+    let output = domains.migrate(&[]).await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    assert!(old.get_repository("migration").await.unwrap().is_none());
+
+    let output = domains.migrate(&["--yes", "--json"]).await;
+    assert!(output.status.success(), "{}", text(&output));
+    let done: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(done["registered_source"]["status"], "created", "{done}");
+    assert_eq!(done["registered_target"]["status"], "created", "{done}");
+    assert_eq!(
+        done["restore"]["restored"]["names"],
+        serde_json::json!(["orders"])
+    );
+    assert_eq!(done["counts"]["ok"], true, "{done}");
+    assert!(
+        done["snapshot"]["snapshot"]
+            .as_str()
+            .unwrap()
+            .starts_with("migration-"),
+        "{done}"
+    );
+    // What the domains hold: the documents on the target, the repository read-only there.
+    assert_eq!(new.count("orders").await.unwrap(), 3);
+    let registered = new.get_repository("migration").await.unwrap().unwrap();
+    assert_eq!(registered.settings.readonly, Some(true));
+    assert_eq!(
+        old.get_repository("migration")
+            .await
+            .unwrap()
+            .unwrap()
+            .settings
+            .readonly,
+        None
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("snapshot migration-"), "{stderr}");
+    assert!(stderr.contains("restore:"), "{stderr}");
+    domains.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_blocked_by_its_preflight_changes_nothing_and_exits_4() {
+    let domains = TwoDomains::start("migrate-blocked").await;
+    let (old, new) = (api_of(&domains.old), api_of(&domains.new));
+    // The target has its own `orders`: on_conflict fail refuses it.
+    let client = standin::client::operator_client(&domains.new.endpoint()).unwrap();
+    let request = signing::DomainRequest::new(http::Method::PUT, &["orders"]);
+    assert!(client.send(&request).await.unwrap().status.is_success());
+
+    let output = domains.migrate(&["--yes", "--json"]).await;
+    assert_eq!(output.status.code(), Some(4), "{}", text(&output));
+    let error: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(error["errorType"], "PreflightBlocked", "{error}");
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("name_clash"),
+        "{error}"
+    );
+    // Without --json the report is on stderr.
+    let output = domains.migrate(&["--yes"]).await;
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("BLOCKING name_clash"), "{stderr}");
+    assert!(old.get_repository("migration").await.unwrap().is_none());
+    assert!(new.get_repository("migration").await.unwrap().is_none());
+    assert_eq!(new.count("orders").await.unwrap(), 0);
+    domains.shutdown().await;
+}

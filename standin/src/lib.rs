@@ -20,7 +20,7 @@ pub mod server;
 pub mod sts;
 
 pub use domain::{
-    Calendar, Domain, DomainConfig, Engine, Fault, FaultControl, FaultPlan, FaultRule,
+    Calendar, Domain, DomainConfig, Engine, Fault, FaultControl, FaultPlan, FaultRule, NodeDisk,
 };
 
 /// The region the stand-in's services live in.

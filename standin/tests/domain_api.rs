@@ -410,3 +410,83 @@ async fn a_request_line_over_4_kb_is_refused_before_anything_else() {
     domain.shutdown().await;
     env.shutdown().await;
 }
+
+#[tokio::test]
+async fn allocation_reports_each_nodes_disk_with_its_shards_and_the_unassigned_copies() {
+    let env = Env::new("allocation").await;
+    let mut config = env.config("disks");
+    config.node_disk = standin::NodeDisk {
+        total_bytes: 1 << 30,
+        other_used_bytes: 1 << 20,
+    };
+    let domain = standin::Domain::start(config).await.unwrap();
+    let api = Api::new(&domain);
+    let (status, before) = api.get("/_cat/allocation?format=json&bytes=b").await;
+    assert_eq!(status, 200, "{before}");
+    let rows = before.as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        2,
+        "two data nodes, every copy assigned: {before}"
+    );
+    for row in rows {
+        let used: u64 = row["disk.used"].as_str().unwrap().parse().unwrap();
+        let avail: u64 = row["disk.avail"].as_str().unwrap().parse().unwrap();
+        let indices: u64 = row["disk.indices"].as_str().unwrap().parse().unwrap();
+        assert_eq!(row["disk.total"], (1u64 << 30).to_string());
+        assert_eq!(used + avail, 1 << 30);
+        assert_eq!(used, (1 << 20) + indices, "{row}");
+    }
+    // Two replicas on two nodes: one copy of each shard has no node.
+    let (status, _) = api
+        .put(
+            "/wide",
+            json!({"settings": {"index.number_of_shards": 2, "index.number_of_replicas": 2}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, after) = api.get("/_cat/allocation?format=json").await;
+    let unassigned = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["node"] == "UNASSIGNED")
+        .unwrap_or_else(|| panic!("{after}"));
+    assert_eq!(unassigned["shards"], "2");
+    assert!(unassigned["disk.avail"].is_null());
+    let shards: u64 = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["node"] != "UNASSIGNED")
+        .map(|r| r["shards"].as_str().unwrap().parse::<u64>().unwrap())
+        .sum();
+    // The two system indices (1 primary, 1 replica each) and `wide`'s 2 × 2 placed copies.
+    assert_eq!(shards, 8, "{after}");
+    domain.shutdown().await;
+    env.shutdown().await;
+}
+
+#[tokio::test]
+async fn authinfo_is_served_only_by_the_security_plugin() {
+    let env = Env::new("authinfo").await;
+    let plain = env.domain("plain").await;
+    let (status, body) = Api::new(&plain).get("/_plugins/_security/authinfo").await;
+    assert_eq!(status, 400, "no plugin, no handler: {body}");
+
+    let mut config = env.config("secured");
+    config.security = Some(standin::domain::security::SecurityConfig::with_master_user(
+        &standin::auth::TestPrincipal::default_operator().arn,
+    ));
+    let secured = standin::Domain::start(config).await.unwrap();
+    let (status, body) = Api::new(&secured).get("/_plugins/_security/authinfo").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["roles"], json!(["all_access", "security_manager"]));
+    assert_eq!(
+        body["user_name"],
+        standin::auth::TestPrincipal::default_operator().arn
+    );
+    plain.shutdown().await;
+    secured.shutdown().await;
+    env.shutdown().await;
+}

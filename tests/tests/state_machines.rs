@@ -685,6 +685,9 @@ async fn a_migration_moves_every_index_but_the_system_ones_with_equal_counts() {
     standin.shutdown().await;
 }
 
+/// A blocked migration: the preflight finds the target's own `orders`, which `on_conflict:
+/// fail` refuses, and the workflow stops, notified, before anything is registered, taken or
+/// restored.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_migration_onto_a_conflicting_index_stops_before_touching_the_target() {
     assert_eq!(
@@ -708,16 +711,23 @@ async fn a_migration_onto_a_conflicting_index_stops_before_touching_the_target()
 
     let result = run_migration(source, target).await;
 
-    let message = failure_notice(&result, "MigrationFailed", "osnap migration failed");
+    assert_within_payload_limits(&result);
+    let message = failure_notice(&result, "PreflightBlocked", "osnap migration stopped");
     assert!(
-        message.contains("RestoreConflict") && message.contains("orders"),
+        message.contains("name_clash") && message.contains("orders"),
         "{message}"
     );
+    assert!(message.contains("1 blocking findings"), "{message}");
     let visited = states(&result);
     assert!(
-        visited.contains(&"PreflightRestore") && !visited.contains(&"Restore"),
+        visited.contains(&"Preflight") && !visited.contains(&"RegisterOnSource"),
         "{visited:?}"
     );
+    // Nothing was registered on either domain.
+    for domain in [source, target] {
+        let repositories = call(domain, Method::GET, &["_snapshot"], &[], None).await;
+        assert!(repositories.get("migration").is_none(), "{repositories}");
+    }
 
     // The target is as it was: the same indices, its own `orders` (same uuid, settings and
     // mappings) with its one document.

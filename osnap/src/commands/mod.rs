@@ -1,6 +1,7 @@
 //! One module per command; each reads its flags, calls the operations, prints the answer.
 
 mod list;
+mod migrate;
 mod prune;
 mod register;
 mod repos;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Verify(args) => verify::run(&Session::new(common)?, common, &args).await,
         Command::Restore(args) => restore::run(&Session::new(common)?, common, &args).await,
         Command::Prune(args) => prune::run(&Session::new(common)?, common, &args).await,
+        Command::Migrate(args) => migrate::run(&Session::new(common)?, common, &args).await,
     }
 }
 

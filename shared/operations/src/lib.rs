@@ -9,6 +9,8 @@
 //! - [`connect`] and [`Context`]: clients for the domains events name, built once per process.
 //! - [`register`], [`snapshot`], [`verify`], [`restore`], [`prune`]: one module per
 //!   function, each with a `handle(ctx, event)` entry point.
+//! - [`preflight`]: what a restore or a migration would run into, read from both sides before
+//!   anything moves (the restore's dry run answers it).
 //! - [`permissions`]: the security plugin actions each function needs (fine-grained access
 //!   control).
 
@@ -22,6 +24,7 @@ mod error;
 pub mod listing;
 mod name_batches;
 pub mod permissions;
+pub mod preflight;
 pub mod prune;
 pub mod register;
 pub mod requests;

@@ -132,6 +132,7 @@ mod tests {
                 snapshot: name.into(),
                 uuid: None,
                 version: None,
+                version_id: None,
                 indices: vec![],
                 data_streams: vec![],
                 include_global_state: None,

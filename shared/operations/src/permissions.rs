@@ -53,6 +53,8 @@ pub const BY_FUNCTION: [Permissions; 5] = [
             "cluster:monitor/health",         // GET _cat/indices, GET _cluster/health
             "cluster:admin/snapshot/status",  // GET _snapshot/<repo>/<snapshot>/_status (replace)
             "cluster:admin/snapshot/restore", // POST _snapshot/<repo>/<snapshot>/_restore
+            "cluster:monitor/nodes/stats",    // GET _cat/allocation (the dry run's preflight)
+            "cluster:admin/repository/get",   // GET _snapshot/<repo> (the preflight: read-only?)
         ],
         index: &[
             "indices:monitor/settings/get", // GET _cat/indices

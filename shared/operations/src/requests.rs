@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::bounded::Bounded;
 use crate::contract::DomainInput;
 use crate::impl_request;
+use crate::preflight::PreflightReport;
 
 /// The repository settings an operator gives `register`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,6 +222,11 @@ pub struct RestoreRequest {
     pub partial: bool,
     #[serde(default)]
     pub dry_run: bool,
+    /// With `dry_run`: the domain the snapshot is (or will be) taken from, for a migration's
+    /// preflight. Its indices are read in place of a snapshot's (selected as a snapshot of
+    /// `indices` takes them), so it runs before the snapshot exists; `snapshot` is not read.
+    #[serde(default)]
+    pub source: Option<DomainInput>,
 }
 impl_request!(RestoreRequest);
 
@@ -274,6 +280,9 @@ pub struct RestoreResponse {
     /// whose answer was lost): left as they were, neither replaced nor restored again.
     pub already_restoring: Bounded,
     pub dry_run: bool,
+    /// A dry run's preflight report: what would go wrong, typed and bounded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<PreflightReport>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

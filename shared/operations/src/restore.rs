@@ -46,9 +46,10 @@ use crate::OsnapError;
 use crate::api_error::{Subject, from_api};
 use crate::bounded::Bounded;
 use crate::context::Context;
-use crate::contract::{Target, parse_event};
+use crate::contract::{DomainInput, Target, parse_event};
 use crate::listing::{dated_snapshots, newest};
 use crate::name_batches;
+use crate::preflight;
 use crate::requests::{
     OnConflict, RestoreRequest, RestoreResponse, RestoreSelection, RestoredIndex,
 };
@@ -69,6 +70,9 @@ pub async fn restore(
     target: &Target,
 ) -> Result<RestoreResponse, OsnapError> {
     let repository = target.repository.as_str();
+    if let Some(source) = &request.source {
+        return migration_preflight(ctx, request, target, source).await;
+    }
     let api = ctx.api(target).await?;
     let subject = Subject {
         repository,
@@ -159,6 +163,19 @@ pub async fn restore(
         tracing::info!(repository, snapshot = %name, count = plan.restored.len(),
             replaced = plan.replace.len(), "restore started");
     }
+    let report = if request.dry_run {
+        let mut incoming = preflight::read_snapshot(&api, request, repository, &info).await?;
+        incoming.incoming.retain(|i| !ours.contains(&i.to));
+        let state = preflight::read_target(&api, repository).await?;
+        Some(logged(preflight::check(
+            &incoming,
+            &state,
+            request.on_conflict,
+            false,
+        )))
+    } else {
+        None
+    };
     let targets: Vec<&str> = plan.restored.iter().map(|r| r.to.as_str()).collect();
     let already: Vec<&String> = ours.iter().collect();
     if targets.len() > crate::bounded::SAMPLE {
@@ -172,7 +189,63 @@ pub async fn restore(
         replaced: Bounded::from_slice(&plan.replace),
         already_restoring: Bounded::from_slice(&already),
         dry_run: request.dry_run,
+        preflight: report,
     })
+}
+
+/// A migration's preflight: the source domain's indices as its snapshot will take them,
+/// checked against the target, before anything is registered or taken.
+async fn migration_preflight(
+    ctx: &Context,
+    request: &RestoreRequest,
+    target: &Target,
+    source: &DomainInput,
+) -> Result<RestoreResponse, OsnapError> {
+    if !request.dry_run {
+        return Err(OsnapError::invalid(
+            "\"source\" is read by the dry run's preflight only: add \"dry_run\": true",
+        ));
+    }
+    let repository = target.repository.as_str();
+    let there = ctx
+        .api(&Target {
+            domain: source.clone(),
+            repository: target.repository.clone(),
+            event_time: None,
+        })
+        .await?;
+    let here = ctx.api(target).await?;
+    let incoming = preflight::read_source(&there, request, repository).await?;
+    let state = preflight::read_target(&here, repository).await?;
+    let report = logged(preflight::check(
+        &incoming,
+        &state,
+        request.on_conflict,
+        true,
+    ));
+    let targets: Vec<&str> = incoming.incoming.iter().map(|i| i.to.as_str()).collect();
+    let replaced = report
+        .findings
+        .iter()
+        .find(|f| f.code == preflight::FindingCode::ReplacesExisting)
+        .map(|f| f.sample.clone())
+        .unwrap_or_default();
+    Ok(RestoreResponse {
+        repository: repository.to_owned(),
+        snapshot: request.snapshot.clone(),
+        restored: Bounded::from_slice(&targets),
+        replaced,
+        already_restoring: Bounded::default(),
+        dry_run: true,
+        preflight: Some(report),
+    })
+}
+
+fn logged(report: preflight::PreflightReport) -> preflight::PreflightReport {
+    // The answer carries the report; a blocked preflight is an outcome, not a failure.
+    tracing::info!(blocking = report.blocking, warnings = report.warnings,
+        findings = ?report.findings, "preflight");
+    report
 }
 
 /// Indices per close or open request (names in the request line stay within 4 KB).
@@ -354,6 +427,18 @@ pub fn targets(
 ) -> Result<Vec<RestoredIndex>, OsnapError> {
     Ok(pairs(
         &selection(selected.indices.as_deref()).select(&snapshot.indices),
+        &renaming(selected)?,
+    ))
+}
+
+/// The indices of `available` a restore's `indices` select, each with the name its rename
+/// gives it: the restore's own rule, for the preflight of a snapshot not yet taken.
+pub(crate) fn select_and_rename(
+    selected: &RestoreSelection,
+    available: &[String],
+) -> Result<Vec<RestoredIndex>, OsnapError> {
+    Ok(pairs(
+        &selection(selected.indices.as_deref()).select(available),
         &renaming(selected)?,
     ))
 }

@@ -83,6 +83,27 @@ impl Engine {
         Ok(Self::opensearch(version))
     }
 
+    /// The engine from the numeric id it writes into snapshots (`version_id`):
+    /// `major * 1_000_000 + minor * 10_000 + revision * 100 + build`, with OpenSearch's
+    /// ids marked by bit 27 (`Version.MASK = 0x08000000` in OpenSearch's `Version.java`), so
+    /// that every OpenSearch version sorts after every Elasticsearch one.
+    pub fn from_version_id(id: u64) -> Option<Self> {
+        const OPENSEARCH_MASK: u64 = 0x0800_0000;
+        let opensearch = id & OPENSEARCH_MASK != 0 && id >= OPENSEARCH_MASK;
+        let plain = if opensearch { id ^ OPENSEARCH_MASK } else { id };
+        let part = |n: u64| u32::try_from(n % 100).ok();
+        let version = (
+            u32::try_from(plain / 1_000_000).ok()?,
+            part(plain / 10_000)?,
+            part(plain / 100)?,
+        );
+        Some(if opensearch {
+            Self::opensearch(version)
+        } else {
+            Self::elasticsearch(version)
+        })
+    }
+
     pub fn is_opensearch(&self) -> bool {
         self.kind == EngineKind::OpenSearch
     }
@@ -323,6 +344,113 @@ impl Capabilities {
     }
 }
 
+/// A range of one engine's major versions, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Majors {
+    pub kind: EngineKind,
+    pub first: u32,
+    pub last: u32,
+}
+
+const fn es(first: u32, last: u32) -> Majors {
+    Majors {
+        kind: EngineKind::Elasticsearch,
+        first,
+        last,
+    }
+}
+
+const fn os(first: u32, last: u32) -> Majors {
+    Majors {
+        kind: EngineKind::OpenSearch,
+        first,
+        last,
+    }
+}
+
+impl Majors {
+    fn holds(&self, engine: &Engine) -> bool {
+        engine.kind == self.kind && (self.first..=self.last).contains(&engine.version.0)
+    }
+}
+
+/// One row of [`SNAPSHOT_COMPATIBILITY`]: a snapshot taken on `from` restores on `onto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestorePair {
+    pub from: Majors,
+    pub onto: &'static [Majors],
+}
+
+/// Where a snapshot restores: always onto the same or a newer version (the Amazon OpenSearch
+/// Service Developer Guide, "Migrating to Amazon OpenSearch Service": "Snapshots are only
+/// forward-compatible, and only by one major version … Minor version matters, too. You can't
+/// restore a snapshot from a self-managed 5.3.3 cluster on a 5.3.2 OpenSearch Service
+/// domain"), and only onto the majors of its row. Every row cites its source; a pair no row
+/// names is incompatible. Compatibility is really decided per index, by the version that
+/// created it (Elasticsearch's "Snapshot and restore" index compatibility table): an index a
+/// source carried over from an older major may fail where its domain's row says yes.
+pub const SNAPSHOT_COMPATIBILITY: &[RestorePair] = &[
+    // Developer Guide, "Using a snapshot to migrate data": 1.5 → 2.3 works, 1.5 → 5.x does
+    // not ("Elasticsearch 1.5 snapshots are not compatible with 5.x").
+    RestorePair {
+        from: es(1, 1),
+        onto: &[es(1, 2)],
+    },
+    // Same table: 2.3 → 5.x works; "Elasticsearch 2.3 snapshots are not compatible with 6.x".
+    RestorePair {
+        from: es(2, 2),
+        onto: &[es(2, 5)],
+    },
+    // Same table: 5.x → 5.6 and 5.x → 6.x; Elasticsearch's index compatibility table: an
+    // index created in 5.x restores on 6.8, not on 7.x.
+    RestorePair {
+        from: es(5, 5),
+        onto: &[es(5, 6)],
+    },
+    // Same table: 6.x → 6.8, 6.x → 7.x, and "Elasticsearch 6.x or 7.x → OpenSearch 1.x".
+    // OpenSearch 2.x reads no index of 6.x (one major back: OpenSearch 1.x stands for 7.x).
+    RestorePair {
+        from: es(6, 6),
+        onto: &[es(6, 7), os(1, 1)],
+    },
+    // Same table: "Elasticsearch 6.x or 7.x → OpenSearch 1.x"; OpenSearch 2.x reads indices
+    // created in 7.x (the Developer Guide's upgrade page asks to reindex indices "created in
+    // OpenSearch 1.3, Elasticsearch 7.10, or earlier" only before OpenSearch 3.x).
+    RestorePair {
+        from: es(7, 7),
+        onto: &[es(7, 7), os(1, 2)],
+    },
+    // "Migrating to Amazon OpenSearch Service": a snapshot of OpenSearch 1.x restores on
+    // "only an OpenSearch 1.x or 2.x cluster", never on Elasticsearch 7.x.
+    RestorePair {
+        from: os(1, 1),
+        onto: &[os(1, 2)],
+    },
+    // "Using a snapshot to migrate data": OpenSearch 2.x → 2.x; OpenSearch 3.x reads indices
+    // of one major back (OpenSearch issue #13291: 1.x indices must be reindexed for 3.0,
+    // 2.x ones are read).
+    RestorePair {
+        from: os(2, 2),
+        onto: &[os(2, 3)],
+    },
+    // Same or newer within 3.x (the upgrade page: 3.3 "maintains full compatibility" with
+    // 3.1).
+    RestorePair {
+        from: os(3, 3),
+        onto: &[os(3, 3)],
+    },
+];
+
+/// Whether a snapshot taken on `from` can be restored on `onto`, by [`SNAPSHOT_COMPATIBILITY`].
+pub fn restores_onto(from: &Engine, onto: &Engine) -> bool {
+    let same_kind_older = from.kind == onto.kind && onto.version < from.version;
+    !same_kind_older
+        && SNAPSHOT_COMPATIBILITY
+            .iter()
+            .filter(|pair| pair.from.holds(from))
+            .any(|pair| pair.onto.iter().any(|m| m.holds(onto)))
+}
+
 /// The engine profiles osnap is tested against (Amazon OpenSearch Service versions).
 pub const PROFILES: &[Engine] = &[
     Engine::elasticsearch((6, 8, 23)),
@@ -469,5 +597,52 @@ mod tests {
         assert!(caps[2].multi_snapshot_delete && caps[2].data_streams);
         assert!(!caps[3].cluster_manager_timeout);
         assert!(caps[4].cluster_manager_timeout && caps[5].remote_store_shallow_copy_field);
+    }
+    #[test]
+    fn snapshots_restore_forward_by_one_major_and_never_back() {
+        for (from, onto, ok) in [
+            (ES((7, 10, 2)), OS((1, 3, 20)), true),
+            (ES((7, 10, 2)), OS((2, 13, 0)), true),
+            (ES((7, 10, 2)), OS((3, 1, 0)), false),
+            (ES((6, 8, 23)), ES((7, 10, 2)), true),
+            (ES((6, 8, 23)), OS((1, 3, 20)), true),
+            (ES((6, 8, 23)), OS((2, 13, 0)), false),
+            (ES((5, 6, 16)), ES((7, 10, 2)), false),
+            (ES((2, 3, 0)), ES((6, 8, 0)), false),
+            (ES((1, 5, 2)), ES((2, 3, 0)), true),
+            (OS((1, 3, 20)), ES((7, 10, 2)), false),
+            (OS((1, 3, 20)), OS((2, 13, 0)), true),
+            (OS((1, 3, 20)), OS((3, 1, 0)), false),
+            (OS((2, 13, 0)), OS((3, 1, 0)), true),
+            (OS((2, 13, 0)), OS((2, 13, 0)), true),
+            (OS((2, 13, 0)), OS((2, 11, 0)), false),
+            (ES((5, 3, 3)), ES((5, 3, 2)), false),
+            (OS((3, 1, 0)), OS((2, 19, 0)), false),
+        ] {
+            assert_eq!(restores_onto(&from, &onto), ok, "{from} onto {onto}");
+        }
+    }
+
+    #[test]
+    fn version_ids_tell_the_engine() {
+        assert_eq!(Engine::from_version_id(7_100_299), Some(ES((7, 10, 2))));
+        assert_eq!(
+            Engine::from_version_id(2_130_099 ^ 0x0800_0000),
+            Some(OS((2, 13, 0)))
+        );
+        assert_eq!(Engine::from_version_id(6_082_399), Some(ES((6, 8, 23))));
+    }
+
+    #[test]
+    fn every_compatibility_row_includes_its_own_major() {
+        for pair in SNAPSHOT_COMPATIBILITY {
+            assert!(pair.from.first <= pair.from.last);
+            assert!(
+                pair.onto.iter().any(|m| m.kind == pair.from.kind
+                    && m.first <= pair.from.first
+                    && m.last >= pair.from.last),
+                "{pair:?}"
+            );
+        }
     }
 }

@@ -45,6 +45,19 @@ pub fn unremovable<'a>(keys: impl IntoIterator<Item = &'a str>) -> Option<String
     })
 }
 
+/// `cluster.routing.allocation.disk.watermark.high`'s default, as the share of a node's disk
+/// in use (`DiskThresholdSettings`: "90%"). The allocator places a shard copy on a node only
+/// if the node stays under it afterwards (`DiskThresholdDecider.canAllocate`: "allocating the
+/// shard to this node will bring the node above the high watermark"), restored primaries
+/// included.
+pub const DEFAULT_HIGH_DISK_WATERMARK_PERCENT: u64 = 90;
+
+/// The bytes a node can still take before it passes the high watermark.
+pub fn room_below_high_watermark(total_bytes: u64, available_bytes: u64) -> u64 {
+    let kept_free = total_bytes / 100 * (100 - DEFAULT_HIGH_DISK_WATERMARK_PERCENT);
+    available_bytes.saturating_sub(kept_free)
+}
+
 /// `cluster.max_shards_per_node`'s default (`ShardLimitValidator`, OpenSearch and
 /// Elasticsearch 7.x).
 pub const DEFAULT_MAX_SHARDS_PER_NODE: u64 = 1000;

@@ -21,7 +21,9 @@ use tokio::sync::OnceCell;
 
 use crate::cluster::{ClusterHealth, ClusterInfo, ClusterSettings, ShardLimit};
 use crate::error::{ApiError, parse_error};
-use crate::indices::{AliasAction, AliasesByIndex, CatIndex, CountResponse};
+use crate::indices::{
+    AliasAction, AliasesByIndex, AuthInfo, CatAllocation, CatIndex, CountResponse,
+};
 use crate::recovery::RecoveryByIndex;
 use crate::repository::{Repository, VerifyResponse};
 use crate::restore::{RestoreRequest, RestoreResponse};
@@ -323,6 +325,33 @@ impl SnapshotApi {
             request = request.query("expand_wildcards", "all");
         }
         self.json(request, "index listing").await
+    }
+
+    /// `GET _cat/allocation?format=json&bytes=b`: each data node's shard copies and disk.
+    pub async fn cat_allocation(&self) -> Result<Vec<CatAllocation>, ApiError> {
+        let request = DomainRequest::get(&["_cat", "allocation"])
+            .query("format", "json")
+            .query("bytes", "b");
+        self.json(request, "allocation").await
+    }
+
+    /// `GET _plugins/_security/authinfo`, then Open Distro's `_opendistro/_security/authinfo`
+    /// (the only prefix on Elasticsearch): the caller's user and roles under fine-grained
+    /// access control; `None` where no security plugin answers (no handler: 400, or 404).
+    /// It needs no permission, and no `GET /` first: a caller mapped to no role can still
+    /// learn that it is.
+    pub async fn authinfo(&self) -> Result<Option<AuthInfo>, ApiError> {
+        for prefix in ["_plugins", "_opendistro"] {
+            let request = DomainRequest::get(&[prefix, "_security", "authinfo"]);
+            match self.json::<AuthInfo>(request, "authinfo").await {
+                Ok(info) => return Ok(Some(info)),
+                Err(ApiError::Server { status, .. })
+                    if status == http::StatusCode::BAD_REQUEST
+                        || status == http::StatusCode::NOT_FOUND => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
     }
 
     /// `DELETE <a>,<b>`: concrete names only, so a stray wildcard can never delete more.

@@ -28,12 +28,56 @@ pub struct CatIndex {
     pub docs_deleted: Option<u64>,
     #[serde(rename = "store.size", default, deserialize_with = "count_or_string")]
     pub store_size: Option<u64>,
+    /// The primaries' bytes (`null` for a closed index).
+    #[serde(
+        rename = "pri.store.size",
+        default,
+        deserialize_with = "count_or_string"
+    )]
+    pub pri_store_size: Option<u64>,
 }
 
 impl CatIndex {
     pub fn is_open(&self) -> bool {
         self.status.as_deref() != Some("close")
     }
+}
+
+/// One row of `GET _cat/allocation?format=json&bytes=b`: a data node's shard copies and disk
+/// (numbers as strings; the `UNASSIGNED` row has only `shards` and `node`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CatAllocation {
+    #[serde(default)]
+    pub node: Option<String>,
+    #[serde(default, deserialize_with = "count_or_string")]
+    pub shards: Option<u64>,
+    #[serde(rename = "disk.indices", default, deserialize_with = "count_or_string")]
+    pub disk_indices: Option<u64>,
+    #[serde(rename = "disk.used", default, deserialize_with = "count_or_string")]
+    pub disk_used: Option<u64>,
+    #[serde(rename = "disk.avail", default, deserialize_with = "count_or_string")]
+    pub disk_avail: Option<u64>,
+    #[serde(rename = "disk.total", default, deserialize_with = "count_or_string")]
+    pub disk_total: Option<u64>,
+}
+
+impl CatAllocation {
+    /// The row of copies no node holds.
+    pub fn is_unassigned(&self) -> bool {
+        self.node.as_deref() == Some("UNASSIGNED")
+    }
+}
+
+/// `GET _plugins/_security/authinfo`, the part osnap reads: who the caller is to the security
+/// plugin and the roles it is mapped to (names only).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct AuthInfo {
+    #[serde(default)]
+    pub user_name: String,
+    #[serde(default)]
+    pub backend_roles: Vec<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
 }
 
 /// `GET <indices>/_alias`: index → its aliases.

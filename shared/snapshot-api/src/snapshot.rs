@@ -93,6 +93,9 @@ pub struct SnapshotInfo {
     pub uuid: Option<String>,
     #[serde(default)]
     pub version: Option<String>,
+    /// The engine's numeric version id (`policy::engines::Engine::from_version_id`).
+    #[serde(default)]
+    pub version_id: Option<u64>,
     #[serde(default)]
     pub indices: Vec<String>,
     #[serde(default)]

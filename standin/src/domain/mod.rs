@@ -33,7 +33,9 @@ use tokio::net::TcpListener;
 
 pub use benchmarks::SeedPlan;
 pub use state::calendar::Calendar;
-pub use state::config::{self, DEFAULT_SNAPSHOT_ROLE, DomainConfig, Engine, VERBOSE_LISTING_LIMIT};
+pub use state::config::{
+    self, DEFAULT_SNAPSHOT_ROLE, DomainConfig, Engine, NodeDisk, VERBOSE_LISTING_LIMIT,
+};
 pub use state::faults::{self, Fault, FaultControl, FaultPlan, FaultRule};
 pub use state::requests::RequestCounts;
 pub use state::security;

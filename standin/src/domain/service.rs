@@ -247,6 +247,13 @@ async fn dispatch(shared: &Arc<Shared>, call: &Call, route: Route) -> Answer {
         Route::Bulk(index) => documents::bulk(shared, call, index.as_deref()),
         Route::Count(index) => documents::count(shared, call, index.as_deref()),
         Route::CatIndices(pattern) => cat::indices(shared, call, pattern.as_deref()),
+        Route::CatAllocation(nodes) => cat::allocation(shared, call, nodes.as_deref()),
+        Route::AuthInfo { opendistro } => match &shared.security {
+            Some(plugin) if opendistro || shared.opensearch() => {
+                Ok(security::authinfo(plugin, call))
+            }
+            _ => Err(no_handler(call)),
+        },
         Route::CatSnapshots(repository) => {
             cat::snapshots(shared, call, repository.as_deref()).await
         }
@@ -294,14 +301,19 @@ async fn dispatch(shared: &Arc<Shared>, call: &Call, route: Route) -> Answer {
                 security::put_config(plugin, call, &kind, &name)
             }
             // Without the plugin the path is served by nothing.
-            _ => Err(Reply::json(
-                StatusCode::BAD_REQUEST,
-                &json!({"error": format!(
-                    "no handler found for uri [{}] and method [{}]",
-                    call.uri(),
-                    call.method
-                )}),
-            )),
+            _ => Err(no_handler(call)),
         },
     }
+}
+
+/// The engine's answer for a path nothing serves (a plugin's path, the plugin off).
+fn no_handler(call: &Call) -> Reply {
+    Reply::json(
+        StatusCode::BAD_REQUEST,
+        &json!({"error": format!(
+            "no handler found for uri [{}] and method [{}]",
+            call.uri(),
+            call.method
+        )}),
+    )
 }

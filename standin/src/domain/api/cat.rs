@@ -1,5 +1,6 @@
-//! The cat APIs osnap reads: `_cat/indices` and `_cat/snapshots`, as JSON (every value a
-//! string) or as the text table, with the `h`, `s`, `v`, `bytes` and `health` parameters.
+//! The cat APIs osnap reads: `_cat/indices`, `_cat/snapshots` and `_cat/allocation`, as JSON
+//! (every value a string) or as the text table, with the `h`, `s`, `v`, `bytes` and `health`
+//! parameters.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -66,6 +67,19 @@ const SNAPSHOT_COLUMNS: [Column; 12] = [
     column("failed_shards", &["fs"], true, true),
     column("total_shards", &["ts"], true, true),
     column("reason", &["r"], false, false),
+];
+
+/// `RestAllocationAction`'s columns (the API spec's `cat.allocation` schema describes them).
+const ALLOCATION_COLUMNS: [Column; 9] = [
+    column("shards", &["s"], true, true),
+    column("disk.indices", &["di", "diskIndices"], true, true),
+    column("disk.used", &["du", "diskUsed"], true, true),
+    column("disk.avail", &["da", "diskAvail"], true, true),
+    column("disk.total", &["dt", "diskTotal"], true, true),
+    column("disk.percent", &["dp", "diskPercent"], true, true),
+    column("host", &["h"], false, true),
+    column("ip", &[], false, true),
+    column("node", &["n"], false, true),
 ];
 
 /// Rows keyed by column name; `None` renders as `null` (JSON) or blank (text).
@@ -272,6 +286,77 @@ pub(crate) fn indices(shared: &Arc<Shared>, call: &Call, pattern: Option<&str>) 
     drop(cluster);
     rows.sort_by(|a, b| value_of(a, "index").cmp(&value_of(b, "index")));
     Ok(render(call, &INDEX_COLUMNS, rows)?)
+}
+
+/// `GET _cat/allocation[/<nodes>]`: each data node's assigned shard copies and its disk
+/// (`DomainConfig::node_disk`, plus the bytes of the copies it holds), then one `UNASSIGNED`
+/// row, as the engine adds, when some copies have no node. Copies go round the nodes, shard
+/// by shard, the primary first.
+pub(crate) fn allocation(shared: &Arc<Shared>, call: &Call, nodes: Option<&str>) -> Answer {
+    let unit = call.query.get("bytes");
+    let now = Instant::now();
+    let count = shared.identity.nodes.len().max(1);
+    let mut shards = vec![0u64; count];
+    let mut bytes = vec![0u64; count];
+    let mut unassigned = 0u64;
+    {
+        let cluster = shared.cluster();
+        for index in cluster.indices.values() {
+            let primaries = u64::from(index.shards());
+            let per_copy = index.store_bytes(now)
+                / (primaries.max(1) * u64::from(1 + index.assigned_replicas()));
+            for shard in 0..primaries {
+                for copy in 0..=u64::from(index.assigned_replicas()) {
+                    let node = usize::try_from((shard + copy) % count as u64).unwrap_or(0);
+                    shards[node] += 1;
+                    bytes[node] += per_copy;
+                }
+            }
+            unassigned +=
+                primaries * u64::from(index.replicas().saturating_sub(index.assigned_replicas()));
+        }
+    }
+    let disk = shared.config.node_disk;
+    let wanted = nodes.map(split_list);
+    let mut rows = Vec::new();
+    for (i, node) in shared.identity.nodes.iter().enumerate() {
+        if wanted.as_ref().is_some_and(|w| {
+            !w.iter()
+                .any(|n| n == &node.name || n == &node.id || n == "_all")
+        }) {
+            continue;
+        }
+        let used = disk
+            .other_used_bytes
+            .saturating_add(bytes[i])
+            .min(disk.total_bytes);
+        let percent = (used * 100).checked_div(disk.total_bytes).unwrap_or(0);
+        rows.push(vec![
+            ("shards", Some(shards[i].to_string())),
+            ("disk.indices", Some(size(bytes[i], unit)?)),
+            ("disk.used", Some(size(used, unit)?)),
+            ("disk.avail", Some(size(disk.total_bytes - used, unit)?)),
+            ("disk.total", Some(size(disk.total_bytes, unit)?)),
+            ("disk.percent", Some(percent.to_string())),
+            ("host", Some(node.ip.clone())),
+            ("ip", Some(node.ip.clone())),
+            ("node", Some(node.name.clone())),
+        ]);
+    }
+    if unassigned > 0 && wanted.is_none() {
+        rows.push(vec![
+            ("shards", Some(unassigned.to_string())),
+            ("disk.indices", None),
+            ("disk.used", None),
+            ("disk.avail", None),
+            ("disk.total", None),
+            ("disk.percent", None),
+            ("host", None),
+            ("ip", None),
+            ("node", Some("UNASSIGNED".to_owned())),
+        ]);
+    }
+    Ok(render(call, &ALLOCATION_COLUMNS, rows)?)
 }
 
 /// `GET _cat/snapshots/<repository>`: every snapshot, from the same descriptions a verbose

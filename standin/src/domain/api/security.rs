@@ -183,6 +183,14 @@ async fn needs(shared: &Shared, call: &Call, route: &Route) -> Result<Vec<Need>,
         // The REST API checks its caller itself (`plugins.security.restapi.roles_enabled`),
         // not through transport actions: see `put_config`.
         Route::PutSecurityConfig { .. } => Vec::new(),
+        // `authinfo` answers any authenticated caller (the plugin serves it itself, no
+        // transport action: `SecurityInfoAction`).
+        Route::AuthInfo { .. } => Vec::new(),
+        // `RestAllocationAction`: the cluster state, then the nodes' stats (their disks).
+        Route::CatAllocation(_) => vec![
+            Need::Cluster("cluster:monitor/state"),
+            Need::Cluster("cluster:monitor/nodes/stats"),
+        ],
         other => return Err(format!("the actions of {other:?}")),
     })
 }
@@ -335,6 +343,26 @@ pub(crate) async fn authorize(
         }
     }
     Ok(())
+}
+
+/// `GET _plugins/_security/authinfo`: the caller as the plugin sees it, with the names of the
+/// roles it is mapped to (`SecurityInfoAction`; the fields of the plugin's documented
+/// answer). The roles' actions are not part of it: reading them takes the REST API's access.
+pub(crate) fn authinfo(plugin: &SecurityPlugin, call: &Call) -> Reply {
+    let user = User::of(&call.caller_arn);
+    let roles = plugin.config().role_names_of(&user);
+    Reply::ok(&json!({
+        "user": user.to_string(),
+        "user_name": user.name,
+        "user_requested_tenant": null,
+        "backend_roles": user.backend_roles,
+        "custom_attribute_names": [],
+        "roles": roles,
+        "tenants": {},
+        "principal": null,
+        "peer_certificates": "0",
+        "sso_logout_url": null,
+    }))
 }
 
 /// `PUT _plugins/_security/api/roles/<name>` and `…/rolesmapping/<name>`, for the master

@@ -186,6 +186,27 @@ pub struct DomainConfig {
     pub security: Option<SecurityConfig>,
     /// The wall-clock time the domain writes (real unless a test moves it).
     pub calendar: Calendar,
+    /// Each data node's disk, as `_cat/allocation` reports it (tests fill it).
+    pub node_disk: NodeDisk,
+}
+
+/// One data node's disk: its size and what takes room on it besides the domain's shards
+/// (the operating system, logs, translog headroom). `_cat/allocation` reports the shards'
+/// bytes as `disk.indices`, and `disk.used` as both together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeDisk {
+    pub total_bytes: u64,
+    pub other_used_bytes: u64,
+}
+
+impl Default for NodeDisk {
+    /// 100 GiB with 1 GiB taken.
+    fn default() -> Self {
+        Self {
+            total_bytes: 100 << 30,
+            other_used_bytes: 1 << 30,
+        }
+    }
 }
 
 /// Where a verbose listing stops being answered in time on a real domain (OpenSearch issue
@@ -213,6 +234,7 @@ impl DomainConfig {
             recovery_duration: Duration::from_millis(300),
             faults: FaultPlan::default(),
             calendar: Calendar::default(),
+            node_disk: NodeDisk::default(),
             verbose_listing_limit: VERBOSE_LISTING_LIMIT,
             seed: 0,
             security: None,

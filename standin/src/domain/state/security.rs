@@ -115,6 +115,14 @@ impl SecurityConfig {
 
     /// The roles `user` is mapped to, with their definitions.
     pub(crate) fn roles_of(&self, user: &User) -> Vec<Role> {
+        self.role_names_of(user)
+            .iter()
+            .filter_map(|name| self.role(name))
+            .collect()
+    }
+
+    /// The names of the roles `user` is mapped to.
+    pub(crate) fn role_names_of(&self, user: &User) -> Vec<String> {
         self.mappings
             .iter()
             .filter(|(_, m)| {
@@ -123,7 +131,7 @@ impl SecurityConfig {
                         .iter()
                         .any(|b| user.backend_roles.iter().any(|r| glob(b, r)))
             })
-            .filter_map(|(name, _)| self.role(name))
+            .map(|(name, _)| name.clone())
             .collect()
     }
 }

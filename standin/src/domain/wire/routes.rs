@@ -106,6 +106,8 @@ pub(crate) enum Route {
     Count(Option<String>),
     CatIndices(Option<String>),
     CatSnapshots(Option<String>),
+    /// `GET _cat/allocation[/<nodes>]`: each data node's shards and disk.
+    CatAllocation(Option<String>),
     GetAliases {
         index: Option<String>,
         name: Option<String>,
@@ -153,6 +155,10 @@ pub(crate) enum Route {
         kind: String,
         name: String,
     },
+    /// `GET|POST _plugins|_opendistro/_security/authinfo`: who the caller is to the plugin.
+    AuthInfo {
+        opendistro: bool,
+    },
 }
 
 /// Whether a path segment can name indices (`_all` does; other `_` names are APIs).
@@ -181,6 +187,16 @@ pub(crate) fn route(method: &Method, segments: &[&str]) -> Option<Route> {
         ["_cat", "snapshots", rest @ ..] if get && rest.len() <= 1 => {
             Route::CatSnapshots(opt(rest.first()))
         }
+        ["_cat", "allocation", rest @ ..] if get && rest.len() <= 1 => {
+            Route::CatAllocation(opt(rest.first()))
+        }
+        [
+            prefix @ ("_plugins" | "_opendistro"),
+            "_security",
+            "authinfo",
+        ] if get || post => Route::AuthInfo {
+            opendistro: *prefix == "_opendistro",
+        },
         ["_cluster", "settings"] if get => Route::GetClusterSettings,
         ["_cluster", "settings"] if put => Route::PutClusterSettings,
         ["_alias" | "_aliases"] if get => Route::GetAliases {
@@ -381,6 +397,10 @@ fn params(route: &Route) -> &'static [&'static str] {
             "time",
         ],
         Route::CatSnapshots(_) => &["h", "help", "v", "s", "ignore_unavailable", "time"],
+        // `RestAllocationAction`.
+        Route::CatAllocation(_) => &["h", "help", "v", "s", "bytes", "local"],
+        // The security plugin's `SecurityInfoAction`.
+        Route::AuthInfo { .. } => &["verbose", "auth_type"],
         Route::GetAliases { .. } => &[
             "local",
             "ignore_unavailable",
@@ -414,6 +434,7 @@ fn takes_manager_timeout(route: &Route) -> bool {
             | Route::Count(_)
             | Route::Recovery(_)
             | Route::PutSecurityConfig { .. }
+            | Route::AuthInfo { .. }
     )
 }
 
