@@ -183,6 +183,14 @@ async fn needs(shared: &Shared, call: &Call, route: &Route) -> Result<Vec<Need>,
         // The REST API checks its caller itself (`plugins.security.restapi.roles_enabled`),
         // not through transport actions: see `put_config`.
         Route::PutSecurityConfig { .. } => Vec::new(),
+        Route::PutIndexTemplate(_)
+        | Route::GetIndexTemplates(_)
+        | Route::PutDataStream(_)
+        | Route::GetDataStreams(_)
+        | Route::DeleteDataStream(_)
+        | Route::Rollover(_) => {
+            return Err("the index template and data stream APIs".into());
+        }
         other => return Err(format!("the actions of {other:?}")),
     })
 }
