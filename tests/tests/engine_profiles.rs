@@ -14,7 +14,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use standin::Engine;
 
-use common::{World, context, domain_json, put_doc, snapshot_names, world_on};
+use common::{World, context, domain_json, operator_send, put_doc, snapshot_names, world_on};
 
 fn event(world: &World, extra: Value) -> Value {
     let mut e = json!({"domain": domain_json(world), "repository": "nightly"});
@@ -154,10 +154,83 @@ async fn life_cycle(engine: Engine) {
         "{engine}"
     );
 
+    streams(&world, &engine).await;
+
     assert_eq!(
         world.domain.unrecognized_parameters(),
         Vec::<String>::new(),
         "{engine}: a request carried a parameter this version does not read"
+    );
+}
+
+/// Where the table says the engine has data streams, a stream of two generations goes
+/// through the `logs-*` snapshot and comes back renamed as a stream; elsewhere the stand-in
+/// refuses streams and osnap sends nothing about them.
+async fn streams(world: &World, engine: &Engine) {
+    let (status, body) = operator_send(
+        world,
+        http::Method::PUT,
+        &["_index_template", "logs"],
+        &[],
+        Some(json!({"index_patterns": ["logs-web*"], "data_stream": {}})),
+    )
+    .await;
+    if !engine.capabilities().data_streams {
+        assert_eq!(status, 501, "{engine}: {body}");
+        return;
+    }
+    assert_eq!(status, 200, "{engine}: {body}");
+    for (i, id) in ["a", "b", "c"].iter().enumerate() {
+        if i == 2 {
+            let (status, _) = operator_send(
+                world,
+                http::Method::POST,
+                &["logs-web", "_rollover"],
+                &[],
+                None,
+            )
+            .await;
+            assert_eq!(status, 200, "{engine}");
+        }
+        let (status, body) = operator_send(
+            world,
+            http::Method::PUT,
+            &["logs-web", "_create", id],
+            &[],
+            Some(json!({"@timestamp": "2026-12-01T00:00:00Z"})),
+        )
+        .await;
+        assert_eq!(status, 201, "{engine}: {body}");
+    }
+    snapshot_and_wait(world, "nightly-streams").await;
+    let restored = operations::restore::handle(
+        context(None),
+        event(
+            world,
+            json!({"snapshot": "nightly-streams", "indices": ["logs-web"], "on_conflict": "rename"}),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        restored.data_streams.names,
+        ["restored-logs-web"],
+        "{engine}: {restored:?}"
+    );
+    assert_eq!(restored.restored.count, 2, "{engine}: {restored:?}");
+    for index in [
+        ".ds-restored-logs-web-000001",
+        ".ds-restored-logs-web-000002",
+    ] {
+        assert!(
+            world.domain.index_names().iter().any(|n| n == index),
+            "{engine}: {index}"
+        );
+    }
+    assert_eq!(
+        world.domain.doc_count(".ds-restored-logs-web-000002"),
+        Some(1),
+        "{engine}"
     );
 }
 

@@ -102,6 +102,12 @@ fn describe(answer: &RestoreResponse, pairs: &[RestoredIndex]) -> String {
         }
         names
     };
+    if answer.data_streams.count > 0 {
+        text.push_str(&format!(
+            "\nas data streams: {}",
+            more(&answer.data_streams)
+        ));
+    }
     if answer.replaced.count > 0 {
         let verb = if answer.dry_run {
             "would close and restore over"

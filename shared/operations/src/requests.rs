@@ -273,6 +273,9 @@ pub struct RestoreResponse {
     /// The indices restored (their names on the target); with a rename, the restore request
     /// (or `verify`'s `restore_of`) says from which.
     pub restored: Bounded,
+    /// The data streams restored as streams (their names on the target), each with every
+    /// backing index (listed in `restored`).
+    pub data_streams: Bounded,
     /// Existing indices `replace` restores over: closed, then restored in place (never
     /// deleted); reopened unchanged when the domain refuses the restore.
     pub replaced: Bounded,

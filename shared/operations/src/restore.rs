@@ -32,7 +32,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use policy::engines::Capabilities;
-use policy::indices::{IndexSelection, is_system_index};
+use policy::indices::{IndexSelection, backing_stream, is_system_index};
 use policy::restore_rules;
 use regex::Regex;
 use serde_json::Value;
@@ -186,6 +186,7 @@ pub async fn restore(
         repository: repository.to_owned(),
         snapshot: name,
         restored: Bounded::from_slice(&targets),
+        data_streams: Bounded::from_slice(&plan.streams),
         replaced: Bounded::from_slice(&plan.replace),
         already_restoring: Bounded::from_slice(&already),
         dry_run: request.dry_run,
@@ -378,6 +379,8 @@ const RECOVERY_PATH_AND_QUERY: &str = "/_recovery?ignore_unavailable=true";
 pub struct RestorePlan {
     /// Every index of the restore, those already restoring included.
     pub restored: Vec<RestoredIndex>,
+    /// The data streams restored, by their names on the target.
+    pub streams: Vec<String>,
     /// Existing indices closed and restored over in place.
     pub replace: Vec<String>,
     pub body: Option<RestoreBody>,
@@ -425,10 +428,43 @@ pub fn targets(
     selected: &RestoreSelection,
     snapshot: &SnapshotInfo,
 ) -> Result<Vec<RestoredIndex>, OsnapError> {
-    Ok(pairs(
-        &selection(selected.indices.as_deref()).select(&snapshot.indices),
-        &renaming(selected)?,
-    ))
+    let chosen = select_from(&selection(selected.indices.as_deref()), snapshot);
+    Ok(pairs(&chosen, &renaming(selected)?))
+}
+
+/// What a selection takes from a snapshot: its data streams the selection names (by name or
+/// pattern), and its indices, with every backing index of those streams (`RestoreService`
+/// restores a stream with all its backing indices).
+struct Chosen<'a> {
+    indices: Vec<&'a str>,
+    streams: Vec<&'a str>,
+}
+
+fn select_from<'a>(selection: &IndexSelection, snapshot: &'a SnapshotInfo) -> Chosen<'a> {
+    let streams: Vec<&str> = snapshot
+        .data_streams
+        .iter()
+        .map(String::as_str)
+        .filter(|s| selection.matches(s))
+        .collect();
+    let mut indices = selection.select(&snapshot.indices);
+    for index in &snapshot.indices {
+        if backing_stream(index).is_some_and(|s| streams.contains(&s))
+            && !indices.contains(&index.as_str())
+        {
+            indices.push(index);
+        }
+    }
+    Chosen { indices, streams }
+}
+
+fn renamed(name: &str, rename: &Option<(Regex, String)>) -> String {
+    match rename {
+        Some((pattern, replacement)) => {
+            pattern.replace_all(name, replacement.as_str()).into_owned()
+        }
+        None => name.to_owned(),
+    }
 }
 
 /// The indices of `available` a restore's `indices` select, each with the name its rename
@@ -447,18 +483,22 @@ fn selection(indices: Option<&[String]>) -> IndexSelection {
     IndexSelection::new(indices.unwrap_or(&["*".to_owned()]))
 }
 
-/// Each selected index with the name `rename` gives it.
-fn pairs(selected: &[&str], rename: &Option<(Regex, String)>) -> Vec<RestoredIndex> {
-    selected
+/// Each selected index with the name `rename` gives it; a backing index of a restored stream
+/// keeps its `.ds-` prefix and the rest is renamed (`RestoreService.renameIndex`).
+fn pairs(chosen: &Chosen<'_>, rename: &Option<(Regex, String)>) -> Vec<RestoredIndex> {
+    chosen
+        .indices
         .iter()
-        .map(|from| RestoredIndex {
-            from: (*from).to_owned(),
-            to: match rename {
-                Some((pattern, replacement)) => {
-                    pattern.replace_all(from, replacement.as_str()).into_owned()
-                }
-                None => (*from).to_owned(),
-            },
+        .map(|from| {
+            let of_stream = backing_stream(from).is_some_and(|s| chosen.streams.contains(&s));
+            let to = match from.strip_prefix(".ds-") {
+                Some(rest) if of_stream => format!(".ds-{}", renamed(rest, rename)),
+                _ => renamed(from, rename),
+            };
+            RestoredIndex {
+                from: (*from).to_owned(),
+                to,
+            }
         })
         .collect()
 }
@@ -480,6 +520,7 @@ pub fn plan(
     let missing: Vec<&str> = selection
         .concrete_names()
         .filter(|n| !snapshot.indices.iter().any(|i| i == n))
+        .filter(|n| !snapshot.data_streams.iter().any(|s| s == n))
         .collect();
     if !missing.is_empty() {
         return Err(OsnapError::invalid(format!(
@@ -487,8 +528,8 @@ pub fn plan(
             snapshot.snapshot
         )));
     }
-    let selected = selection.select(&snapshot.indices);
-    if selected.is_empty() {
+    let chosen = select_from(&selection, snapshot);
+    if chosen.indices.is_empty() {
         return Err(OsnapError::invalid(format!(
             "no index of snapshot `{}` matches {:?} (system indices only match when named)",
             snapshot.snapshot,
@@ -497,7 +538,7 @@ pub fn plan(
     }
 
     let rename = renaming(&request.selection(&snapshot.snapshot))?;
-    let restored = pairs(&selected, &rename);
+    let restored = pairs(&chosen, &rename);
     let mut targets = BTreeSet::new();
     for RestoredIndex { from, to } in &restored {
         validate_target(from, to)?;
@@ -515,6 +556,7 @@ pub fn plan(
         .filter(|r| existing.contains(r.to.as_str()) && !already.contains(&r.to))
         .map(|r| r.to.clone())
         .collect();
+    check_streams(request, &chosen, &rename, &restored, cluster, already)?;
     let mut include_aliases = request.include_aliases;
     let replace = match (request.on_conflict, conflicts.is_empty()) {
         (_, true) => Vec::new(),
@@ -563,11 +605,18 @@ pub fn plan(
         include_aliases = renamed_aliases(request, &restored, aliases)?;
     }
 
-    let to_restore: Vec<&str> = restored
-        .iter()
-        .filter(|r| !already.contains(&r.to))
-        .map(|r| r.from.as_str())
-        .collect();
+    // A restored stream is named by its name (the domain adds its backing indices); naming
+    // only its backing indices would bring them back as plain indices.
+    let mut to_restore: Vec<&str> = Vec::new();
+    for r in restored.iter().filter(|r| !already.contains(&r.to)) {
+        let name = match backing_stream(&r.from).filter(|s| chosen.streams.contains(s)) {
+            Some(stream) => stream,
+            None => r.from.as_str(),
+        };
+        if !to_restore.contains(&name) {
+            to_restore.push(name);
+        }
+    }
     let body = (!to_restore.is_empty()).then(|| RestoreBody {
         indices: Some(to_restore.join(",")),
         ignore_unavailable: Some(false),
@@ -585,6 +634,7 @@ pub fn plan(
         }),
     });
     Ok(RestorePlan {
+        streams: chosen.streams.iter().map(|s| renamed(s, &rename)).collect(),
         restored,
         replace,
         body,
@@ -779,10 +829,59 @@ fn validate_target(from: &str, to: &str) -> Result<(), OsnapError> {
     {
         return Err(bad("is not a valid index name"));
     }
-    if is_system_index(to) && !is_system_index(from) {
+    // A leading `.` is for system and hidden indices (and streams' backing indices, which
+    // keep their prefix when renamed).
+    if to.starts_with('.') && !from.starts_with('.') {
         return Err(bad("is a system index name"));
     }
     Ok(())
+}
+
+/// A restored stream whose name is already a stream on the domain: the engine would put the
+/// snapshot's stream in its place (`RestoreService` replaces a stream of the same name), and
+/// the live backing indices the snapshot does not hold (the write index above all) would
+/// leave it. So it is a conflict, and `replace` never goes over a stream: restore it under a
+/// new name. A stream is taken to exist where an index named as its backing index exists.
+fn check_streams(
+    request: &RestoreRequest,
+    chosen: &Chosen<'_>,
+    rename: &Option<(Regex, String)>,
+    restored: &[RestoredIndex],
+    cluster: &[CatIndex],
+    already: &BTreeSet<String>,
+) -> Result<(), OsnapError> {
+    let live: BTreeSet<&str> = cluster
+        .iter()
+        .filter_map(|c| backing_stream(&c.index))
+        .collect();
+    let clashing: Vec<String> = chosen
+        .streams
+        .iter()
+        .map(|s| (*s, renamed(s, rename)))
+        .filter(|(_, to)| live.contains(to.as_str()))
+        .filter(|(from, _)| {
+            // This restore's own earlier work is not a clash.
+            !restored
+                .iter()
+                .filter(|r| backing_stream(&r.from) == Some(*from))
+                .all(|r| already.contains(&r.to))
+        })
+        .map(|(_, to)| to)
+        .collect();
+    if clashing.is_empty() {
+        return Ok(());
+    }
+    if request.on_conflict == OnConflict::Replace {
+        return Err(OsnapError::UnsafeOperation {
+            reason: format!(
+                "replace never restores over a data stream: the snapshot's stream would take the \
+                 live one's place and the live write index would leave it; restore under a new \
+                 name (rename_pattern) instead ({} exist)",
+                policy::quote::short(&clashing.join(","))
+            ),
+        });
+    }
+    Err(OsnapError::RestoreConflict { indices: clashing })
 }
 
 fn check_replaceable(
@@ -920,6 +1019,78 @@ mod tests {
     /// A domain that can close indices (Elasticsearch 7.4 and later, every OpenSearch).
     fn closing() -> Capabilities {
         policy::engines::Engine::opensearch((2, 13, 0)).capabilities()
+    }
+
+    fn streams_snapshot() -> SnapshotInfo {
+        serde_json::from_value(json!({
+            "snapshot": "nightly-1", "state": "SUCCESS",
+            "indices": [".ds-logs-000001", ".ds-logs-000002", ".ds-logs-app-000001", "orders",
+                        ".kibana_1"],
+            "data_streams": ["logs", "logs-app"]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn streams_are_restored_by_name_with_every_backing_index() {
+        let run = |extra: Value, live: &[&str]| {
+            plan(
+                &request(extra),
+                &streams_snapshot(),
+                &cluster(live),
+                &AliasesByIndex::new(),
+                &BTreeSet::new(),
+                &closing(),
+            )
+        };
+        let by_name = run(json!({"indices": ["logs"]}), &[]).unwrap();
+        assert_eq!(
+            names(&by_name),
+            [
+                (".ds-logs-000001", ".ds-logs-000001"),
+                (".ds-logs-000002", ".ds-logs-000002")
+            ]
+        );
+        assert_eq!(by_name.streams, ["logs"]);
+        let body = by_name.body.unwrap();
+        assert_eq!(
+            body.indices.as_deref(),
+            Some("logs"),
+            "the stream, not its indices"
+        );
+
+        // Everything: both streams named, the plain index beside them, no system index.
+        let all = run(json!({}), &[]).unwrap();
+        assert_eq!(all.streams, ["logs", "logs-app"]);
+        assert_eq!(
+            all.body.unwrap().indices.as_deref(),
+            Some("logs,logs-app,orders")
+        );
+
+        // Renamed: the prefix stays, the rest is renamed, like the stream.
+        let renamed = run(
+            json!({"indices": ["logs-app"], "on_conflict": "rename"}),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            names(&renamed),
+            [(".ds-logs-app-000001", ".ds-restored-logs-app-000001")]
+        );
+        assert_eq!(renamed.streams, ["restored-logs-app"]);
+
+        // A live stream of the same name (seen through its backing index) is a conflict,
+        // whatever its generations; replace never goes over it.
+        let clash = run(json!({"indices": ["logs"]}), &[".ds-logs-000007"]).unwrap_err();
+        assert_eq!(clash.error_type(), "RestoreConflict");
+        let replace = run(
+            json!({"indices": ["logs"], "on_conflict": "replace"}),
+            &[".ds-logs-000007"],
+        )
+        .unwrap_err();
+        assert_eq!(replace.error_type(), "UnsafeOperation");
+        // `logs-app`'s backing index does not make `logs` live.
+        assert!(run(json!({"indices": ["logs"]}), &[".ds-logs-app-000001"]).is_ok());
     }
 
     #[test]

@@ -159,15 +159,21 @@ mod tests {
 
     #[test]
     fn default_body_excludes_system_indices_and_tags_osnap() {
+        let excluded: Vec<String> = policy::indices::SYSTEM_INDEX_PATTERNS
+            .iter()
+            .map(|p| format!("-{p}"))
+            .collect();
+        let excluded = excluded.join(",");
         let body = create_body(&request(serde_json::json!({})), true).unwrap();
-        assert_eq!(body.indices.as_deref(), Some("*,-.*"));
+        assert_eq!(body.indices.unwrap(), format!("*,{excluded}"));
+        assert!(!excluded.contains("-.*,") && excluded.contains("-.kibana*"));
         assert_eq!(body.include_global_state, Some(false));
         assert_eq!(body.metadata.unwrap()["taken_by"], "osnap");
         let asked = request(serde_json::json!({
             "indices": ["logs-*"], "metadata": {"taken_by": "ops", "ticket": 7}, "partial": true
         }));
         let body = create_body(&asked, true).unwrap();
-        assert_eq!(body.indices.as_deref(), Some("logs-*,-.*"));
+        assert_eq!(body.indices.unwrap(), format!("logs-*,{excluded}"));
         assert_eq!(body.partial, Some(true));
         assert_eq!(body.metadata.unwrap()["taken_by"], "ops");
     }

@@ -1,12 +1,57 @@
 //! Index patterns and system indices.
 //!
-//! A system index (any name starting with `.`: `.kibana_1`, `.opendistro_security`,
+//! A system index (one of [`SYSTEM_INDEX_PATTERNS`]: `.kibana_1`, `.opendistro_security`,
 //! `.plugins-ml-config`, `.tasks`…) is never matched by a wildcard: osnap restores or deletes
-//! one only when a pattern that itself starts with `.` names it.
+//! one only when a pattern that itself starts with `.` names it. Other names that start with
+//! `.` are data: above all a data stream's backing indices (`.ds-<stream>-<generation>`).
 
-/// Whether `name` is a system or hidden index that wildcards must not reach.
+/// The system indices of Amazon OpenSearch Service domains, excluded by name from every
+/// wildcard selection (not `-.*`, which drops data streams' `.ds-*` backing indices too).
+/// Sources: the AWS developer guide, *Creating index snapshots*, restoring "all indexes
+/// except the Dashboards and fine-grained access control indexes" (`-.kibana*,-.opendistro*`;
+/// its Python sample: `-.kibana*,-.opendistro_security,-.opendistro-*`); OpenSearch's
+/// `SystemIndices` (`.tasks`, from `TaskResultsService`) and the system index descriptors the
+/// bundled plugins register (`.plugins-*`: ML commons, flow framework, security's
+/// `.plugins-security-*`; `.opendistro-*`: alerting, ISM, job scheduler, asynchronous search,
+/// reports; `.opensearch-*`: notifications, observability; `.ql-datasources`: SQL); and
+/// OpenSearch Dashboards' own index (`.opensearch_dashboards*`, `.kibana*` on Elasticsearch
+/// and Open Distro).
+pub const SYSTEM_INDEX_PATTERNS: [&str; 7] = [
+    ".kibana*",
+    ".opensearch_dashboards*",
+    ".opendistro*",
+    ".plugins-*",
+    ".opensearch-*",
+    ".tasks*",
+    ".ql-datasources*",
+];
+
+/// Whether `name` is a system index that wildcards must not reach.
 pub fn is_system_index(name: &str) -> bool {
-    name.starts_with('.')
+    SYSTEM_INDEX_PATTERNS.iter().any(|p| glob_match(p, name))
+}
+
+/// The data stream a backing index belongs to, read from its name: `.ds-<stream>-<generation>`
+/// (`DataStream.getDefaultBackingIndexName`: the generation at least six digits), with the
+/// `<yyyy.MM.dd>-` Elasticsearch 7.11+ puts before the generation. `None` for other names.
+pub fn backing_stream(name: &str) -> Option<&str> {
+    let rest = name.strip_prefix(".ds-")?;
+    let (stream, generation) = rest.rsplit_once('-')?;
+    if generation.len() < 6 || !generation.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let dated = stream.rsplit_once('-').filter(|(_, date)| {
+        date.len() == 10
+            && date.bytes().enumerate().all(|(i, b)| {
+                if i == 4 || i == 7 {
+                    b == b'.'
+                } else {
+                    b.is_ascii_digit()
+                }
+            })
+    });
+    let stream = dated.map_or(stream, |(s, _)| s);
+    (!stream.is_empty()).then_some(stream)
 }
 
 /// `*` matches any run of characters; everything else matches itself.
@@ -100,7 +145,7 @@ impl IndexSelection {
     }
 
     /// The selection as the snapshot API's `indices` string, with system indices excluded
-    /// unless named: osnap never sends a bare `*`. A domain applies `-x` only after a
+    /// by name ([`SYSTEM_INDEX_PATTERNS`]) unless one is named: osnap never sends a bare `*`. A domain applies `-x` only after a
     /// wildcard (a leading `-orders` is read as an index name), so exclusions alone are sent
     /// after `*`.
     pub fn to_request_string(&self) -> String {
@@ -112,7 +157,7 @@ impl IndexSelection {
             .iter()
             .any(|p| !p.starts_with('-') && p.starts_with('.'));
         if !names_system {
-            parts.push("-.*".to_owned());
+            parts.extend(SYSTEM_INDEX_PATTERNS.iter().map(|p| format!("-{p}")));
         }
         parts.join(",")
     }
@@ -195,17 +240,57 @@ mod tests {
         );
     }
 
+    const EXCLUDED: &str = "-.kibana*,-.opensearch_dashboards*,-.opendistro*,-.plugins-*,\
+                            -.opensearch-*,-.tasks*,-.ql-datasources*";
+
     #[test]
     fn request_strings_exclude_system_indices() {
-        assert_eq!(IndexSelection::all().to_request_string(), "*,-.*");
+        assert_eq!(
+            IndexSelection::all().to_request_string(),
+            format!("*,{EXCLUDED}")
+        );
         assert_eq!(
             IndexSelection::new(&["logs-*", "-logs-2"]).to_request_string(),
-            "logs-*,-logs-2,-.*"
+            format!("logs-*,-logs-2,{EXCLUDED}")
         );
         assert_eq!(
             IndexSelection::new(&[".kibana_1", "x"]).to_request_string(),
             ".kibana_1,x"
         );
+    }
+
+    #[test]
+    fn data_stream_backing_indices_are_data() {
+        for backing in [".ds-logs-000001", ".ds-metrics-app-000012"] {
+            assert!(!is_system_index(backing), "{backing}");
+            assert!(IndexSelection::all().matches(backing), "{backing}");
+        }
+        for system in [
+            ".kibana",
+            ".opendistro-job-scheduler-lock",
+            ".plugins-ml-config",
+            ".tasks",
+        ] {
+            assert!(is_system_index(system), "{system}");
+            assert!(!IndexSelection::all().matches(system), "{system}");
+        }
+    }
+
+    #[test]
+    fn backing_indices_name_their_stream() {
+        assert_eq!(backing_stream(".ds-logs-000001"), Some("logs"));
+        assert_eq!(backing_stream(".ds-logs-app-000012"), Some("logs-app"));
+        assert_eq!(backing_stream(".ds-logs-2026.12.01-000003"), Some("logs"));
+        assert_eq!(backing_stream(".ds-x-1234567"), Some("x"));
+        for other in [
+            "logs-000001",
+            ".ds-logs-0001",
+            ".ds--000001",
+            ".ds-logs-00000a",
+            ".ds-logs",
+        ] {
+            assert_eq!(backing_stream(other), None, "{other}");
+        }
     }
 
     #[test]

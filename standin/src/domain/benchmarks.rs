@@ -80,6 +80,7 @@ impl Domain {
                 version: engine.version().to_owned(),
                 indices: plan.indices.clone(),
                 data_streams: Vec::new(),
+                data_stream_defs: Vec::new(),
                 include_global_state: false,
                 metadata: None,
                 state: "SUCCESS".into(),

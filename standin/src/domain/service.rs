@@ -14,8 +14,8 @@ use serde_json::json;
 
 use crate::auth::verify_request;
 use crate::domain::api::{
-    aliases, cat, cluster_settings, documents, indices, info, repository, restore, security,
-    snapshot_views, snapshots,
+    aliases, cat, cluster_settings, data_streams, documents, indices, info, repository, restore,
+    security, snapshot_views, snapshots,
 };
 use crate::domain::state::Shared;
 use crate::domain::state::faults::Fault;
@@ -290,6 +290,12 @@ async fn dispatch(shared: &Arc<Shared>, call: &Call, route: Route) -> Answer {
             snapshot,
         } => restore::restore(shared, call, &repository, &snapshot).await,
         Route::GetClusterSettings => cluster_settings::get(shared, call),
+        Route::PutIndexTemplate(name) => data_streams::put_template(shared, call, &name),
+        Route::GetIndexTemplates(name) => data_streams::get_templates(shared, name.as_deref()),
+        Route::PutDataStream(name) => data_streams::create(shared, &name),
+        Route::GetDataStreams(name) => data_streams::get(shared, name.as_deref()),
+        Route::DeleteDataStream(name) => data_streams::delete(shared, call, &name),
+        Route::Rollover(target) => data_streams::rollover(shared, &target),
         Route::PutClusterSettings => cluster_settings::put(shared, call),
         Route::PutSecurityConfig {
             opendistro,

@@ -10,6 +10,7 @@ use http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use crate::domain::state::cluster::{Cluster, Doc};
+use crate::domain::state::data_streams::TIMESTAMP_FIELD;
 use crate::domain::state::expressions::IndicesOptions;
 use crate::domain::state::index_creation::create_index;
 use crate::domain::state::settings::Settings;
@@ -130,6 +131,33 @@ fn write_target(shared: &Shared, cluster: &mut Cluster, target: &str) -> Result<
     Ok(target.to_owned())
 }
 
+/// The write index when `target` is a data stream, or a name a data-stream template
+/// matches (the stream is created on this first write); `None` for any other target.
+fn stream_write_index(
+    shared: &Shared,
+    cluster: &mut Cluster,
+    target: &str,
+) -> Result<Option<String>, EsError> {
+    if cluster.indices.contains_key(target) || cluster.has_alias(target) {
+        return Ok(None);
+    }
+    if !cluster.data_streams.contains_key(target) {
+        let streams_template = shared.capabilities().data_streams
+            && cluster
+                .template_for(target)
+                .is_some_and(|(_, t)| t.data_stream);
+        if !streams_template {
+            return Ok(None);
+        }
+        cluster.create_data_stream(shared, target)?;
+    }
+    Ok(cluster
+        .data_streams
+        .get(target)
+        .and_then(|s| s.write_index())
+        .map(str::to_owned))
+}
+
 /// How a single write ended.
 struct Written {
     index: String,
@@ -166,7 +194,26 @@ fn write(
             "failed to parse",
         ));
     };
-    let name = write_target(shared, cluster, target)?;
+    let name = match stream_write_index(shared, cluster, target)? {
+        Some(write_index) => {
+            if op != Op::Create {
+                return Err(EsError::illegal_argument(
+                    "only write ops with an op_type of create are allowed in data streams",
+                ));
+            }
+            if !fields.contains_key(TIMESTAMP_FIELD) {
+                return Err(EsError::bad_request(
+                    "mapper_parsing_exception",
+                    format!(
+                        "documents must contain a single-valued timestamp field \
+                         '{TIMESTAMP_FIELD}' of date type"
+                    ),
+                ));
+            }
+            write_index
+        }
+        None => write_target(shared, cluster, target)?,
+    };
     let Some(index) = cluster.indices.get_mut(&name) else {
         return Err(EsError::index_not_found(&name));
     };

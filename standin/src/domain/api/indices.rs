@@ -135,6 +135,7 @@ pub(crate) fn delete(shared: &Arc<Shared>, call: &Call, expression: &str) -> Ans
     let mut names = cluster.resolve(&expressions, options)?;
     names.retain(|n| n != SECURITY_INDEX);
     ensure_not_snapshotting(&cluster, &names, "delete")?;
+    cluster.release_backing_indices(&names)?;
     for name in &names {
         cluster.indices.remove(name);
     }

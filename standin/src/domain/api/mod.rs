@@ -5,6 +5,7 @@
 pub(crate) mod aliases;
 pub(crate) mod cat;
 pub(crate) mod cluster_settings;
+pub(crate) mod data_streams;
 pub(crate) mod documents;
 pub(crate) mod indices;
 pub(crate) mod info;

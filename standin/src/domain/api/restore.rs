@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use crate::domain::state::blobstore::{IndexContents, SnapshotRecord, index_key, manifest_key};
 use crate::domain::state::cluster::{Cluster, Doc, Index};
 use crate::domain::state::cluster_settings::check_shard_limit;
+use crate::domain::state::data_streams::{BACKING_PREFIX, DataStream};
 use crate::domain::state::recovery::{Recovery, RecoverySource};
 use crate::domain::state::repositories::{self, RepositoryDef};
 use crate::domain::state::repositories::{read_index, repository_data_error};
@@ -149,6 +150,18 @@ fn updated_settings(
     }
     settings::validate(&request.index_settings)?;
     Ok(out)
+}
+
+/// An index's name after the rename; a stream's backing index keeps its `.ds-` prefix and the
+/// rest is renamed (`RestoreService.renameIndex`).
+fn renamed(rename: Option<&Rename>, index: &str, part_of_stream: bool) -> String {
+    let Some(rename) = rename else {
+        return index.to_owned();
+    };
+    match index.strip_prefix(BACKING_PREFIX) {
+        Some(rest) if part_of_stream => format!("{BACKING_PREFIX}{}", rename.apply(rest)),
+        _ => rename.apply(index),
+    }
 }
 
 /// One index the restore will create or replace.
@@ -317,17 +330,30 @@ pub(crate) async fn restore(
         )
         .into());
     }
-    let selected = filter_snapshot_indices(
-        &record.indices,
-        &request.indices,
-        request.ignore_unavailable,
-    )?;
+    // Data streams, as `RestoreService` selects them: the request's names and patterns
+    // matched leniently against the snapshot's streams; their backing indices take the
+    // streams' place in the index list (an empty list names every stream, and then only
+    // their backing indices remain named).
+    let streams: Vec<DataStream> = if record.data_streams.is_empty() {
+        Vec::new()
+    } else {
+        let names = filter_snapshot_indices(&record.data_streams, &request.indices, true)?;
+        record
+            .data_stream_defs
+            .iter()
+            .filter(|d| names.contains(&d.name))
+            .cloned()
+            .collect()
+    };
+    let backing: Vec<String> = streams.iter().flat_map(|s| s.indices.clone()).collect();
+    let mut requested = request.indices.clone();
+    requested.retain(|e| !streams.iter().any(|s| &s.name == e));
+    requested.extend(backing.iter().cloned());
+    let selected =
+        filter_snapshot_indices(&record.indices, &requested, request.ignore_unavailable)?;
     let mut targets: BTreeMap<String, String> = BTreeMap::new();
     for source in &selected {
-        let target = request
-            .rename
-            .as_ref()
-            .map_or_else(|| source.clone(), |r| r.apply(source));
+        let target = renamed(request.rename.as_ref(), source, backing.contains(source));
         if let Some(previous) = targets.insert(target.clone(), source.clone()) {
             return Err(EsError::snapshot_restore(
                 &format!("{repo}:{snapshot}"),
@@ -447,6 +473,27 @@ pub(crate) async fn restore(
                 failed += u64::from(p.shards);
             }
             cluster.indices.insert(p.target.clone(), index);
+        }
+        // The restored streams replace any of the same name (`updatedDataStreams.putAll`).
+        for stream in &streams {
+            let name = request
+                .rename
+                .as_ref()
+                .map_or_else(|| stream.name.clone(), |r| r.apply(&stream.name));
+            let indices = stream
+                .indices
+                .iter()
+                .map(|i| renamed(request.rename.as_ref(), i, true))
+                .collect();
+            cluster.data_streams.insert(
+                name.clone(),
+                DataStream {
+                    name,
+                    indices,
+                    generation: stream.generation,
+                    template: stream.template.clone(),
+                },
+            );
         }
         (total, failed)
     };

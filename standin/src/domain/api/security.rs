@@ -191,6 +191,14 @@ async fn needs(shared: &Shared, call: &Call, route: &Route) -> Result<Vec<Need>,
             Need::Cluster("cluster:monitor/state"),
             Need::Cluster("cluster:monitor/nodes/stats"),
         ],
+        Route::PutIndexTemplate(_)
+        | Route::GetIndexTemplates(_)
+        | Route::PutDataStream(_)
+        | Route::GetDataStreams(_)
+        | Route::DeleteDataStream(_)
+        | Route::Rollover(_) => {
+            return Err("the index template and data stream APIs".into());
+        }
         other => return Err(format!("the actions of {other:?}")),
     })
 }

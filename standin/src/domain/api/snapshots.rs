@@ -144,6 +144,11 @@ fn start(
                 .collect(),
         });
     }
+    let streams = if shared.capabilities().data_streams {
+        cluster.streams_in_snapshot(&request.indices, &names)
+    } else {
+        Vec::new()
+    };
     let engine = &shared.config.engine;
     let mut record = SnapshotRecord {
         snapshot: snapshot.to_owned(),
@@ -151,7 +156,8 @@ fn start(
         version_id: engine.version_id(),
         version: engine.version().to_owned(),
         indices: names,
-        data_streams: Vec::new(),
+        data_streams: streams.iter().map(|s| s.name.clone()).collect(),
+        data_stream_defs: streams,
         include_global_state: request.include_global_state,
         metadata: request.metadata.clone(),
         state: "IN_PROGRESS".into(),

@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::domain::state::data_streams::DataStream;
 use crate::domain::wire::reply::EsError;
 
 /// Why a blob operation failed.
@@ -177,6 +178,10 @@ pub(crate) struct SnapshotRecord {
     pub version: String,
     pub indices: Vec<String>,
     pub data_streams: Vec<String>,
+    /// The streams' definitions (backing indices, generation), as the snapshot's global
+    /// metadata keeps them for restore.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_stream_defs: Vec<DataStream>,
     pub include_global_state: bool,
     pub metadata: Option<Map<String, Value>>,
     pub state: String,

@@ -195,6 +195,7 @@ pub(crate) fn entry_record(entry: &IndexEntry) -> SnapshotRecord {
         version: entry.version.clone(),
         indices: entry.indices.clone(),
         data_streams: entry.data_streams.clone(),
+        data_stream_defs: Vec::new(),
         include_global_state: false,
         metadata: None,
         state: entry.state.clone(),

@@ -8,6 +8,7 @@ use std::time::{Instant, SystemTime};
 use serde_json::{Value, json};
 
 use crate::domain::state::cluster_settings::ClusterSettings;
+use crate::domain::state::data_streams::{DataStream, IndexTemplate};
 use crate::domain::state::recovery::Recovery;
 use crate::domain::state::repositories::RepositoryDef;
 use crate::domain::state::running::Running;
@@ -181,6 +182,8 @@ pub(crate) struct Cluster {
     pub repositories: BTreeMap<String, RepositoryDef>,
     pub running: Vec<Running>,
     pub settings: ClusterSettings,
+    pub data_streams: BTreeMap<String, DataStream>,
+    pub templates: BTreeMap<String, IndexTemplate>,
 }
 
 impl Cluster {

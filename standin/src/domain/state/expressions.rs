@@ -82,9 +82,38 @@ fn alias_not_supported(expression: &str) -> EsError {
     ))
 }
 
+/// An API that takes only indices was given a data stream (`IndexNameExpressionResolver`).
+fn data_stream_not_supported(expression: &str) -> EsError {
+    EsError::illegal_argument(format!(
+        "The provided expression [{expression}] matches a data stream, specify the \
+         corresponding concrete indices instead."
+    ))
+}
+
 impl Cluster {
     fn exists(&self, name: &str, options: IndicesOptions) -> bool {
-        self.indices.contains_key(name) || (!options.forbid_aliases && self.has_alias(name))
+        self.indices.contains_key(name)
+            || (!options.forbid_aliases
+                && (self.has_alias(name) || self.data_streams.contains_key(name)))
+    }
+
+    /// A stream's backing indices in the states a wildcard reaches: hidden as they are, they
+    /// are reached through their stream.
+    fn stream_members(&self, stream: &str, options: IndicesOptions) -> Vec<String> {
+        self.data_streams
+            .get(stream)
+            .map(|s| {
+                s.indices
+                    .iter()
+                    .filter(|i| {
+                        self.indices
+                            .get(*i)
+                            .is_some_and(|m| if m.open { options.open } else { options.closed })
+                    })
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Whether a wildcard reaches this index.
@@ -111,6 +140,14 @@ impl Cluster {
             }
         }
         if !options.forbid_aliases {
+            for stream in self
+                .data_streams
+                .keys()
+                .filter(|n| simple_match(expression, n))
+            {
+                matched = true;
+                out.extend(self.stream_members(stream, options));
+            }
             for alias in self
                 .alias_names()
                 .into_iter()
@@ -148,6 +185,11 @@ impl Cluster {
         for name in &names {
             if self.indices.contains_key(name) {
                 concrete.insert(name.clone());
+            } else if self.data_streams.contains_key(name) {
+                if options.forbid_aliases {
+                    return Err(data_stream_not_supported(name));
+                }
+                concrete.extend(self.data_streams[name].indices.iter().cloned());
             } else if self.has_alias(name) {
                 if options.forbid_aliases {
                     return Err(alias_not_supported(name));
@@ -190,6 +232,9 @@ impl Cluster {
             }
             if options.forbid_aliases && self.has_alias(raw) && !options.ignore_unavailable {
                 return Err(alias_not_supported(raw));
+            }
+            if options.forbid_aliases && self.data_streams.contains_key(raw) {
+                return Err(data_stream_not_supported(raw));
             }
             let (add, expression) = match raw.strip_prefix('-') {
                 Some(rest) if wildcard_seen => (false, rest),

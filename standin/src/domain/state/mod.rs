@@ -14,6 +14,7 @@ pub(crate) mod blobstore;
 pub(crate) mod catalog;
 pub(crate) mod cluster;
 pub(crate) mod cluster_settings;
+pub(crate) mod data_streams;
 pub(crate) mod expressions;
 pub(crate) mod index_creation;
 pub(crate) mod recovery;

@@ -148,6 +148,14 @@ pub(crate) enum Route {
     },
     GetClusterSettings,
     PutClusterSettings,
+    /// `PUT _index_template/<name>` (composable templates, as much as data streams need).
+    PutIndexTemplate(String),
+    GetIndexTemplates(Option<String>),
+    PutDataStream(String),
+    GetDataStreams(Option<String>),
+    DeleteDataStream(String),
+    /// `POST <stream>/_rollover`.
+    Rollover(String),
     /// `PUT _plugins|_opendistro/_security/api/roles|rolesmapping/<name>` (security plugin on
     /// only).
     PutSecurityConfig {
@@ -284,6 +292,16 @@ pub(crate) fn route(method: &Method, segments: &[&str]) -> Option<Route> {
             repository: s(repository),
             snapshots: s(snapshots),
         },
+        ["_index_template", name] if put || post => Route::PutIndexTemplate(s(name)),
+        ["_index_template", rest @ ..] if get && rest.len() <= 1 => {
+            Route::GetIndexTemplates(opt(rest.first()))
+        }
+        ["_data_stream", name] if put => Route::PutDataStream(s(name)),
+        ["_data_stream", rest @ ..] if get && rest.len() <= 1 => {
+            Route::GetDataStreams(opt(rest.first()))
+        }
+        ["_data_stream", name] if delete => Route::DeleteDataStream(s(name)),
+        [target, "_rollover"] if post && index_segment(target) => Route::Rollover(s(target)),
         // OpenSearch's prefix, and Open Distro's, which OpenSearch keeps (on Elasticsearch
         // only the latter is served: see `service::dispatch`).
         [
@@ -422,6 +440,11 @@ fn params(route: &Route) -> &'static [&'static str] {
         Route::GetSnapshots { .. } => &["verbose", "ignore_unavailable"],
         Route::SnapshotStatus { .. } => &["ignore_unavailable"],
         Route::DeleteSnapshots { .. } | Route::PutSecurityConfig { .. } => &[],
+        Route::PutIndexTemplate(_) => &["create", "cause", "timeout"],
+        Route::GetIndexTemplates(_) => &["flat_settings", "local"],
+        Route::PutDataStream(_) | Route::DeleteDataStream(_) => &["timeout"],
+        Route::GetDataStreams(_) => &[],
+        Route::Rollover(_) => &["dry_run", "wait_for_active_shards", "timeout"],
     }
 }
 
