@@ -12,6 +12,7 @@ use crate::domain::state::recovery::Recovery;
 use crate::domain::state::repositories::RepositoryDef;
 use crate::domain::state::running::Running;
 use crate::domain::state::settings::{self, Settings};
+use crate::domain::state::tiers::ColdStorage;
 use crate::domain::wire::time::millis;
 
 /// One emulated node.
@@ -176,6 +177,8 @@ pub(crate) struct Cluster {
     pub repositories: BTreeMap<String, RepositoryDef>,
     pub running: Vec<Running>,
     pub settings: ClusterSettings,
+    /// Detached (cold) indices: not in `indices`.
+    pub cold: ColdStorage,
 }
 
 impl Cluster {
