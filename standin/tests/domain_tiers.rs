@@ -111,6 +111,23 @@ async fn manual_snapshots_follow_the_warm_rules_of_the_guide() {
         .snapshot("manual", "one-warm", json!({"indices": "warm-1"}))
         .await;
     assert_eq!(one["indices"], json!(["warm-1"]));
+    // A manual snapshot restores to hot storage, even of a warm index.
+    let (status, restored) = api
+        .post(
+            "/_snapshot/manual/one-warm/_restore?wait_for_completion=true",
+            json!({"indices": "warm-1", "rename_pattern": "(.+)", "rename_replacement": "back-$1"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{restored}");
+    let (_, settings) = api.get("/back-warm-1/_settings?flat_settings=true").await;
+    assert!(
+        settings["back-warm-1"]["settings"]
+            .get("index.routing.allocation.require.box_type")
+            .is_none(),
+        "{settings}"
+    );
+    let (status, _) = api.put("/back-warm-1/_doc/9", json!({"n": 9})).await;
+    assert_eq!(status, 201, "the restored copy is hot, hence writable");
     let hot = api
         .snapshot(
             "manual",

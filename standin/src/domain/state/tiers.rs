@@ -17,6 +17,10 @@ use crate::domain::wire::time::iso;
 /// The setting that puts an index on UltraWarm nodes.
 pub(crate) const BOX_TYPE: &str = "index.routing.allocation.require.box_type";
 
+/// AWS's automated repository of warm indexes; its snapshots restore to warm storage
+/// ("Restoring warm indexes from snapshots"), every other one's to hot.
+pub(crate) const ULTRAWARM_REPOSITORY: &str = "cs-ultrawarm";
+
 /// Where an index of the cluster lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tier {
