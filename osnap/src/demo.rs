@@ -122,6 +122,7 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
         include_global_state: false,
         partial: false,
         metadata: None,
+        warm: Default::default(),
     };
     let taken = snapshot::snapshot(&context, &request, &source)
         .await

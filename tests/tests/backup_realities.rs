@@ -251,3 +251,101 @@ async fn a_create_answered_too_slowly_is_looked_up_before_lambdas_deadline() {
     .await;
     assert_eq!(status, 200, "{listing}");
 }
+
+/// AWS fails a manual snapshot whose wildcard reaches hot and warm indexes (Developer Guide,
+/// ultrawarm.md, "Manual snapshots of warm indexes"): the nightly default `*,-.*` must name
+/// the hot indices instead, skip the warm ones and report them, and report cold ones.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_nightly_snapshot_names_hot_indices_and_reports_warm_and_cold_ones() {
+    let world = world("tiers-nightly").await;
+    for index in ["hot-1", "hot-2", "warm-1", "warm-2", "cold-1"] {
+        put_doc(&world, index, "1").await;
+    }
+    for index in ["warm-1", "warm-2", "cold-1"] {
+        assert!(world.domain.migrate_to_warm(index));
+    }
+    assert!(world.domain.migrate_to_cold("cold-1"));
+    register_nightly(&world, "tiers-nightly").await;
+
+    let taken = operations::snapshot::handle(
+        context(None),
+        json!({"domain": domain_json(&world), "repository": "nightly",
+            "snapshot": "nightly-tiers"}),
+    )
+    .await
+    .unwrap();
+    assert!(taken.started);
+    assert_eq!(taken.hot.names, ["hot-1", "hot-2"]);
+    assert_eq!(taken.warm.indices.names, ["warm-1", "warm-2"]);
+    assert_eq!(
+        serde_json::to_value(taken.warm.choice).unwrap(),
+        json!("skip")
+    );
+    assert!(
+        taken.warm.note.contains("cs-ultrawarm"),
+        "{}",
+        taken.warm.note
+    );
+    assert!(taken.cold.listed);
+    assert_eq!(taken.cold.indices.names, ["cold-1"]);
+
+    let mut state = String::new();
+    for _ in 0..50 {
+        let (_, listing) = operator_send(
+            &world,
+            Method::GET,
+            &["_snapshot", "nightly", "nightly-tiers"],
+            &[],
+            None,
+        )
+        .await;
+        state = listing["snapshots"][0]["state"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if state != "IN_PROGRESS" {
+            assert_eq!(
+                listing["snapshots"][0]["indices"],
+                json!(["hot-1", "hot-2"])
+            );
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(state, "SUCCESS");
+}
+
+/// A domain without cold storage refuses `_cold/indices/_search`; that must not fail the
+/// snapshot, and a selection of warm indices alone has nothing to snapshot.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_cold_storage_is_reported_and_a_warm_only_selection_is_refused() {
+    let world = world("tiers-nocold").await;
+    put_doc(&world, "hot-1", "1").await;
+    put_doc(&world, "warm-1", "1").await;
+    assert!(world.domain.migrate_to_warm("warm-1"));
+    register_nightly(&world, "tiers-nocold").await;
+    let taken = operations::snapshot::handle(
+        context(None),
+        json!({"domain": domain_json(&world), "repository": "nightly",
+            "snapshot": "nightly-nocold", "indices": ["*-1"]}),
+    )
+    .await
+    .unwrap();
+    assert!(taken.started);
+    assert_eq!(taken.hot.names, ["hot-1"]);
+    assert!(!taken.cold.listed);
+    assert!(
+        taken.cold.note.contains("no cold storage"),
+        "{}",
+        taken.cold.note
+    );
+
+    let refused = operations::snapshot::handle(
+        context(None),
+        json!({"domain": domain_json(&world), "repository": "nightly",
+            "snapshot": "nightly-warm", "indices": ["warm-*"]}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused.error_type(), "InvalidRequest");
+}

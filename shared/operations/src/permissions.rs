@@ -31,7 +31,9 @@ pub const BY_FUNCTION: [Permissions; 5] = [
             "cluster:admin/snapshot/create", // PUT _snapshot/<repo>/<snapshot>
             "cluster:admin/snapshot/get",    // GET _snapshot/<repo>/<snapshot>
         ],
-        index: &[],
+        index: &[
+            "indices:monitor/settings/get", // GET <selection>/_settings/<box type> (tiers)
+        ],
     },
     Permissions {
         function: "verify",

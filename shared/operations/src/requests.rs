@@ -87,8 +87,23 @@ pub struct SnapshotRequest {
     pub partial: bool,
     #[serde(default)]
     pub metadata: Option<Map<String, Value>>,
+    /// What to do with the selection's UltraWarm indices.
+    #[serde(default)]
+    pub warm: WarmChoice,
 }
 impl_request!(SnapshotRequest);
+
+/// What a snapshot does with UltraWarm indices. Amazon OpenSearch Service refuses a manual
+/// snapshot that mixes hot and warm indexes, wildcards included, or holds more than one warm
+/// index (Developer Guide, ultrawarm.md, "Manual snapshots of warm indexes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WarmChoice {
+    /// Leave them out: AWS's automated `cs-ultrawarm` repository already holds a snapshot of
+    /// each warm index, taken when it migrated ("Restoring warm indexes from snapshots").
+    #[default]
+    Skip,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotResponse {
@@ -97,6 +112,27 @@ pub struct SnapshotResponse {
     pub state: String,
     /// False when the snapshot already existed (a retried invocation).
     pub started: bool,
+    /// The selection's hot indices, which the snapshot names explicitly.
+    pub hot: Bounded,
+    pub warm: WarmReport,
+    pub cold: ColdReport,
+}
+
+/// The selection's UltraWarm indices and what was done with them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarmReport {
+    pub choice: WarmChoice,
+    pub indices: Bounded,
+    pub note: String,
+}
+
+/// The domain's cold indices: detached from the cluster, never in a snapshot of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColdReport {
+    /// Whether the domain answered `GET _cold/indices/_search`.
+    pub listed: bool,
+    pub indices: Bounded,
+    pub note: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -235,6 +235,7 @@ async fn migration_preflight(
         repository: repository.to_owned(),
         snapshot: request.snapshot.clone(),
         restored: Bounded::from_slice(&targets),
+        data_streams: Bounded::default(),
         replaced,
         already_restoring: Bounded::default(),
         dry_run: true,
@@ -473,10 +474,12 @@ pub(crate) fn select_and_rename(
     selected: &RestoreSelection,
     available: &[String],
 ) -> Result<Vec<RestoredIndex>, OsnapError> {
-    Ok(pairs(
-        &selection(selected.indices.as_deref()).select(available),
-        &renaming(selected)?,
-    ))
+    // A live source's streams are not known here: its indices are renamed as plain ones.
+    let chosen = Chosen {
+        indices: selection(selected.indices.as_deref()).select(available),
+        streams: Vec::new(),
+    };
+    Ok(pairs(&chosen, &renaming(selected)?))
 }
 
 fn selection(indices: Option<&[String]>) -> IndexSelection {

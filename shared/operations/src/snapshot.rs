@@ -7,14 +7,15 @@
 use policy::indices::IndexSelection;
 use policy::naming::{DEFAULT_TEMPLATE, NameTemplate};
 use serde_json::Value;
-use snapshot_api::ApiError;
 use snapshot_api::snapshot::CreateSnapshotRequest;
+use snapshot_api::{ApiError, SnapshotApi};
 
 use crate::OsnapError;
 use crate::api_error::{Subject, from_api};
+use crate::bounded::Bounded;
 use crate::context::Context;
 use crate::contract::{Target, parse_event, parse_rfc3339_utc};
-use crate::requests::{SnapshotRequest, SnapshotResponse};
+use crate::requests::{ColdReport, SnapshotRequest, SnapshotResponse, WarmChoice, WarmReport};
 use crate::validate::validate_repository_name;
 
 /// Handles one `snapshot` event.
@@ -48,17 +49,40 @@ pub async fn snapshot(
         snapshot: Some(&name),
     };
     let engine = api.engine().await.map_err(|e| from_api(e, subject))?;
-    let body = create_body(request, engine.capabilities().snapshot_metadata).map_err(|()| {
+    let mut body = create_body(request, engine.capabilities().snapshot_metadata).map_err(|()| {
         OsnapError::invalid(format!(
             "{engine} keeps no snapshot metadata (Elasticsearch 7.3 and later do): leave `metadata` out"
         ))
     })?;
+    let pattern = body.indices.clone().unwrap_or_default();
+    let tiers = read_tiers(&api, &pattern)
+        .await
+        .map_err(|e| from_api(e, subject))?;
+    if let Some(names) = explicit_hot_names(&tiers, &pattern)? {
+        body.indices = Some(names);
+    }
+    let report = TierOutcome {
+        hot: Bounded::from_slice(&tiers.hot),
+        warm: warm_report(request.warm, &tiers.warm),
+        cold: cold_report(&api).await,
+    };
+    tracing::info!(
+        repository, snapshot = %name, hot = tiers.hot.len(), warm = tiers.warm.len(),
+        warm_indices = ?tiers.warm, cold = report.cold.indices.count, "indices by tier"
+    );
+    let response = |state: &str, started: bool| {
+        let mut r = response(repository, &name, state, started);
+        r.hot = report.hot.clone();
+        r.warm = report.warm.clone();
+        r.cold = report.cold.clone();
+        r
+    };
     let outcome = api.create_snapshot(repository, &name, &body, false).await;
 
     let existing = match outcome {
         Ok(_) => {
             tracing::info!(repository, snapshot = %name, "snapshot started");
-            return Ok(response(repository, &name, "IN_PROGRESS", true));
+            return Ok(response("IN_PROGRESS", true));
         }
         Err(ApiError::InvalidSnapshotName {
             already_exists: true,
@@ -77,7 +101,7 @@ pub async fn snapshot(
         Ok(info) => {
             let state = info.state.as_ref().map_or("IN_PROGRESS", |s| s.as_str());
             let started = matches!(existing, Existing::Unknown(_));
-            Ok(response(repository, &name, state, started))
+            Ok(response(state, started))
         }
         Err(ApiError::SnapshotMissing { .. }) => Err(match existing {
             Existing::BusyWith(message) => OsnapError::SnapshotInProgress { message },
@@ -87,6 +111,107 @@ pub async fn snapshot(
             },
         }),
         Err(error) => Err(from_api(error, subject)),
+    }
+}
+
+/// The selection's indices by UltraWarm tier, sorted.
+struct Tiers {
+    hot: Vec<String>,
+    warm: Vec<String>,
+}
+
+/// What the response says about the tiers.
+struct TierOutcome {
+    hot: Bounded,
+    warm: WarmReport,
+    cold: ColdReport,
+}
+
+/// Resolves the selection on the domain, with each index's box type (warm indexes carry
+/// `index.routing.allocation.require.box_type: warm`, ultrawarm.md, "Migrating indexes to
+/// UltraWarm storage"). One request whatever the number of indices.
+async fn read_tiers(api: &SnapshotApi, pattern: &str) -> Result<Tiers, ApiError> {
+    let by_index = api.box_types(pattern).await?;
+    let (warm, hot): (Vec<_>, Vec<_>) = by_index.iter().partition(|(_, s)| s.is_warm());
+    Ok(Tiers {
+        hot: hot.into_iter().map(|(n, _)| n.clone()).collect(),
+        warm: warm.into_iter().map(|(n, _)| n.clone()).collect(),
+    })
+}
+
+/// The create's `indices`: the hot indices by name, so that no wildcard reaches a warm index
+/// (AWS fails such a snapshot). They go in the body, which has no 4 KB limit, and with
+/// `ignore_unavailable` (sent on every create) an index deleted since the read is skipped,
+/// not a failure. An empty selection keeps its pattern (nothing to name); one that reaches
+/// only warm indices has nothing to snapshot and is refused.
+fn explicit_hot_names(tiers: &Tiers, pattern: &str) -> Result<Option<String>, OsnapError> {
+    match (tiers.hot.is_empty(), tiers.warm.is_empty()) {
+        (true, true) => Ok(None),
+        (true, false) => Err(OsnapError::invalid(format!(
+            "the selection `{}` reaches only warm indices ({}), which the snapshot skips",
+            policy::quote::short(pattern),
+            tiers.warm.len()
+        ))),
+        (false, _) => Ok(Some(tiers.hot.join(","))),
+    }
+}
+
+fn warm_report(choice: WarmChoice, warm: &[String]) -> WarmReport {
+    let note = match choice {
+        WarmChoice::Skip if warm.is_empty() => "no warm index selected".to_owned(),
+        WarmChoice::Skip => format!(
+            "{} warm indices skipped: AWS's automated `{ULTRAWARM_REPOSITORY}` repository holds              a snapshot of each, taken when it migrated",
+            warm.len()
+        ),
+    };
+    WarmReport {
+        choice,
+        indices: Bounded::from_slice(warm),
+        note,
+    }
+}
+
+/// AWS's automated repository for warm indexes (ultrawarm.md, "Restoring warm indexes from
+/// snapshots").
+const ULTRAWARM_REPOSITORY: &str = "cs-ultrawarm";
+
+/// The domain's cold indices (cold-storage.md, "Listing cold indexes"), from the first page
+/// of the listing. What a domain without cold storage answers is not documented: any refusal
+/// is taken to mean none, and the note says so; the snapshot goes on either way.
+async fn cold_report(api: &SnapshotApi) -> ColdReport {
+    match api.cold_indices().await {
+        Ok(page) => {
+            let names: Vec<&str> = page.indices.iter().map(|c| c.index.as_str()).collect();
+            let mut indices = Bounded::from_slice(&names);
+            let total = page
+                .total_results
+                .and_then(|t| usize::try_from(t).ok())
+                .unwrap_or(names.len());
+            if total > indices.count {
+                indices.count = total;
+                indices.truncated = true;
+            }
+            let note = format!(
+                "{} cold indices: detached from the cluster, in no snapshot of it",
+                indices.count
+            );
+            ColdReport {
+                listed: true,
+                indices,
+                note,
+            }
+        }
+        Err(error) => {
+            tracing::info!(%error, "no cold index listing");
+            ColdReport {
+                listed: false,
+                indices: Bounded::default(),
+                note: format!(
+                    "the domain did not list cold indices (`_cold/indices/_search`: {}); taken                      as no cold storage",
+                    policy::quote::bounded_message(&error.to_string())
+                ),
+            }
+        }
     }
 }
 
@@ -146,6 +271,13 @@ fn response(repository: &str, snapshot: &str, state: &str, started: bool) -> Sna
         snapshot: snapshot.to_owned(),
         state: state.to_owned(),
         started,
+        hot: Bounded::default(),
+        warm: warm_report(WarmChoice::default(), &[]),
+        cold: ColdReport {
+            listed: false,
+            indices: Bounded::default(),
+            note: String::new(),
+        },
     }
 }
 

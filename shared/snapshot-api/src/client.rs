@@ -22,7 +22,8 @@ use tokio::sync::OnceCell;
 use crate::cluster::{ClusterHealth, ClusterInfo, ClusterSettings, ShardLimit};
 use crate::error::{ApiError, parse_error};
 use crate::indices::{
-    AliasAction, AliasesByIndex, AuthInfo, CatAllocation, CatIndex, CountResponse,
+    AliasAction, AliasesByIndex, AuthInfo, BOX_TYPE_SETTING, CatAllocation, CatIndex, ColdIndices,
+    CountResponse, SettingsByIndex,
 };
 use crate::recovery::RecoveryByIndex;
 use crate::repository::{Repository, VerifyResponse};
@@ -352,6 +353,30 @@ impl SnapshotApi {
             }
         }
         Ok(None)
+    }
+
+    /// `GET <selection>/_settings/index.routing.allocation.require.box_type`: every index the
+    /// selection reaches (open, closed and, where the engine has them, hidden ones, as a
+    /// snapshot's selection does), each with its UltraWarm box type if it has one.
+    pub async fn box_types(&self, selection: &str) -> Result<SettingsByIndex, ApiError> {
+        named("selection", selection)?;
+        let expand = if self.capabilities().await?.hidden_indices {
+            "all"
+        } else {
+            "open,closed"
+        };
+        let request = DomainRequest::get(&[selection, "_settings", BOX_TYPE_SETTING])
+            .query("flat_settings", "true")
+            .query("expand_wildcards", expand)
+            .query("ignore_unavailable", "true")
+            .query("allow_no_indices", "true");
+        self.json(request, "index tiers").await
+    }
+
+    /// `GET _cold/indices/_search`: the first page of the domain's cold indexes.
+    pub async fn cold_indices(&self) -> Result<ColdIndices, ApiError> {
+        let request = DomainRequest::get(&["_cold", "indices", "_search"]);
+        self.json(request, "cold indices").await
     }
 
     /// `DELETE <a>,<b>`: concrete names only, so a stray wildcard can never delete more.

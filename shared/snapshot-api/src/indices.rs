@@ -80,6 +80,44 @@ pub struct AuthInfo {
     pub roles: Vec<String>,
 }
 
+/// The setting that puts an index on UltraWarm nodes (Amazon OpenSearch Service Developer
+/// Guide, ultrawarm.md, "Migrating indexes to UltraWarm storage").
+pub const BOX_TYPE_SETTING: &str = "index.routing.allocation.require.box_type";
+
+/// `GET <indices>/_settings/<one setting>?flat_settings=true`: index → its settings (only
+/// the asked one, absent where the index does not carry it).
+pub type SettingsByIndex = BTreeMap<String, IndexSettings>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct IndexSettings {
+    #[serde(default)]
+    pub settings: BTreeMap<String, serde_json::Value>,
+}
+
+impl IndexSettings {
+    /// Whether the index lives on UltraWarm nodes.
+    pub fn is_warm(&self) -> bool {
+        self.settings
+            .get(BOX_TYPE_SETTING)
+            .and_then(serde_json::Value::as_str)
+            == Some("warm")
+    }
+}
+
+/// `GET _cold/indices/_search` (cold-storage.md, "Listing cold indexes"): one page.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+pub struct ColdIndices {
+    #[serde(default)]
+    pub total_results: Option<u64>,
+    #[serde(default)]
+    pub indices: Vec<ColdIndex>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ColdIndex {
+    pub index: String,
+}
+
 /// `GET <indices>/_alias`: index → its aliases.
 pub type AliasesByIndex = BTreeMap<String, IndexAliases>;
 

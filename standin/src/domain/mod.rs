@@ -9,12 +9,13 @@
 //!   each route to its API module.
 //! - `api`: one module per API family (`info`, `indices`, `documents`, `aliases`, `cat`,
 //!   `repository`, `snapshots`, `snapshot_views`, `restore`, `cluster_settings`,
-//!   `security`). An API module never imports a sibling.
+//!   `security`, `tiers`). An API module never imports a sibling.
 //! - `state`: what the domain holds and the engine's rules over it — `cluster` (indices,
 //!   aliases, documents), `settings`, `expressions`, `index_creation`, `recovery`,
 //!   `cluster_settings` (the shard limit), `repositories`, `blobstore` (S3), `catalog` (the
 //!   snapshots a repository holds), `running` (snapshots being taken), [`config`] (the
-//!   engine profile), [`calendar`] (the wall-clock time it writes), [`faults`], [`security`] (the plugin's roles), `requests`.
+//!   engine profile), [`calendar`] (the wall-clock time it writes), [`faults`], [`security`]
+//!   (the plugin's roles), `requests`, `tiers` (UltraWarm and cold storage).
 //! - `wire` (bottom): the decoded `Call` and `Answer`, `routes`, `reply` (answers and the
 //!   error envelope), `body` fields, `names`, `rename`, `time`.
 //!
@@ -132,6 +133,26 @@ impl Domain {
             }
             None => false,
         }
+    }
+
+    /// Migrates an index to UltraWarm, as `POST _ultrawarm/migration/<index>/_warm` does once
+    /// it completes (the migration's stages are not modelled): the index carries the warm box
+    /// type and is read-only. False when there is no such index.
+    pub fn migrate_to_warm(&self, index: &str) -> bool {
+        self.shared.cluster().move_to_warm(index).is_ok()
+    }
+
+    /// Migrates a warm index to cold storage (giving the domain cold storage): it leaves the
+    /// index list and `GET _cold/indices/_search` lists it. False when there is no such warm
+    /// index.
+    pub fn migrate_to_cold(&self, index: &str) -> bool {
+        let uuid = state::new_uuid();
+        self.shared.cluster().move_to_cold(index, uuid).is_ok()
+    }
+
+    /// Gives the domain cold storage with no cold index yet.
+    pub fn enable_cold_storage(&self) {
+        self.shared.cluster().cold.enabled = true;
     }
 
     /// The domain's indices, sorted, without going through HTTP.

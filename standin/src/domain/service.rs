@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::auth::verify_request;
 use crate::domain::api::{
     aliases, cat, cluster_settings, data_streams, documents, indices, info, repository, restore,
-    security, snapshot_views, snapshots,
+    security, snapshot_views, snapshots, tiers,
 };
 use crate::domain::state::Shared;
 use crate::domain::state::faults::Fault;
@@ -238,6 +238,10 @@ async fn dispatch(shared: &Arc<Shared>, call: &Call, route: Route) -> Answer {
         Route::CreateIndex(name) => indices::create(shared, call, &name),
         Route::DeleteIndex(name) => indices::delete(shared, call, &name),
         Route::GetIndex(name) => indices::get(shared, call, &name),
+        Route::GetSettings { index, names } => {
+            indices::get_settings(shared, call, &index, names.as_deref())
+        }
+        Route::ColdIndices => tiers::cold_indices(shared),
         Route::IndexExists(name) => indices::exists(shared, call, &name),
         Route::OpenIndex(name) => indices::set_open(shared, call, &name, true),
         Route::CloseIndex(name) => indices::set_open(shared, call, &name, false),

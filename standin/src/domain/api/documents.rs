@@ -14,6 +14,7 @@ use crate::domain::state::data_streams::TIMESTAMP_FIELD;
 use crate::domain::state::expressions::IndicesOptions;
 use crate::domain::state::index_creation::create_index;
 use crate::domain::state::settings::Settings;
+use crate::domain::state::tiers::{self, Tier};
 use crate::domain::state::{Shared, new_uuid};
 use crate::domain::wire::call::{Answer, Call};
 use crate::domain::wire::names::split_list;
@@ -99,6 +100,22 @@ fn update_mappings(mappings: &mut Value, source: &Map<String, Value>) -> Result<
 /// The index a write to `target` lands in (an alias writes to its write index), created if
 /// missing.
 fn write_target(shared: &Shared, cluster: &mut Cluster, target: &str) -> Result<String, EsError> {
+    let name = resolve_write_target(shared, cluster, target)?;
+    if cluster
+        .indices
+        .get(&name)
+        .is_some_and(|i| tiers::tier(&i.settings) == Tier::Warm)
+    {
+        return Err(tiers::warm_write_refused(&name));
+    }
+    Ok(name)
+}
+
+fn resolve_write_target(
+    shared: &Shared,
+    cluster: &mut Cluster,
+    target: &str,
+) -> Result<String, EsError> {
     if cluster.indices.contains_key(target) {
         return Ok(target.to_owned());
     }

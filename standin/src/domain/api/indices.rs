@@ -14,7 +14,7 @@ use crate::domain::state::expressions::IndicesOptions;
 use crate::domain::state::index_creation::create_index;
 use crate::domain::state::settings::{self, Settings};
 use crate::domain::wire::call::{Answer, Call};
-use crate::domain::wire::names::{is_pattern, split_list, validate_alias_name};
+use crate::domain::wire::names::{is_pattern, simple_match, split_list, validate_alias_name};
 use crate::domain::wire::reply::{EsError, Reply};
 
 fn security_refusal(shared: &Shared, call: &Call, action: &str) -> EsError {
@@ -171,6 +171,44 @@ pub(crate) fn get(shared: &Arc<Shared>, call: &Call, expression: &str) -> Answer
     let body: Map<String, Value> = names
         .iter()
         .filter_map(|n| cluster.indices.get(n).map(|i| (n.clone(), describe(i))))
+        .collect();
+    Ok(Reply::ok(&Value::Object(body)))
+}
+
+/// `GET <indices>/_settings[/<names>]`: each index's settings, those `names` match (comma
+/// separated, with wildcards) when given; flat with `flat_settings`, else nested.
+pub(crate) fn get_settings(
+    shared: &Arc<Shared>,
+    call: &Call,
+    expression: &str,
+    names: Option<&str>,
+) -> Answer {
+    let options = get_options(call)?;
+    let flat = call.query.flag("flat_settings", false)?;
+    let wanted = names.map(split_list);
+    let cluster = shared.cluster();
+    let indices = cluster.resolve(&split_list(expression), options)?;
+    let body: Map<String, Value> = indices
+        .iter()
+        .filter_map(|n| cluster.indices.get(n).map(|i| (n, i)))
+        .map(|(n, i)| {
+            let chosen: Settings = i
+                .settings
+                .iter()
+                .filter(|(k, _)| {
+                    wanted
+                        .as_ref()
+                        .is_none_or(|w| w.iter().any(|p| simple_match(p, k)))
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let settings = if flat {
+                serde_json::to_value(&chosen).unwrap_or_default()
+            } else {
+                settings::nest(&chosen)
+            };
+            (n.clone(), json!({ "settings": settings }))
+        })
         .collect();
     Ok(Reply::ok(&Value::Object(body)))
 }

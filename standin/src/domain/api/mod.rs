@@ -14,3 +14,4 @@ pub(crate) mod restore;
 pub(crate) mod security;
 pub(crate) mod snapshot_views;
 pub(crate) mod snapshots;
+pub(crate) mod tiers;

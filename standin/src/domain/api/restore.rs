@@ -18,6 +18,7 @@ use crate::domain::state::recovery::{Recovery, RecoverySource};
 use crate::domain::state::repositories::{self, RepositoryDef};
 use crate::domain::state::repositories::{read_index, repository_data_error};
 use crate::domain::state::settings::{self, Settings};
+use crate::domain::state::tiers;
 use crate::domain::state::{Shared, new_uuid};
 use crate::domain::wire::body::{body_bool, body_indices};
 use crate::domain::wire::call::{Answer, Call};
@@ -395,7 +396,7 @@ pub(crate) async fn restore(
                     })?,
             )
         };
-        let original = contents
+        let mut original = contents
             .as_ref()
             .map(|c| c.settings.clone())
             .unwrap_or_else(|| {
@@ -403,6 +404,12 @@ pub(crate) async fn restore(
                 s.insert("index.number_of_shards".into(), stats.shards.to_string());
                 s
             });
+        if repo != tiers::ULTRAWARM_REPOSITORY {
+            // Manual (and cs-automated) snapshots restore to hot storage, even of an index
+            // that was warm (ultrawarm.md, "Manual snapshots of warm indexes", "Restoring warm
+            // indexes from snapshots").
+            original.remove(tiers::BOX_TYPE);
+        }
         let aliases = match (&contents, request.include_aliases) {
             (Some(c), true) => c.aliases.clone(),
             _ => BTreeMap::new(),

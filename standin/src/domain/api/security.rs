@@ -124,6 +124,12 @@ async fn needs(shared: &Shared, call: &Call, route: &Route) -> Result<Vec<Need>,
         Route::GetIndex(e) | Route::IndexExists(e) => {
             vec![index("indices:admin/get", named(shared, Some(e)))]
         }
+        Route::GetSettings { index: e, .. } => {
+            vec![index(
+                "indices:monitor/settings/get",
+                named(shared, Some(e)),
+            )]
+        }
         Route::OpenIndex(e) => vec![index("indices:admin/open", named(shared, Some(e)))],
         Route::CloseIndex(e) => vec![index("indices:admin/close", named(shared, Some(e)))],
         Route::IndexDoc { index: name, .. } => {

@@ -21,6 +21,7 @@ use crate::domain::state::expressions::IndicesOptions;
 use crate::domain::state::repositories::read_index;
 use crate::domain::state::repositories::{self};
 use crate::domain::state::running::{Outcome, Running};
+use crate::domain::state::tiers;
 use crate::domain::state::{Shared, new_uuid};
 use crate::domain::wire::body::{body_bool, body_indices};
 use crate::domain::wire::call::{Answer, Call};
@@ -89,6 +90,35 @@ fn shard_failure(index: &str, shard: u32, reason: &str) -> ShardFailure {
     }
 }
 
+/// AWS's rules for warm indexes in a manual snapshot (Developer Guide, ultrawarm.md, "Manual
+/// snapshots of warm indexes"): a snapshot that names no indices takes only the hot ones; a
+/// selection that mixes hot and warm indexes fails, wildcards included; only one warm index
+/// per snapshot. The refusals' answers are not documented (see `tiers`).
+fn select_by_tier(cluster: &Cluster, request: &CreateRequest) -> Result<Vec<String>, Reply> {
+    let mut names = cluster.resolve(&request.indices, request.options)?;
+    let everything = request.indices.is_empty()
+        || (request.indices.len() == 1 && matches!(request.indices[0].as_str(), "_all"));
+    let warm: Vec<String> = cluster.warm_among(&names).into_iter().cloned().collect();
+    if warm.is_empty() {
+        return Ok(names);
+    }
+    if everything {
+        names.retain(|n| !warm.contains(n));
+        return Ok(names);
+    }
+    if warm.len() < names.len() {
+        return Err(tiers::manual_warm_snapshot_refused(
+            "mixes hot and warm indexes",
+        ));
+    }
+    if warm.len() > 1 {
+        return Err(tiers::manual_warm_snapshot_refused(
+            "holds more than one warm index",
+        ));
+    }
+    Ok(names)
+}
+
 /// Captures the selected indices and builds the running snapshot.
 fn start(
     shared: &Shared,
@@ -96,8 +126,8 @@ fn start(
     repository: &str,
     snapshot: &str,
     request: &CreateRequest,
-) -> Result<Running, EsError> {
-    let names = cluster.resolve(&request.indices, request.options)?;
+) -> Result<Running, Reply> {
+    let names = select_by_tier(cluster, request)?;
     let mut contents = Vec::new();
     let mut index_stats = BTreeMap::new();
     let mut failures = Vec::new();

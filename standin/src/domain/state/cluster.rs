@@ -13,6 +13,7 @@ use crate::domain::state::recovery::Recovery;
 use crate::domain::state::repositories::RepositoryDef;
 use crate::domain::state::running::Running;
 use crate::domain::state::settings::{self, Settings};
+use crate::domain::state::tiers::ColdStorage;
 use crate::domain::wire::time::millis;
 
 /// One emulated node.
@@ -184,6 +185,8 @@ pub(crate) struct Cluster {
     pub settings: ClusterSettings,
     pub data_streams: BTreeMap<String, DataStream>,
     pub templates: BTreeMap<String, IndexTemplate>,
+    /// Detached (cold) indices: not in `indices`.
+    pub cold: ColdStorage,
 }
 
 impl Cluster {

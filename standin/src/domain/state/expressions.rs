@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use crate::domain::state::cluster::Cluster;
+use crate::domain::state::tiers::{self, Tier};
 use crate::domain::wire::names::{is_pattern, simple_match};
 use crate::domain::wire::reply::EsError;
 
@@ -88,6 +89,15 @@ fn data_stream_not_supported(expression: &str) -> EsError {
         "The provided expression [{expression}] matches a data stream, specify the \
          corresponding concrete indices instead."
     ))
+}
+
+/// The tier `_warm` or `_hot` stands for.
+fn tier_expression(expression: &str) -> Option<Tier> {
+    match expression {
+        "_warm" => Some(Tier::Warm),
+        "_hot" => Some(Tier::Hot),
+        _ => None,
+    }
 }
 
 impl Cluster {
@@ -220,6 +230,22 @@ impl Cluster {
         for (i, raw) in expressions.iter().enumerate() {
             if raw.is_empty() {
                 return Err(EsError::index_not_found(raw));
+            }
+            if let Some(tier) = tier_expression(raw) {
+                // UltraWarm's `_warm` and `_hot` work like `_all`, for one tier (Developer
+                // Guide, ultrawarm.md, "Listing hot and warm indexes").
+                let members = self
+                    .indices
+                    .iter()
+                    .filter(|(n, i)| {
+                        tiers::tier(&i.settings) == tier && self.reachable(n, "*", options)
+                    })
+                    .map(|(n, _)| n.clone());
+                result
+                    .get_or_insert_with(|| expressions[..i].to_vec())
+                    .extend(members);
+                wildcard_seen = true;
+                continue;
             }
             if raw.starts_with('_') {
                 return Err(EsError::invalid_index_name(raw, "must not start with '_'."));

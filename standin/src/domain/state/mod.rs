@@ -22,6 +22,7 @@ pub(crate) mod repositories;
 pub(crate) mod requests;
 pub(crate) mod running;
 pub(crate) mod settings;
+pub(crate) mod tiers;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};

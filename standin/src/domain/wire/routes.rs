@@ -94,6 +94,13 @@ pub(crate) enum Route {
     CreateIndex(String),
     DeleteIndex(String),
     GetIndex(String),
+    /// `GET <indices>/_settings[/<names>]`.
+    GetSettings {
+        index: String,
+        names: Option<String>,
+    },
+    /// `GET _cold/indices/_search` (cold storage).
+    ColdIndices,
     IndexExists(String),
     OpenIndex(String),
     CloseIndex(String),
@@ -169,9 +176,10 @@ pub(crate) enum Route {
     },
 }
 
-/// Whether a path segment can name indices (`_all` does; other `_` names are APIs).
+/// Whether a path segment can name indices (`_all` does, and UltraWarm's `_warm` and `_hot`;
+/// other `_` names are APIs).
 fn index_segment(segment: &str) -> bool {
-    !segment.starts_with('_') || segment == "_all"
+    !segment.starts_with('_') || matches!(segment, "_all" | "_warm" | "_hot")
 }
 
 pub(crate) fn route(method: &Method, segments: &[&str]) -> Option<Route> {
@@ -234,6 +242,13 @@ pub(crate) fn route(method: &Method, segments: &[&str]) -> Option<Route> {
             Route::DeleteAlias {
                 index: s(index),
                 name: s(name),
+            }
+        }
+        ["_cold", "indices", "_search"] if get || post => Route::ColdIndices,
+        [index, "_settings", rest @ ..] if get && rest.len() <= 1 && index_segment(index) => {
+            Route::GetSettings {
+                index: s(index),
+                names: opt(rest.first()),
             }
         }
         ["_recovery"] if get => Route::Recovery(None),
@@ -358,6 +373,23 @@ fn params(route: &Route) -> &'static [&'static str] {
             "allow_no_indices",
             "expand_wildcards",
             "wait_for_active_shards",
+        ],
+        Route::ColdIndices => &[
+            "page_size",
+            "sort",
+            "pagination_id",
+            "min_index_creation_date",
+            "max_index_creation_date",
+            "min_size",
+            "max_size",
+        ],
+        Route::GetSettings { .. } => &[
+            "local",
+            "ignore_unavailable",
+            "allow_no_indices",
+            "expand_wildcards",
+            "flat_settings",
+            "include_defaults",
         ],
         Route::GetIndex(_) | Route::IndexExists(_) => &[
             "local",
