@@ -21,7 +21,7 @@ use tokio::sync::OnceCell;
 
 use crate::cluster::{ClusterHealth, ClusterInfo, ClusterSettings, ShardLimit};
 use crate::error::{ApiError, parse_error};
-use crate::indices::{AliasAction, AliasesByIndex, CatIndex, CountResponse};
+use crate::indices::{AliasAction, AliasesByIndex, CatIndex, CountResponse, IndicesByName};
 use crate::recovery::RecoveryByIndex;
 use crate::repository::{Repository, VerifyResponse};
 use crate::restore::{RestoreRequest, RestoreResponse};
@@ -323,6 +323,15 @@ impl SnapshotApi {
             request = request.query("expand_wildcards", "all");
         }
         self.json(request, "index listing").await
+    }
+
+    /// `GET <a>,<b>`: the named indices' aliases, mappings and settings. Concrete names only
+    /// (hidden and closed ones resolve by name), at least one; the caller keeps the list within
+    /// the request line.
+    pub async fn get_indices(&self, indices: &[&str]) -> Result<IndicesByName, ApiError> {
+        let names = concrete_list(indices, "reading")?;
+        self.json(DomainRequest::get(&[names.as_str()]), "index descriptions")
+            .await
     }
 
     /// `DELETE <a>,<b>`: concrete names only, so a stray wildcard can never delete more.
