@@ -158,16 +158,35 @@ def main():
     # SSE-KMS: only with the key parameter, on that key, through S3 only.
     kms = [(role_name, c, st) for role_name, role in roles.items() for c, p in role_policies(role)
            for st in statements(p["PolicyDocument"]) if any(a.startswith("kms:") for a in as_list(st["Action"]))]
-    check("kms: actions only in the snapshot role, only with the HasKmsKey condition",
-          len(kms) == 1 and kms[0][:2] == ("SnapshotRole", "HasKmsKey"), [k[:2] for k in kms])
-    if kms:
-        st = kms[0][2]
-        check("kms: GenerateDataKey and Decrypt only",
+    check("kms: actions only in the snapshot role and the function role (the manifests), only with "
+          "the HasKmsKey condition",
+          sorted(k[:2] for k in kms) == [("FunctionRole", "HasKmsKey"), ("SnapshotRole", "HasKmsKey")],
+          [k[:2] for k in kms])
+    for role_name, _, st in kms:
+        check(f"kms ({role_name}): GenerateDataKey and Decrypt only",
               sorted(as_list(st["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"], st["Action"])
-        check("kms: on the SnapshotKmsKeyArn key only", st["Resource"] == {"Ref": "SnapshotKmsKeyArn"}, st["Resource"])
+        check(f"kms ({role_name}): on the SnapshotKmsKeyArn key only",
+              st["Resource"] == {"Ref": "SnapshotKmsKeyArn"}, st["Resource"])
         via = st.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService", {})
-        check("kms: only through S3 (kms:ViaService s3.<region>)",
+        check(f"kms ({role_name}): only through S3 (kms:ViaService s3.<region>)",
               isinstance(via, dict) and via.get("Fn::Sub", [""])[0].startswith("s3."), st.get("Condition"))
+
+    # The manifests: the functions read and write objects only in osnap's own folder under the
+    # base path, and never delete one; nothing else of the bucket's objects.
+    object_grants = [(sid, st) for sid, st in by_sid.items()
+                     if any(a.startswith("s3:") and a.endswith("Object") for a in as_list(st["Action"]))]
+    check("function role: object actions only in SnapshotManifests",
+          [sid for sid, _ in object_grants] == ["SnapshotManifests"], [sid for sid, _ in object_grants])
+    manifests = by_sid.get("SnapshotManifests", {})
+    check("manifests: GetObject and PutObject only (never a delete)",
+          sorted(as_list(manifests.get("Action"))) == ["s3:GetObject", "s3:PutObject"], manifests.get("Action"))
+    resources_text = [json.dumps(r) for r in as_list(manifests.get("Resource"))]
+    check("manifests: only <bucket>/<BucketBasePath>[/<sub-path>]/osnap/manifests/*",
+          len(resources_text) == 2
+          and all("/${BucketBasePath}/" in r and r.count("/osnap/manifests/*") == 1 for r in resources_text)
+          and any("${BucketBasePath}/osnap/manifests/*" in r for r in resources_text)
+          and any("${BucketBasePath}/*/osnap/manifests/*" in r for r in resources_text),
+          resources_text)
     check("a created bucket uses the key when one is given",
           "SnapshotKmsKeyArn" in json.dumps(bucket["BucketEncryption"]), bucket["BucketEncryption"])
 

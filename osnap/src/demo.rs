@@ -75,7 +75,10 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
             SharedTimeSource::new(SystemTimeSource::new()),
         )
         .map_err(step("connect"))?,
-        defaults: Defaults::default(),
+        defaults: Defaults {
+            s3_endpoint: Some(fixture.s3_endpoint()),
+            ..Defaults::default()
+        },
         time: SharedTimeSource::new(SystemTimeSource::new()),
         deadline: None,
     };
@@ -128,6 +131,16 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
         .await
         .map_err(step("snapshot"))?;
     line(out, "started snapshot", &taken.snapshot);
+    line(
+        out,
+        "recorded its manifest",
+        taken
+            .manifest
+            .key
+            .as_deref()
+            .or(taken.manifest.reason.as_deref())
+            .unwrap_or("none"),
+    );
 
     let verified = poll(out, "snapshot", || async {
         let request = verify_request(VerifyCheck::Snapshot, &taken.snapshot);
@@ -210,6 +223,20 @@ pub async fn run(out: &mut impl std::io::Write) -> Result<(), DemoError> {
     let compared = verify::verify(&context, &counts, &target)
         .await
         .map_err(step("compare counts"))?;
+    if let Some(report) = &compared.counts {
+        line(
+            out,
+            "compared the copies with the manifest",
+            &format!(
+                "{} ({} exact, {} within the snapshot's interval, {} mismatched, {} unverified)",
+                compared.state,
+                report.exact,
+                report.within_interval,
+                report.mismatch,
+                report.unverified
+            ),
+        );
+    }
 
     let mut rows = Vec::new();
     for pair in &pairs {

@@ -59,6 +59,11 @@ impl DemoFixture {
         )
     }
 
+    /// Where the functions' S3 calls go (the manifests).
+    pub fn s3_endpoint(&self) -> String {
+        self.s3.endpoint()
+    }
+
     pub fn credentials(&self) -> Credentials {
         standin::client::operator_credentials()
     }

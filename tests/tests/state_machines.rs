@@ -55,6 +55,11 @@ impl Standin {
         }
     }
 
+    /// Where the functions reach the stand-in's S3 (the manifests' bucket).
+    fn s3_endpoint(&self) -> String {
+        self.s3.as_ref().map(S3Server::endpoint).unwrap_or_default()
+    }
+
     async fn shutdown(mut self) {
         for domain in std::mem::take(&mut self.domains) {
             domain.shutdown().await;
@@ -190,14 +195,15 @@ static LOGS: AtomicUsize = AtomicUsize::new(0);
 struct Functions(Vec<(&'static str, LambdaFunction, PathBuf)>);
 
 impl Functions {
-    /// Starts them all at once.
-    async fn start(names: &[(&'static str, &'static str)]) -> Self {
-        Self::start_with_env(names, &[]).await
+    /// Starts them all at once, reaching the stand-in's S3 at `s3`.
+    async fn start(names: &[(&'static str, &'static str)], s3: &str) -> Self {
+        Self::start_with_env(names, s3, &[]).await
     }
 
     /// As [`Functions::start`], each with `env` added to its environment.
     async fn start_with_env(
         names: &[(&'static str, &'static str)],
+        s3: &str,
         env: &[(&'static str, String)],
     ) -> Self {
         let logs = std::env::temp_dir().join(format!("osnap-sfn-logs-{}", std::process::id()));
@@ -209,7 +215,8 @@ impl Functions {
                     "{name}-{}.log",
                     LOGS.fetch_add(1, Ordering::Relaxed)
                 ));
-                let env = env.to_vec();
+                let mut env = env.to_vec();
+                env.push(("OSNAP_S3_ENDPOINT", s3.to_owned()));
                 tokio::spawn(async move {
                     let env: Vec<(&str, &str)> =
                         env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -420,7 +427,7 @@ async fn nightly_backup_snapshots_verifies_and_prunes_by_the_samples_retention()
     for days in 40..=45 {
         old.push(seed_nightly(domain, DAY * days).await);
     }
-    let mut functions = Functions::start(BACKUP_FUNCTIONS).await;
+    let mut functions = Functions::start(BACKUP_FUNCTIONS, &standin.s3_endpoint()).await;
 
     let result = execute("backup", &backup_input(domain), &mut functions, |_| {}).await;
     // An input that lists no domain is refused rather than reported as a backup.
@@ -478,7 +485,7 @@ async fn a_partial_snapshot_is_notified_and_nothing_is_pruned() {
     // A shard fails while the snapshot copies it (a node leaving): the domain ends the
     // snapshot PARTIAL although the workflow never asks for `partial`.
     domain.faults().fail_shards_during_snapshots("logs");
-    let mut functions = Functions::start(BACKUP_FUNCTIONS).await;
+    let mut functions = Functions::start(BACKUP_FUNCTIONS, &standin.s3_endpoint()).await;
 
     let result = execute("backup", &backup_input(domain), &mut functions, |_| {}).await;
     functions.stop().await;
@@ -533,7 +540,7 @@ async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds_with
         Some(json!({"indices": "logs"})),
     )
     .await;
-    let mut functions = Functions::start(BACKUP_FUNCTIONS).await;
+    let mut functions = Functions::start(BACKUP_FUNCTIONS, &standin.s3_endpoint()).await;
 
     // A domain listed without `retention` is backed up and nothing is pruned.
     let mut input = backup_input(domain);
@@ -588,8 +595,9 @@ async fn a_snapshot_refused_while_another_runs_is_retried_until_it_succeeds_with
 }
 
 /// Executes the migration sample from `source` to `target` with its functions started for it.
-async fn run_migration(source: &Domain, target: &Domain) -> Value {
-    let mut functions = Functions::start(MIGRATE_FUNCTIONS).await;
+async fn run_migration(standin: &Standin) -> Value {
+    let (source, target) = (&standin.domains[0], &standin.domains[1]);
+    let mut functions = Functions::start(MIGRATE_FUNCTIONS, &standin.s3_endpoint()).await;
     let result = execute(
         "migrate",
         &migrate_input(source, target),
@@ -633,7 +641,7 @@ async fn a_migration_moves_every_index_but_the_system_ones_with_equal_counts() {
     let kibana_target = target.doc_count(".kibana_1").unwrap();
     assert_ne!(kibana_source, kibana_target);
 
-    let result = run_migration(source, target).await;
+    let result = run_migration(&standin).await;
 
     assert_eq!(result["status"], "SUCCEEDED", "{result}");
     assert_eq!(result["notifications"], json!([]));
@@ -652,6 +660,11 @@ async fn a_migration_moves_every_index_but_the_system_ones_with_equal_counts() {
         (Some(true), Some(0)),
         "{result}"
     );
+    // A source that took no writes: every count exactly as the manifest recorded it.
+    assert_eq!(output["verify"]["state"], "MATCH", "{result}");
+    assert_eq!(output["verify"]["counts"]["basis"], "manifest");
+    assert_eq!(output["verify"]["counts"]["exact"], 3);
+    assert_eq!(output["verify"]["counts"]["drift"]["count"], 0);
     for index in ["logs-2026.11.27", "logs-2026.11.28", "orders"] {
         assert_eq!(target.doc_count(index), source.doc_count(index), "{index}");
         assert!(target.doc_count(index).unwrap() > 0);
@@ -685,6 +698,97 @@ async fn a_migration_moves_every_index_but_the_system_ones_with_equal_counts() {
     standin.shutdown().await;
 }
 
+/// Writes documents to `index` on `domain`, one after another, until `stop` is set; how many.
+async fn keep_writing(domain: &Domain, index: &str, stop: &std::sync::atomic::AtomicBool) -> usize {
+    let mut written = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let id = format!("live-{written}");
+        call(
+            domain,
+            Method::PUT,
+            &[index, "_doc", &id],
+            &[("refresh", "true")],
+            Some(json!({"n": written})),
+        )
+        .await;
+        written += 1;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    written
+}
+
+/// A source that keeps taking writes through the whole workflow, and loses an index once the
+/// snapshot is taken: the copy is judged against the snapshot's manifest (counts read before
+/// the create and once it was SUCCESS), so the migration succeeds, with the source's drift
+/// and the deleted index reported beside the verdict.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_of_a_live_source_succeeds_and_reports_its_drift() {
+    let standin = migration_standin("migrate-live").await;
+    let (source, target) = (&standin.domains[0], &standin.domains[1]);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (entered, mut restore_planned) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut functions = Functions::start(MIGRATE_FUNCTIONS, &standin.s3_endpoint()).await;
+    let input = migrate_input(source, target);
+    let execution = async {
+        let result = execute("migrate", &input, &mut functions, |event| {
+            if event["event"] == "StateEntered" && event["state"] == "PreflightRestore" {
+                let _ = entered.send(());
+            }
+        })
+        .await;
+        stop.store(true, Ordering::Relaxed);
+        result
+    };
+    let delete_after_snapshot = async {
+        // Once the snapshot is verified, `orders` goes from the source.
+        if restore_planned.recv().await.is_some() {
+            call(source, Method::DELETE, &["orders"], &[], None).await;
+        }
+    };
+    let (result, written, ()) = tokio::join!(
+        execution,
+        keep_writing(source, "logs-2026.11.28", &stop),
+        delete_after_snapshot
+    );
+    functions.stop().await;
+
+    assert_eq!(result["status"], "SUCCEEDED", "{result}");
+    let verify = &result["output"]["verify"];
+    assert_eq!(verify["ok"], true, "{result}");
+    assert_eq!(verify["state"], "MATCH_WITHIN_INTERVAL", "{result}");
+    let counts = &verify["counts"];
+    assert_eq!(counts["basis"], "manifest", "{result}");
+    assert_eq!(
+        (counts["exact"].as_u64(), counts["within_interval"].as_u64()),
+        (Some(1), Some(1)),
+        "orders exact, the written index within its interval: {result}"
+    );
+    assert_eq!(
+        (counts["mismatch"].as_u64(), counts["unverified"].as_u64()),
+        (Some(0), Some(0))
+    );
+    assert_eq!(counts["drift"]["count"], 1, "{result}");
+    let drift = counts["drift"]["names"][0].as_str().unwrap();
+    assert!(
+        drift.starts_with("logs-2026.11.28: ") && drift.contains(" now (+"),
+        "{drift}"
+    );
+    assert_eq!(
+        counts["deleted_on_source"],
+        json!({"count": 1, "names": ["orders"], "truncated": false})
+    );
+    // What the target holds is the snapshot's: more than before the workflow, fewer than the
+    // source has now.
+    let copied = target.doc_count("logs-2026.11.28").unwrap();
+    let now = source.doc_count("logs-2026.11.28").unwrap();
+    assert!(
+        written > 0 && copied >= 8 && copied < now,
+        "{copied} of {now}"
+    );
+    assert_eq!(target.doc_count("orders"), Some(5));
+    standin.shutdown().await;
+}
+
 /// A blocked migration: the preflight finds the target's own `orders`, which `on_conflict:
 /// fail` refuses, and the workflow stops, notified, before anything is registered, taken or
 /// restored.
@@ -709,7 +813,7 @@ async fn a_migration_onto_a_conflicting_index_stops_before_touching_the_target()
     let indices_before = target.index_names();
     let orders_before = call(target, Method::GET, &["orders"], &[], None).await;
 
-    let result = run_migration(source, target).await;
+    let result = run_migration(&standin).await;
 
     assert_within_payload_limits(&result);
     let message = failure_notice(&result, "PreflightBlocked", "osnap migration stopped");
@@ -755,7 +859,7 @@ async fn a_huge_endpoint_never_reaches_the_notification() {
     );
     let run = "x".repeat(1_000);
     let standin = backup_standin("huge-endpoint", 1).await;
-    let mut functions = Functions::start(BACKUP_FUNCTIONS).await;
+    let mut functions = Functions::start(BACKUP_FUNCTIONS, &standin.s3_endpoint()).await;
     let mut input = backup_input(&standin.domains[0]);
     input["domains"][0]["domain"]["endpoint"] = json!(huge);
     let result = execute("backup", &input, &mut functions, |_| {}).await;
@@ -768,7 +872,7 @@ async fn a_huge_endpoint_never_reaches_the_notification() {
 
     let migration = migration_standin("huge-endpoint-migration").await;
     let (source, target) = (&migration.domains[0], &migration.domains[1]);
-    let mut functions = Functions::start(MIGRATE_FUNCTIONS).await;
+    let mut functions = Functions::start(MIGRATE_FUNCTIONS, &migration.s3_endpoint()).await;
     let mut input = migrate_input(source, target);
     input["target"]["domain"]["endpoint"] = json!(huge);
     let result = execute("migrate", &input, &mut functions, |_| {}).await;
@@ -786,7 +890,7 @@ async fn a_huge_endpoint_never_reaches_the_notification() {
 async fn an_incomplete_input_is_refused_and_notified_before_any_function_runs() {
     let standin = backup_standin("invalid", 1).await;
     let domain = &standin.domains[0];
-    let mut functions = Functions::start(BACKUP_FUNCTIONS).await;
+    let mut functions = Functions::start(BACKUP_FUNCTIONS, &standin.s3_endpoint()).await;
 
     let mut no_polls = backup_input(domain);
     no_polls.as_object_mut().unwrap().remove("wait_seconds");
@@ -826,7 +930,7 @@ async fn an_incomplete_input_is_refused_and_notified_before_any_function_runs() 
 
     let migration = migration_standin("invalid-migration").await;
     let (source, target) = (&migration.domains[0], &migration.domains[1]);
-    let mut functions = Functions::start(MIGRATE_FUNCTIONS).await;
+    let mut functions = Functions::start(MIGRATE_FUNCTIONS, &migration.s3_endpoint()).await;
     let mut no_settings = migrate_input(source, target);
     no_settings["target"]
         .as_object_mut()
@@ -888,7 +992,7 @@ async fn a_backup_at_scale_stays_within_step_functions_payload_limits() {
         indices: vec!["logs-2026.11.28-0000".to_owned()],
     };
     domain.seed_snapshots("nightly", &plan).await.unwrap();
-    let mut functions = Functions::start(BACKUP_FUNCTIONS).await;
+    let mut functions = Functions::start(BACKUP_FUNCTIONS, &standin.s3_endpoint()).await;
 
     let mut input = backup_input(domain);
     // Everything seeded is younger than this: nothing to delete, 10,000 to keep.
@@ -989,7 +1093,8 @@ async fn sixty_nights_of_a_log_cluster_end_at_the_retentions_size() {
         function_shell::calendar::CALENDAR_FILE,
         calendar_file.display().to_string(),
     )];
-    let mut functions = Functions::start_with_env(BACKUP_FUNCTIONS, &env).await;
+    let mut functions =
+        Functions::start_with_env(BACKUP_FUNCTIONS, &standin.s3_endpoint(), &env).await;
     let mut input = backup_input(domain);
     let mut retention =
         json!({"keep_last": KEEP_LAST, "min_count": 3, "protect_last_copy_of": ["audit-*"]});

@@ -89,12 +89,19 @@ impl Measured for VerifyResponse {
             // A poll of work still running: its outcome is measured once, when it is done.
             return Vec::new();
         }
+        // `check: counts` (any verdict: MATCH, MATCH_WITHIN_INTERVAL, MATCH_LIVE_SOURCE,
+        // MISMATCH, UNVERIFIED): good or not.
+        if self.counts.is_some() {
+            let name = if self.ok {
+                RESTORE_SUCCEEDED
+            } else {
+                RESTORE_FAILED
+            };
+            return vec![Metric::count(name, 1)];
+        }
         match self.state.as_str() {
             // `check: restore`.
             "DONE" => vec![Metric::count(RESTORE_RECOVERED, 1)],
-            // `check: counts`.
-            "MATCH" => vec![Metric::count(RESTORE_SUCCEEDED, 1)],
-            "MISMATCH" => vec![Metric::count(RESTORE_FAILED, 1)],
             // `check: snapshot`: a snapshot state.
             _ => {
                 let mut metrics = vec![
@@ -128,7 +135,7 @@ impl Measured for VerifyResponse {
     /// taken, so re-verifying an old snapshot never keeps the dead-man's switch quiet, and
     /// one older than CloudWatch takes (two weeks) is not written at all.
     fn measured_at(&self, now: SystemTime) -> SystemTime {
-        let snapshot_check = !matches!(self.state.as_str(), "DONE" | "MATCH" | "MISMATCH");
+        let snapshot_check = self.counts.is_none() && self.state != "DONE";
         match (snapshot_check, self.age_seconds) {
             (true, Some(age)) => now
                 .checked_sub(Duration::from_secs(age))
@@ -140,7 +147,9 @@ impl Measured for VerifyResponse {
     /// With `raise_on_failure`, a bad verdict is an error: it is still a verdict.
     fn error_metrics(error: &OsnapError) -> Vec<Metric> {
         match error {
-            OsnapError::SnapshotFailed { state, .. } if state == "MISMATCH" => {
+            OsnapError::SnapshotFailed { state, .. }
+                if state == "MISMATCH" || state == "UNVERIFIED" =>
+            {
                 vec![Metric::count(RESTORE_FAILED, 1)]
             }
             OsnapError::SnapshotFailed { .. } | OsnapError::SnapshotStale { .. } => {
@@ -269,6 +278,8 @@ mod tests {
             failure_count: 0,
             age_seconds: Some(3_600),
             duration_millis: Some(1_500),
+            manifest: None,
+            counts: None,
         }
     }
 
@@ -303,7 +314,8 @@ mod tests {
         let mut unknown_age = good.clone();
         unknown_age.age_seconds = None;
         assert_eq!(unknown_age.measured_at(now), now);
-        assert_eq!(verdict("MATCH", true, true).measured_at(now), now);
+        // A recovery is about the time it was seen (a count check's too, tested below).
+        assert_eq!(verdict("DONE", true, true).measured_at(now), now);
         let prune = PruneResponse {
             repository: "nightly".into(),
             dry_run: false,
@@ -322,14 +334,32 @@ mod tests {
             [RESTORE_RECOVERED]
         );
         assert!(verdict("IN_PROGRESS", false, false).metrics().is_empty());
-        assert_eq!(
-            names(&verdict("MATCH", true, true).metrics()),
-            [RESTORE_SUCCEEDED]
-        );
-        assert_eq!(
-            names(&verdict("MISMATCH", true, false).metrics()),
-            [RESTORE_FAILED]
-        );
+        // A count check's verdicts, whatever their state, are the restore's.
+        let counted = |state: &str, ok: bool| VerifyResponse {
+            counts: Some(operations::requests::CountsReport {
+                basis: operations::requests::CountBasis::Manifest,
+                no_manifest: None,
+                exact: 1,
+                within_interval: 0,
+                mismatch: 0,
+                unverified: 0,
+                drift: Bounded::default(),
+                deleted_on_source: Bounded::default(),
+            }),
+            age_seconds: None,
+            ..verdict(state, true, ok)
+        };
+        for (state, ok, metric) in [
+            ("MATCH", true, RESTORE_SUCCEEDED),
+            ("MATCH_WITHIN_INTERVAL", true, RESTORE_SUCCEEDED),
+            ("MATCH_LIVE_SOURCE", true, RESTORE_SUCCEEDED),
+            ("MISMATCH", false, RESTORE_FAILED),
+            ("UNVERIFIED", false, RESTORE_FAILED),
+        ] {
+            assert_eq!(names(&counted(state, ok).metrics()), [metric], "{state}");
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+            assert_eq!(counted(state, ok).measured_at(now), now, "{state}");
+        }
     }
 
     #[test]
@@ -359,6 +389,15 @@ mod tests {
         };
         assert_eq!(
             names(&VerifyResponse::error_metrics(&mismatch)),
+            [RESTORE_FAILED]
+        );
+        let unverified = OsnapError::SnapshotFailed {
+            snapshot: "s".into(),
+            state: "UNVERIFIED".into(),
+            detail: "d".into(),
+        };
+        assert_eq!(
+            names(&VerifyResponse::error_metrics(&unverified)),
             [RESTORE_FAILED]
         );
         let unavailable = OsnapError::DomainUnavailable {

@@ -77,7 +77,28 @@ impl Connector {
         domain: &DomainInput,
         override_endpoint: Option<&str>,
     ) -> Result<DomainClient, OsnapError> {
-        let region = self.domain_endpoint(domain)?.region().to_owned();
+        self.s3_client_in(domain, None, override_endpoint).await
+    }
+
+    /// As [`Connector::s3_client`], for a bucket in `bucket_region` (`None`: the domain's).
+    pub async fn s3_client_in(
+        &self,
+        domain: &DomainInput,
+        bucket_region: Option<&str>,
+        override_endpoint: Option<&str>,
+    ) -> Result<DomainClient, OsnapError> {
+        let domain_endpoint = self.domain_endpoint(domain)?;
+        // A domain on loopback is a local stand-in: its bucket is never in AWS.
+        if override_endpoint.is_none() && domain_endpoint.is_loopback() {
+            return Err(OsnapError::invalid(
+                "a domain on loopback has its bucket on a local S3: give its endpoint \
+                 (OSNAP_S3_ENDPOINT)",
+            ));
+        }
+        let region = match bucket_region {
+            Some(region) => region.to_owned(),
+            None => domain_endpoint.region().to_owned(),
+        };
         let endpoint = DomainEndpoint::s3(&region, override_endpoint, &self.inner.policy)
             .map_err(endpoint_error)?;
         Ok(self
@@ -185,5 +206,40 @@ mod tests {
         };
         let error = connector.client(&domain).await.unwrap_err();
         assert_eq!(error.error_type(), "InvalidRequest");
+    }
+
+    #[tokio::test]
+    async fn a_loopback_domain_never_reaches_s3_in_aws() {
+        let connector = Connector::new(
+            CredentialMode::Fixed(Credentials::new("a", "b", None, None, "t")),
+            EndpointPolicy::aws_only().allowing_loopback_for_tests(),
+            SharedTimeSource::default(),
+        )
+        .unwrap();
+        let local = DomainInput {
+            endpoint: "http://127.0.0.1:9".into(),
+            region: Some("us-east-1".into()),
+            assume_role_arn: None,
+        };
+        let error = connector
+            .s3_client_in(&local, Some("eu-west-1"), None)
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("OSNAP_S3_ENDPOINT"), "{error}");
+        let overridden = connector
+            .s3_client_in(&local, Some("eu-west-1"), Some("http://127.0.0.1:10"))
+            .await
+            .unwrap();
+        assert_eq!(overridden.endpoint().region(), "eu-west-1");
+        let aws = DomainInput {
+            endpoint: "https://search-logs-abc.us-east-1.es.amazonaws.com".into(),
+            region: None,
+            assume_role_arn: None,
+        };
+        let in_region = connector
+            .s3_client_in(&aws, Some("eu-west-1"), None)
+            .await
+            .unwrap();
+        assert_eq!(in_region.endpoint().host(), "s3.eu-west-1.amazonaws.com");
     }
 }

@@ -22,6 +22,7 @@ mod context;
 pub mod contract;
 mod error;
 pub mod listing;
+pub mod manifest;
 mod name_batches;
 pub mod permissions;
 pub mod preflight;

@@ -30,20 +30,29 @@ pub const BY_FUNCTION: [Permissions; 5] = [
             "cluster:monitor/main",          // GET / (the engine and version)
             "cluster:admin/snapshot/create", // PUT _snapshot/<repo>/<snapshot>
             "cluster:admin/snapshot/get",    // GET _snapshot/<repo>/<snapshot>
+            "cluster:admin/repository/get",  // GET _snapshot/<repo> (the manifest's bucket)
+            "cluster:monitor/state",         // GET _cat/indices (the manifest's counts)
+            "cluster:monitor/health",        // GET _cat/indices
         ],
         index: &[
-            "indices:monitor/settings/get", // GET <selection>/_settings/<box type> (tiers)
+            "indices:monitor/settings/get", // GET _cat/indices; GET <selection>/_settings (tiers)
+            "indices:monitor/stats",        // GET _cat/indices
+            "indices:admin/get",            // GET <indices> (mappings, settings, aliases)
         ],
     },
     Permissions {
         function: "verify",
         cluster: &[
-            "cluster:monitor/main",       // GET / (the newest snapshot: how to list)
-            "cluster:admin/snapshot/get", // GET _snapshot/<repo>/…
+            "cluster:monitor/main",         // GET / (the newest snapshot: how to list)
+            "cluster:admin/snapshot/get",   // GET _snapshot/<repo>/…
+            "cluster:admin/repository/get", // GET _snapshot/<repo> (the manifest's bucket)
+            "cluster:monitor/state",        // GET _cat/indices (counts)
+            "cluster:monitor/health",       // GET _cat/indices
         ],
         index: &[
             "indices:monitor/recovery", // GET <indices>/_recovery (check "restore")
-            "indices:data/read/search", // GET <index>/_count (check "counts")
+            "indices:monitor/settings/get", // GET _cat/indices (counts)
+            "indices:monitor/stats",    // GET _cat/indices
         ],
     },
     Permissions {

@@ -116,6 +116,60 @@ pub struct SnapshotResponse {
     pub hot: Bounded,
     pub warm: WarmReport,
     pub cold: ColdReport,
+    /// What became of the snapshot's manifest (see the README's "Manifest").
+    pub manifest: ManifestNote,
+}
+
+/// Whether a snapshot's manifest was recorded. A manifest that could not be written never
+/// fails the snapshot: it is said here, and a later count check says it has none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestNote {
+    pub status: ManifestStatus,
+    /// The object key, where one was written or found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Why none was written, quoted short.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ManifestNote {
+    pub fn written(key: String) -> Self {
+        Self {
+            status: ManifestStatus::Written,
+            key: Some(key),
+            reason: None,
+        }
+    }
+
+    pub fn kept(key: String) -> Self {
+        Self {
+            status: ManifestStatus::Kept,
+            key: Some(key),
+            reason: None,
+        }
+    }
+
+    /// Logged, and quoted short for the answer.
+    pub fn not_recorded(reason: &str) -> Self {
+        tracing::warn!(%reason, "no manifest recorded");
+        Self {
+            status: ManifestStatus::NotRecorded,
+            key: None,
+            reason: Some(policy::quote::short(reason)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ManifestStatus {
+    /// Written (or, by `verify`, completed) by this invocation.
+    Written,
+    /// Written (or completed) by an earlier invocation, and left as it was.
+    Kept,
+    /// None was written (`reason` says why).
+    NotRecorded,
 }
 
 /// The selection's UltraWarm indices and what was done with them.
@@ -170,7 +224,8 @@ pub struct VerifyRequest {
     /// With `check: restore`, the restored indices to follow.
     #[serde(default)]
     pub indices: Vec<String>,
-    /// With `check: counts`, the domain the indices were restored from.
+    /// With `check: counts`, the domain the indices were restored from: its drift since the
+    /// snapshot is reported, and without a manifest its counts are compared.
     #[serde(default)]
     pub source: Option<DomainInput>,
     /// With `check: restore` (instead of `indices`) or `counts`: the restore to follow, as it
@@ -210,6 +265,44 @@ pub struct VerifyResponse {
     /// How long a finished snapshot took, as the domain reports it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_millis: Option<u64>,
+    /// `check: snapshot` on a SUCCESS snapshot: whether its manifest was completed with the
+    /// counts read after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<ManifestNote>,
+    /// `check: counts`: how the restored counts were judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<CountsReport>,
+}
+
+/// What `check: counts` judged the restored indices' counts against, and how they fared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountsReport {
+    pub basis: CountBasis,
+    /// Why the snapshot's manifest could not be used, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_manifest: Option<String>,
+    /// Indices per verdict (see `manifest::judge::CountVerdict`).
+    pub exact: usize,
+    pub within_interval: usize,
+    pub mismatch: usize,
+    pub unverified: usize,
+    /// Information, never a failure: source indices whose count has changed since the
+    /// snapshot (`index: N at the snapshot, M now`).
+    pub drift: Bounded,
+    /// Information, never a failure: source indices deleted since the snapshot.
+    pub deleted_on_source: Bounded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountBasis {
+    /// The snapshot's manifest.
+    Manifest,
+    /// No manifest: the source as it is now (equal counts pass; any difference is
+    /// unverified, since the source's writes since the snapshot cannot be told from loss).
+    LiveSource,
+    /// Neither: nothing to judge by.
+    Nothing,
 }
 
 /// How old the newest snapshot may be when `verify` is asked for `latest` without a

@@ -3,6 +3,12 @@
 //! A create is sent once. If the domain answers that the name exists (a retried invocation),
 //! or the answer is lost (a 504 from the AWS gateway, a broken connection) the snapshot is
 //! looked up instead of sending the create again.
+//!
+//! Just before the create, the indices it selects are read for the snapshot's manifest
+//! (`crate::manifest`), which is written once the domain has taken the create. A manifest is
+//! written only from counts read before this invocation's own create: a retried invocation
+//! that finds the snapshot already taken keeps the earlier invocation's manifest, and writes
+//! none when there is none (its counts would be read after the snapshot began).
 
 use policy::indices::IndexSelection;
 use policy::naming::{DEFAULT_TEMPLATE, NameTemplate};
@@ -15,7 +21,10 @@ use crate::api_error::{Subject, from_api};
 use crate::bounded::Bounded;
 use crate::context::Context;
 use crate::contract::{Target, parse_event, parse_rfc3339_utc};
-use crate::requests::{ColdReport, SnapshotRequest, SnapshotResponse, WarmChoice, WarmReport};
+use crate::manifest::{self, Lookup, Manifest, ManifestStore, StoreMissing};
+use crate::requests::{
+    ColdReport, ManifestNote, SnapshotRequest, SnapshotResponse, WarmChoice, WarmReport,
+};
 use crate::validate::validate_repository_name;
 
 /// Handles one `snapshot` event.
@@ -70,19 +79,21 @@ pub async fn snapshot(
         repository, snapshot = %name, hot = tiers.hot.len(), warm = tiers.warm.len(),
         warm_indices = ?tiers.warm, cold = report.cold.indices.count, "indices by tier"
     );
-    let response = |state: &str, started: bool| {
-        let mut r = response(repository, &name, state, started);
+    let response = |state: &str, started: bool, note: ManifestNote| {
+        let mut r = response(repository, &name, state, started, note);
         r.hot = report.hot.clone();
         r.warm = report.warm.clone();
         r.cold = report.cold.clone();
         r
     };
+    let recorded = read_manifest(ctx, target, &api, request, &name).await;
     let outcome = api.create_snapshot(repository, &name, &body, false).await;
 
     let existing = match outcome {
         Ok(_) => {
             tracing::info!(repository, snapshot = %name, "snapshot started");
-            return Ok(response("IN_PROGRESS", true));
+            let note = write_manifest(recorded).await;
+            return Ok(response("IN_PROGRESS", true, note));
         }
         Err(ApiError::InvalidSnapshotName {
             already_exists: true,
@@ -101,7 +112,10 @@ pub async fn snapshot(
         Ok(info) => {
             let state = info.state.as_ref().map_or("IN_PROGRESS", |s| s.as_str());
             let started = matches!(existing, Existing::Unknown(_));
-            Ok(response(state, started))
+            // Only this invocation's create (its answer lost) makes its counts the ones read
+            // before the snapshot.
+            let note = keep_or_write_manifest(recorded, started).await;
+            Ok(response(state, started, note))
         }
         Err(ApiError::SnapshotMissing { .. }) => Err(match existing {
             Existing::BusyWith(message) => OsnapError::SnapshotInProgress { message },
@@ -265,7 +279,13 @@ fn create_body(
     })
 }
 
-fn response(repository: &str, snapshot: &str, state: &str, started: bool) -> SnapshotResponse {
+fn response(
+    repository: &str,
+    snapshot: &str,
+    state: &str,
+    started: bool,
+    manifest: ManifestNote,
+) -> SnapshotResponse {
     SnapshotResponse {
         repository: repository.to_owned(),
         snapshot: snapshot.to_owned(),
@@ -278,6 +298,70 @@ fn response(repository: &str, snapshot: &str, state: &str, started: bool) -> Sna
             indices: Bounded::default(),
             note: String::new(),
         },
+        manifest,
+    }
+}
+
+/// The manifest's first reading and where it goes, or why there is none. Never fails the
+/// snapshot: a backup without a manifest is still a backup.
+type Recorded = Result<(ManifestStore, Manifest), String>;
+
+async fn read_manifest(
+    ctx: &Context,
+    target: &Target,
+    api: &SnapshotApi,
+    request: &SnapshotRequest,
+    name: &str,
+) -> Recorded {
+    let selection = request
+        .indices
+        .as_deref()
+        .map_or_else(IndexSelection::all, IndexSelection::new);
+    let manifest = manifest::record_before(api, &target.repository, name, &selection, ctx.now())
+        .await
+        .map_err(|e| format!("the indices could not be read before the snapshot: {e}"))?;
+    match ManifestStore::of_repository(ctx, target).await {
+        Ok(store) => Ok((store, manifest)),
+        Err(StoreMissing::NoBucket(why)) => Err(why),
+        Err(StoreMissing::Failed(error)) => Err(format!(
+            "the repository's bucket could not be reached: {error}"
+        )),
+    }
+}
+
+async fn write_manifest(recorded: Recorded) -> ManifestNote {
+    let (store, manifest) = match recorded {
+        Ok(found) => found,
+        Err(why) => return ManifestNote::not_recorded(&why),
+    };
+    match store.put(&manifest).await {
+        Ok(key) => {
+            tracing::info!(key, indices = manifest.indices.len(), "manifest written");
+            ManifestNote::written(key)
+        }
+        Err(error) => {
+            ManifestNote::not_recorded(&format!("the manifest could not be written: {error}"))
+        }
+    }
+}
+
+/// After a create that found the snapshot there: an earlier invocation's manifest is kept;
+/// without one, this invocation's is written only if its own create was taken.
+async fn keep_or_write_manifest(recorded: Recorded, own_create: bool) -> ManifestNote {
+    let (store, manifest) = match recorded {
+        Ok(found) => found,
+        Err(why) => return ManifestNote::not_recorded(&why),
+    };
+    match store.get(&manifest.snapshot).await {
+        Ok(Lookup::Found(_)) => ManifestNote::kept(store.location().key(&manifest.snapshot)),
+        Ok(Lookup::Missing(_)) if own_create => write_manifest(Ok((store, manifest))).await,
+        Ok(Lookup::Missing(_)) => ManifestNote::not_recorded(
+            "the snapshot was started by an earlier invocation, which wrote no manifest; counts \
+             read now would be read after it began",
+        ),
+        Err(error) => {
+            ManifestNote::not_recorded(&format!("the manifest could not be looked up: {error}"))
+        }
     }
 }
 

@@ -1,6 +1,9 @@
 //! verify: a snapshot's true state, or a restore's progress. One poll is one cheap call, so a
 //! Step Functions loop can call it every few seconds; `done` says when to stop polling and
 //! `ok` whether the outcome is good.
+//!
+//! The first check that sees a snapshot SUCCESS completes its manifest with the counts read
+//! then (`crate::manifest`); `check: counts` judges restored copies against the manifest.
 
 use std::time::{Duration, SystemTime};
 
@@ -17,10 +20,13 @@ use crate::bounded::{Bounded, SAMPLE};
 use crate::context::Context;
 use crate::contract::{Target, parse_event};
 use crate::listing::{dated_snapshots, newest, time_of_millis};
+use crate::manifest::{self, Lookup, ManifestStore, StoreMissing};
 use crate::name_batches;
 use crate::requests::{
-    DEFAULT_LATEST_MAX_AGE, ShardCounts, VerifyCheck, VerifyRequest, VerifyResponse,
+    DEFAULT_LATEST_MAX_AGE, ManifestNote, ShardCounts, VerifyCheck, VerifyRequest, VerifyResponse,
 };
+
+mod counts;
 
 /// Handles one `verify` event.
 pub async fn handle(ctx: Context, event: Value) -> Result<VerifyResponse, OsnapError> {
@@ -81,13 +87,66 @@ async fn verify_snapshot(
     } else {
         fetch(&api, repository, &request.snapshot).await?
     };
-    Ok(judge_snapshot(
+    let mut verdict = judge_snapshot(
         repository,
         &info,
         &request.expect_indices,
         max_age,
         ctx.now(),
-    ))
+    );
+    if info.state == Some(SnapshotState::Success) {
+        verdict.manifest = Some(complete_manifest(ctx, target, &api, &info).await);
+    }
+    Ok(verdict)
+}
+
+/// Completes the snapshot's manifest with the counts read now, the first time it is seen
+/// SUCCESS. Never fails the check: the answer says what became of it.
+async fn complete_manifest(
+    ctx: &Context,
+    target: &Target,
+    api: &SnapshotApi,
+    info: &SnapshotInfo,
+) -> ManifestNote {
+    let store = match ManifestStore::of_repository(ctx, target).await {
+        Ok(store) => store,
+        Err(StoreMissing::NoBucket(why)) => return ManifestNote::not_recorded(&why),
+        Err(StoreMissing::Failed(error)) => {
+            return ManifestNote::not_recorded(&format!(
+                "the repository's bucket could not be found: {error}"
+            ));
+        }
+    };
+    let key = store.location().key(&info.snapshot);
+    let mut found = match store.get(&info.snapshot).await {
+        Ok(Lookup::Found(found)) => found,
+        Ok(Lookup::Missing(why)) => return ManifestNote::not_recorded(&why),
+        Err(error) => {
+            return ManifestNote::not_recorded(&format!("the manifest could not be read: {error}"));
+        }
+    };
+    if !found.describes(&info.snapshot, info.uuid.as_deref()) {
+        return ManifestNote::not_recorded(&format!(
+            "the manifest at `{key}` describes an earlier snapshot of that name"
+        ));
+    }
+    if found.completed.is_some() {
+        return ManifestNote::kept(key);
+    }
+    if let Err(error) = manifest::complete(api, &mut found, info, ctx.now()).await {
+        return ManifestNote::not_recorded(&format!(
+            "the counts after the snapshot could not be read: {error}"
+        ));
+    }
+    match store.put(&found).await {
+        Ok(key) => {
+            tracing::info!(key, "manifest completed");
+            ManifestNote::written(key)
+        }
+        Err(error) => ManifestNote::not_recorded(&format!(
+            "the completed manifest could not be written: {error}"
+        )),
+    }
 }
 
 async fn fetch(
@@ -166,6 +225,8 @@ pub fn judge_snapshot(
         failures: capped(failures),
         age_seconds: age.map(|a| a.as_secs()),
         duration_millis: done.then(|| snapshot_duration(info)).flatten(),
+        manifest: None,
+        counts: None,
     }
 }
 
@@ -265,11 +326,6 @@ async fn verify_counts(
     request: &VerifyRequest,
     target: &Target,
 ) -> Result<VerifyResponse, OsnapError> {
-    let Some(source) = &request.source else {
-        return Err(OsnapError::invalid(
-            "check \"counts\" needs \"source\": {\"domain\": …} to compare with",
-        ));
-    };
     let Some(selection) = &request.restore_of else {
         return Err(OsnapError::invalid(
             "check \"counts\" needs \"restore_of\": the restore asked (snapshot, indices, \
@@ -279,58 +335,76 @@ async fn verify_counts(
     let repository = target.repository.as_str();
     let subject = Subject {
         repository,
-        snapshot: None,
+        snapshot: Some(&selection.snapshot),
     };
     let here = ctx.api(target).await?;
     let restored = crate::restore::restored_pairs(&here, repository, selection).await?;
-    let there = ctx
-        .api(&Target {
-            domain: source.clone(),
-            repository: target.repository.clone(),
-            event_time: None,
-        })
-        .await?;
-    let mut mismatches = Vec::new();
-    for pair in &restored {
-        let expected = there
-            .count(&pair.from)
-            .await
-            .map_err(|e| from_api(e, subject))?;
-        let found = here
-            .count(&pair.to)
-            .await
-            .map_err(|e| from_api(e, subject))?;
-        if expected != found {
-            mismatches.push(format!(
-                "{}: {expected} documents on the source, {} has {found}",
-                pair.from, pair.to
-            ));
-        }
-    }
-    let total = restored.len() as u64;
-    let failed = mismatches.len() as u64;
-    Ok(VerifyResponse {
-        repository: repository.to_owned(),
-        snapshot: selection.snapshot.clone(),
-        state: if mismatches.is_empty() {
-            "MATCH"
-        } else {
-            "MISMATCH"
-        }
-        .to_owned(),
-        done: true,
-        ok: mismatches.is_empty(),
-        indices: Bounded::from_slice(&restored.iter().map(|r| r.to.as_str()).collect::<Vec<_>>()),
-        shards: ShardCounts {
-            total,
-            successful: total - failed,
-            failed,
+    let info = fetch(&here, repository, &selection.snapshot).await?;
+    let manifest = match ManifestStore::of_repository(ctx, target).await {
+        Ok(store) => match store.get(&selection.snapshot).await {
+            Ok(Lookup::Found(found)) if found.describes(&info.snapshot, info.uuid.as_deref()) => {
+                Ok(found)
+            }
+            Ok(Lookup::Found(_)) => Err(format!(
+                "the manifest at `{}` describes an earlier snapshot of that name",
+                store.location().key(&selection.snapshot)
+            )),
+            Ok(Lookup::Missing(why)) => Err(why),
+            Err(error) => Err(format!("the manifest could not be read: {error}")),
         },
-        failure_count: mismatches.len(),
-        failures: capped(mismatches),
-        age_seconds: None,
-        duration_millis: None,
-    })
+        Err(StoreMissing::NoBucket(why)) => Err(why),
+        Err(StoreMissing::Failed(error)) => Err(format!(
+            "the repository's bucket could not be reached: {error}"
+        )),
+    };
+    let found = open_counts(&here).await.map_err(|e| from_api(e, subject))?;
+    let source = match &request.source {
+        Some(domain) => {
+            let there = ctx
+                .api(&Target {
+                    domain: domain.clone(),
+                    repository: target.repository.clone(),
+                    event_time: None,
+                })
+                .await?;
+            Some(
+                open_counts(&there)
+                    .await
+                    .map_err(|e| from_api(e, subject))?,
+            )
+        }
+        None => None,
+    };
+    let pairs: Vec<(&str, &str)> = restored
+        .iter()
+        .map(|p| (p.from.as_str(), p.to.as_str()))
+        .collect();
+    let judged = counts::judge(
+        &pairs,
+        manifest.as_deref().map_err(String::as_str),
+        &found,
+        source.as_ref(),
+    );
+    Ok(counts::response(
+        repository,
+        &selection.snapshot,
+        &pairs,
+        judged,
+    ))
+}
+
+/// Every open index's `docs.count` (`_cat/indices`, one request): a closed index has none,
+/// a missing one no row.
+async fn open_counts(api: &SnapshotApi) -> Result<counts::Counts, ApiError> {
+    Ok(api
+        .cat_indices(None)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let count = row.is_open().then_some(row.docs_count).flatten();
+            (row.index, count)
+        })
+        .collect())
 }
 
 fn restore_progress(
@@ -358,6 +432,8 @@ fn restore_progress(
         failures: capped(pending),
         age_seconds: None,
         duration_millis: None,
+        manifest: None,
+        counts: None,
     }
 }
 

@@ -255,6 +255,11 @@ impl DomainEndpoint {
     pub fn service(&self) -> &str {
         &self.service
     }
+
+    /// Whether the endpoint is on this host (a local stand-in, accepted in tests only).
+    pub fn is_loopback(&self) -> bool {
+        self.base.host().is_some_and(|host| is_loopback(&host))
+    }
 }
 
 /// `<collection>.<region>.aoss.amazonaws.com` and the dual-stack

@@ -23,7 +23,7 @@ use crate::cluster::{ClusterHealth, ClusterInfo, ClusterSettings, ShardLimit};
 use crate::error::{ApiError, parse_error};
 use crate::indices::{
     AliasAction, AliasesByIndex, AuthInfo, BOX_TYPE_SETTING, CatAllocation, CatIndex, ColdIndices,
-    CountResponse, SettingsByIndex,
+    CountResponse, IndicesByName, SettingsByIndex,
 };
 use crate::recovery::RecoveryByIndex;
 use crate::repository::{Repository, VerifyResponse};
@@ -377,6 +377,15 @@ impl SnapshotApi {
     pub async fn cold_indices(&self) -> Result<ColdIndices, ApiError> {
         let request = DomainRequest::get(&["_cold", "indices", "_search"]);
         self.json(request, "cold indices").await
+    }
+
+    /// `GET <a>,<b>`: the named indices' aliases, mappings and settings. Concrete names only
+    /// (hidden and closed ones resolve by name), at least one; the caller keeps the list within
+    /// the request line.
+    pub async fn get_indices(&self, indices: &[&str]) -> Result<IndicesByName, ApiError> {
+        let names = concrete_list(indices, "reading")?;
+        self.json(DomainRequest::get(&[names.as_str()]), "index descriptions")
+            .await
     }
 
     /// `DELETE <a>,<b>`: concrete names only, so a stray wildcard can never delete more.

@@ -28,7 +28,7 @@ pub struct CatIndex {
     pub docs_deleted: Option<u64>,
     #[serde(rename = "store.size", default, deserialize_with = "count_or_string")]
     pub store_size: Option<u64>,
-    /// The primaries' bytes (`null` for a closed index).
+    /// The primaries' bytes (`store.size` counts the replicas too; `null` for a closed index).
     #[serde(
         rename = "pri.store.size",
         default,
@@ -139,6 +139,19 @@ pub struct AliasDefinition {
     pub search_routing: Option<String>,
 }
 
+/// `GET <indices>`: each index's aliases, mappings and settings (nested, values as strings).
+pub type IndicesByName = BTreeMap<String, IndexDescription>;
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+pub struct IndexDescription {
+    #[serde(default)]
+    pub aliases: BTreeMap<String, AliasDefinition>,
+    #[serde(default)]
+    pub mappings: serde_json::Value,
+    #[serde(default)]
+    pub settings: serde_json::Value,
+}
+
 /// One action of `POST _aliases`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -169,6 +182,7 @@ mod tests {
         let rows: Vec<CatIndex> = serde_json::from_str(r#"[{"health":"green","status":"open","index":"logs-1","uuid":"u","pri":"1","rep":"1","docs.count":"120","docs.deleted":"0","store.size":"20480","pri.store.size":"10240"},{"health":null,"status":"close","index":"old","uuid":"v","pri":"1","rep":"1","docs.count":null,"docs.deleted":null,"store.size":null,"pri.store.size":null}]"#).unwrap();
         assert_eq!(rows[0].docs_count, Some(120));
         assert_eq!(rows[0].store_size, Some(20_480));
+        assert_eq!(rows[0].pri_store_size, Some(10_240));
         assert!(rows[0].is_open() && !rows[1].is_open());
         assert_eq!(rows[1].docs_count, None);
     }
