@@ -183,6 +183,10 @@ pub struct DomainConfig {
     /// Fine-grained access control: the security plugin on, with these roles and mappings
     /// (`None`: off, every accepted signer may do anything).
     pub security: Option<SecurityConfig>,
+    /// Whether the domain starts with the indices every AWS domain holds (`.kibana_1`,
+    /// `.opendistro_security`). Off for upstream's REST tests, which start on an empty
+    /// cluster.
+    pub system_indices: bool,
 }
 
 /// Where a verbose listing stops being answered in time on a real domain (OpenSearch issue
@@ -212,6 +216,7 @@ impl DomainConfig {
             verbose_listing_limit: VERBOSE_LISTING_LIMIT,
             seed: 0,
             security: None,
+            system_indices: true,
         }
     }
 }

@@ -179,7 +179,9 @@ impl Domain {
         };
         let mut cluster = Cluster::default();
         let version_id = config.engine.version_id();
-        cluster.seed_system_indices(&mut new_uuid, version_id);
+        if config.system_indices {
+            cluster.seed_system_indices(&mut new_uuid, version_id);
+        }
         cluster.repositories.insert(
             "cs-automated".into(),
             RepositoryDef::aws_managed("cs-automated"),
