@@ -221,6 +221,12 @@ pub(crate) fn indices(shared: &Arc<Shared>, call: &Call, pattern: Option<&str>) 
     .with_query(&call.query)?;
     let unit = call.query.get("bytes");
     let health_filter = call.query.get("health");
+    // `ClusterHealthStatus.fromString`, read by `RestIndicesAction`.
+    if let Some(other) = health_filter.filter(|h| !matches!(*h, "green" | "yellow" | "red")) {
+        return Err(
+            EsError::illegal_argument(format!("unknown cluster health status [{other}]")).into(),
+        );
+    }
     let cluster = shared.cluster();
     let names = cluster.resolve(&pattern.map(split_list).unwrap_or_default(), options)?;
     let now = Instant::now();
