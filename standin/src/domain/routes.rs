@@ -187,16 +187,19 @@ pub(crate) fn route(method: &Method, segments: &[&str]) -> Option<Route> {
             index: None,
             name: None,
         },
-        ["_alias", name] if get => Route::GetAliases {
+        // `HEAD` is `indices.exists_alias`: the same lookup, 200 or 404 without a body.
+        ["_alias", name] if get || head => Route::GetAliases {
             index: None,
             name: Some(s(name)),
         },
         ["_aliases"] if post => Route::UpdateAliases,
-        [index, "_alias" | "_aliases"] if get && index_segment(index) => Route::GetAliases {
-            index: Some(s(index)),
-            name: None,
-        },
-        [index, "_alias", name] if get && index_segment(index) => Route::GetAliases {
+        [index, "_alias" | "_aliases"] if (get || head) && index_segment(index) => {
+            Route::GetAliases {
+                index: Some(s(index)),
+                name: None,
+            }
+        }
+        [index, "_alias", name] if (get || head) && index_segment(index) => Route::GetAliases {
             index: Some(s(index)),
             name: Some(s(name)),
         },
