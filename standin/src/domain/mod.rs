@@ -84,8 +84,18 @@ pub(crate) struct Shared {
     snapshot_info_reads: AtomicU64,
     /// Every refusal of a query parameter the engine version does not read.
     unrecognized: Mutex<Vec<String>>,
+    /// Every authenticated request, as the endpoint saw it.
+    seen: Mutex<Vec<SeenRequest>>,
     requests: benchmarks::RequestCounter,
     tasks: Mutex<Vec<AbortHandle>>,
+}
+
+/// One request a domain answered: see [`Domain::take_requests`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    pub method: String,
+    pub segments: Vec<String>,
+    pub query: Vec<String>,
 }
 
 const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -114,6 +124,14 @@ impl Shared {
     /// Counts one read of a snapshot's full description from S3.
     pub fn count_snapshot_info_read(&self) {
         self.snapshot_info_reads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records an authenticated request.
+    pub(crate) fn record_seen(&self, request: SeenRequest) {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(request);
     }
 
     /// Records a refusal of parameters this engine version does not read.
@@ -200,6 +218,7 @@ impl Domain {
             cluster: Mutex::new(cluster),
             snapshot_info_reads: AtomicU64::new(0),
             unrecognized: Mutex::new(Vec::new()),
+            seen: Mutex::new(Vec::new()),
             requests: benchmarks::RequestCounter::default(),
             tasks: Mutex::new(Vec::new()),
         });
@@ -225,6 +244,18 @@ impl Domain {
     /// every verbose listing, status or cat request, none for `verbose=false`.
     pub fn snapshot_info_reads(&self) -> u64 {
         self.shared.snapshot_info_reads.load(Ordering::Relaxed)
+    }
+
+    /// Every authenticated request since the last call (method, decoded path segments, query
+    /// parameter names), oldest first: what a client sent, to compare with upstream's specs.
+    pub fn take_requests(&self) -> Vec<SeenRequest> {
+        std::mem::take(
+            &mut *self
+                .shared
+                .seen
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
     }
 
     /// The reasons of every request refused for a query parameter this engine version does not

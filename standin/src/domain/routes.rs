@@ -81,7 +81,7 @@ impl Query {
         Ok(self.bool(name)?.unwrap_or(default))
     }
 
-    fn names(&self) -> impl Iterator<Item = &str> {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
         self.pairs.iter().map(|(k, _)| k.as_str())
     }
 }
