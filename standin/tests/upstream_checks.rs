@@ -187,14 +187,9 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
         "es:snapshot.restore/10_basic.yml",
         "Create a snapshot and then restore it",
     ),
-    ("indices.create/10_basic.yml", "Create index with aliases"),
     (
         "indices.create/10_basic.yml",
         "Create index with explicit _doc type",
-    ),
-    (
-        "indices.create/10_basic.yml",
-        "Create index with invalid mappings",
     ),
     (
         "indices.put_alias/10_basic.yml",
