@@ -3,10 +3,16 @@
 //! with a rename) and prune, each operation called directly. The stand-in refuses what that
 //! engine version refuses (`policy::engines`), so a pass means every request osnap sent is
 //! one that version takes; the test also asks the stand-in that none was refused as
-//! unrecognized.
+//! unrecognized. Every request osnap sent (method, path, query parameters) must also be one
+//! upstream's REST API specs declare (`standin/tests/upstream/catalog.rs`: the JSON specs and
+//! the OpenAPI spec, read from `$OSNAP_UPSTREAM_CHECKS` or `../shared/`; without them the check
+//! says it was skipped).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+#[path = "../../standin/tests/upstream/catalog.rs"]
+#[allow(dead_code)]
+mod catalog;
 mod common;
 
 use std::time::Duration;
@@ -55,6 +61,8 @@ async fn life_cycle(engine: Engine) {
     let world = world_on(&tag, engine.clone()).await;
     put_doc(&world, "logs-1", "1").await;
     put_doc(&world, "logs-2", "1").await;
+    // What the test seeded is not osnap's.
+    world.domain.take_requests();
 
     let registered = operations::register::handle(
         context(None),
@@ -160,6 +168,94 @@ async fn life_cycle(engine: Engine) {
         world.domain.unrecognized_parameters(),
         Vec::<String>::new(),
         "{engine}: a request carried a parameter this version does not read"
+    );
+    declared_upstream(&engine, &world.domain.take_requests());
+}
+
+/// Parameters the server reads that upstream's specs leave out, each with the source that
+/// reads it; nothing else is excused.
+const READ_BUT_UNDECLARED: &[(&str, &str, &str)] = &[(
+    "indices.recovery",
+    "ignore_unavailable",
+    "RestRecoveryAction reads IndicesOptions.fromRequest (ignore_unavailable, allow_no_indices, \
+     expand_wildcards); indices.recovery's spec declares only active_only and detailed",
+)];
+
+/// Every request is an operation upstream's specs declare, with parameters they declare (the
+/// most specific URL form decides: the one with the fewest `{parts}`).
+fn declared_upstream(engine: &Engine, seen: &[standin::domain::SeenRequest]) {
+    let dir = std::env::var_os("OSNAP_UPSTREAM_CHECKS").map_or_else(
+        || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+        std::path::PathBuf::from,
+    );
+    if !dir.join("opensearch-rest-tests/api").is_dir()
+        || !dir.join("opensearch-api-spec/spec").is_dir()
+    {
+        println!(
+            "osnap's requests against upstream's API specs: skipped: no opensearch-rest-tests/api and opensearch-api-spec/spec under {} (set OSNAP_UPSTREAM_CHECKS)",
+            dir.display()
+        );
+        return;
+    }
+    let catalog = catalog::Catalog::load(
+        &dir.join("opensearch-rest-tests"),
+        &dir.join("opensearch-api-spec"),
+    )
+    .unwrap();
+    let mut undeclared = Vec::new();
+    let mut distinct = std::collections::BTreeSet::new();
+    for request in seen {
+        let segments: Vec<&str> = request.segments.iter().map(String::as_str).collect();
+        let fitting: Vec<(usize, &str, &catalog::Api)> = catalog
+            .apis
+            .iter()
+            .flat_map(|(name, api)| {
+                api.forms
+                    .iter()
+                    .filter(|f| f.methods.contains(&request.method) && f.fits(&segments))
+                    .map(move |f| (f.parts().len(), name.as_str(), api))
+            })
+            .collect();
+        let Some(fewest) = fitting.iter().map(|f| f.0).min() else {
+            undeclared.push(format!(
+                "{} /{}: no upstream API",
+                request.method,
+                segments.join("/")
+            ));
+            continue;
+        };
+        let apis: Vec<&(usize, &str, &catalog::Api)> =
+            fitting.iter().filter(|f| f.0 == fewest).collect();
+        for name in &request.query {
+            if !catalog.global_params.contains(name)
+                && !apis.iter().any(|a| a.2.params.contains(name))
+                && !READ_BUT_UNDECLARED
+                    .iter()
+                    .any(|(api, param, _)| *param == name && apis.iter().any(|a| a.1 == *api))
+            {
+                let names: Vec<&str> = apis.iter().map(|a| a.1).collect();
+                undeclared.push(format!(
+                    "{} /{}: `{name}` is not a parameter of {names:?}",
+                    request.method,
+                    segments.join("/")
+                ));
+            }
+        }
+        distinct.insert((
+            apis[0].1.to_owned(),
+            request.method.clone(),
+            request.query.clone(),
+        ));
+    }
+    assert!(
+        undeclared.is_empty(),
+        "{engine}: osnap sent what upstream does not declare:\n{}",
+        undeclared.join("\n")
+    );
+    println!(
+        "osnap's requests against upstream's API specs on {engine}: {} requests, {} distinct (API, method, parameters), all declared",
+        seen.len(),
+        distinct.len()
     );
 }
 

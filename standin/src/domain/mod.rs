@@ -33,6 +33,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 pub use benchmarks::SeedPlan;
+pub use state::SeenRequest;
 pub use state::calendar::Calendar;
 pub use state::config::{
     self, DEFAULT_SNAPSHOT_ROLE, DomainConfig, Engine, NodeDisk, VERBOSE_LISTING_LIMIT,
@@ -97,6 +98,12 @@ impl Domain {
     /// every verbose listing, status or cat request, none for `verbose=false`.
     pub fn snapshot_info_reads(&self) -> u64 {
         self.shared.snapshot_info_reads()
+    }
+
+    /// Every authenticated request since the last call (method, decoded path segments, query
+    /// parameter names), oldest first: what a client sent, to compare with upstream's specs.
+    pub fn take_requests(&self) -> Vec<SeenRequest> {
+        self.shared.take_seen()
     }
 
     /// The reasons of every request refused for a query parameter this engine version does not

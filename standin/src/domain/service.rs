@@ -210,6 +210,14 @@ fn check_content_type(call: &Call) -> Result<(), Reply> {
 /// Routes an authenticated request and runs its endpoint.
 pub(crate) async fn answer(shared: &Arc<Shared>, call: Call) -> Reply {
     let segments: Vec<&str> = call.segments.iter().map(String::as_str).collect();
+    shared.record_seen(crate::domain::SeenRequest {
+        method: call.method.to_string(),
+        segments: call.segments.clone(),
+        query: call.query.names().map(str::to_owned).collect(),
+    });
+    if let Some(refusal) = routes::not_modelled(&call.method, &segments, &call.query) {
+        return Reply::json(StatusCode::NOT_IMPLEMENTED, &json!({ "error": refusal }));
+    }
     let Some(route) = routes::route(&call.method, &segments) else {
         return routes::unmatched(&call.method, &segments, &call.uri());
     };

@@ -171,7 +171,11 @@ fn render(call: &Call, columns: &[Column], mut rows: Vec<Row>) -> Result<Reply, 
     let widths: Vec<usize> = (0..selected.len())
         .map(|i| table.iter().map(|r| r[i].len()).max().unwrap_or(0))
         .collect();
+    // `RestTable.buildTextPlainResponse`: one space between columns, every cell padded to its
+    // column's width except a left-aligned cell in the last column, so empty cells keep their
+    // separators.
     let mut text = String::new();
+    let last = selected.len().saturating_sub(1);
     for row in &table {
         let cells: Vec<String> = row
             .iter()
@@ -179,12 +183,14 @@ fn render(call: &Call, columns: &[Column], mut rows: Vec<Row>) -> Result<Reply, 
             .map(|(i, cell)| {
                 if selected[i].0.numeric {
                     format!("{cell:>width$}", width = widths[i])
+                } else if i == last {
+                    cell.clone()
                 } else {
                     format!("{cell:<width$}", width = widths[i])
                 }
             })
             .collect();
-        text.push_str(cells.join(" ").trim_end());
+        text.push_str(&cells.join(" "));
         text.push('\n');
     }
     Ok(Reply::text(StatusCode::OK, text))
@@ -229,6 +235,12 @@ pub(crate) fn indices(shared: &Arc<Shared>, call: &Call, pattern: Option<&str>) 
     .with_query(&call.query)?;
     let unit = call.query.get("bytes");
     let health_filter = call.query.get("health");
+    // `ClusterHealthStatus.fromString`, read by `RestIndicesAction`.
+    if let Some(other) = health_filter.filter(|h| !matches!(*h, "green" | "yellow" | "red")) {
+        return Err(
+            EsError::illegal_argument(format!("unknown cluster health status [{other}]")).into(),
+        );
+    }
     let cluster = shared.cluster();
     let names = cluster.resolve(&pattern.map(split_list).unwrap_or_default(), options)?;
     let now = Instant::now();

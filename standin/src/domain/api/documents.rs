@@ -385,6 +385,19 @@ fn parse_bulk(body: &[u8], default_index: Option<&str>) -> Result<Vec<Action>, E
             ));
         }
         let field = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_owned);
+        if meta.get("require_alias").is_some() {
+            return Err(EsError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "stand-in_refusal",
+                "stand-in: _bulk items with require_alias are not modelled",
+            ));
+        }
+        // `"index": {"op_type": "create"}` is a create (`BulkRequestParser`).
+        let kind = if kind == "index" && field("op_type").as_deref() == Some("create") {
+            "create".to_owned()
+        } else {
+            kind
+        };
         let index = field("_index").or_else(|| default_index.map(str::to_owned));
         let source = if kind == "delete" {
             None
@@ -440,6 +453,12 @@ fn run_action(shared: &Shared, cluster: &mut Cluster, action: &Action) -> Result
         )
     })?;
     let kind = action.kind.as_str();
+    // `IndexRequest.validate`: an empty `_id` is refused, a missing one generated.
+    if kind != "delete" && kind != "update" && action.id.as_deref() == Some("") {
+        return Err(EsError::illegal_argument(
+            "if _id is specified it must not be empty",
+        ));
+    }
     let (written, status, result) = match kind {
         "delete" => {
             let id = action.id.as_deref().unwrap_or_default();

@@ -42,7 +42,15 @@ pub(crate) fn parse_aliases(
     for (name, definition) in map {
         validate_alias_name(name, opensearch)?;
         let definition = match definition {
-            Value::Object(d) => Value::Object(d.clone()),
+            // `Alias.routing` sets both routings, as a put-alias body's `routing` does.
+            Value::Object(d) => {
+                let mut d = d.clone();
+                if let Some(routing) = d.remove("routing") {
+                    d.entry("index_routing").or_insert_with(|| routing.clone());
+                    d.entry("search_routing").or_insert(routing);
+                }
+                Value::Object(d)
+            }
             Value::Null => json!({}),
             _ => return Err(EsError::parse(format!("alias [{name}] must be an object"))),
         };
@@ -66,6 +74,26 @@ fn close_not_modelled(shared: &Shared) -> Reply {
     )
 }
 
+/// `ObjectMapper.TypeParser`: a mapped field needs a name; the create index service wraps the
+/// refusal as a mapping that failed to parse.
+fn check_field_names(mapping: &Value) -> Result<(), EsError> {
+    let Some(properties) = mapping.get("properties").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    for (name, field) in properties {
+        if name.is_empty() {
+            let why = "field name cannot be an empty string";
+            return Err(EsError::bad_request(
+                "mapper_parsing_exception",
+                format!("Failed to parse mapping [_doc]: {why}"),
+            )
+            .caused_by(EsError::illegal_argument(why)));
+        }
+        check_field_names(field)?;
+    }
+    Ok(())
+}
+
 /// `PUT <index>`.
 pub(crate) fn create(shared: &Arc<Shared>, call: &Call, name: &str) -> Answer {
     let body = call.json_object()?;
@@ -78,6 +106,7 @@ pub(crate) fn create(shared: &Arc<Shared>, call: &Call, name: &str) -> Answer {
                 if !value.is_object() {
                     return Err(EsError::parse("mappings must be an object").into());
                 }
+                check_field_names(value)?;
                 mappings = value.clone();
             }
             "aliases" => aliases = parse_aliases(value, shared.opensearch())?,

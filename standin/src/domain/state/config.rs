@@ -188,6 +188,10 @@ pub struct DomainConfig {
     pub calendar: Calendar,
     /// Each data node's disk, as `_cat/allocation` reports it (tests fill it).
     pub node_disk: NodeDisk,
+    /// Whether the domain starts with the indices every AWS domain holds (`.kibana_1`,
+    /// `.opendistro_security`). Off for upstream's REST tests, which start on an empty
+    /// cluster.
+    pub system_indices: bool,
 }
 
 /// One data node's disk: its size and what takes room on it besides the domain's shards
@@ -235,6 +239,7 @@ impl DomainConfig {
             faults: FaultPlan::default(),
             calendar: Calendar::default(),
             node_disk: NodeDisk::default(),
+            system_indices: true,
             verbose_listing_limit: VERBOSE_LISTING_LIMIT,
             seed: 0,
             security: None,

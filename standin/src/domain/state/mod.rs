@@ -57,8 +57,18 @@ pub(crate) struct Shared {
     snapshot_info_reads: AtomicU64,
     /// Every refusal of a query parameter the engine version does not read.
     unrecognized: Mutex<Vec<String>>,
+    /// Every authenticated request, as the endpoint saw it.
+    seen: Mutex<Vec<SeenRequest>>,
     pub requests: requests::RequestCounter,
     tasks: Mutex<Vec<AbortHandle>>,
+}
+
+/// One request a domain answered: see `Domain::take_requests`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenRequest {
+    pub method: String,
+    pub segments: Vec<String>,
+    pub query: Vec<String>,
 }
 
 const BASE64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -92,7 +102,9 @@ impl Shared {
         };
         let mut cluster = Cluster::default();
         let version_id = config.engine.version_id();
-        cluster.seed_system_indices(&mut new_uuid, version_id);
+        if config.system_indices {
+            cluster.seed_system_indices(&mut new_uuid, version_id);
+        }
         cluster.repositories.insert(
             "cs-automated".into(),
             RepositoryDef::aws_managed("cs-automated"),
@@ -111,9 +123,23 @@ impl Shared {
             cluster: Mutex::new(cluster),
             snapshot_info_reads: AtomicU64::new(0),
             unrecognized: Mutex::new(Vec::new()),
+            seen: Mutex::new(Vec::new()),
             requests: requests::RequestCounter::default(),
             tasks: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Records an authenticated request.
+    pub(crate) fn record_seen(&self, request: SeenRequest) {
+        self.seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(request);
+    }
+
+    /// Every request recorded since the last call, oldest first.
+    pub(crate) fn take_seen(&self) -> Vec<SeenRequest> {
+        std::mem::take(&mut *self.seen.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     pub fn cluster(&self) -> MutexGuard<'_, Cluster> {

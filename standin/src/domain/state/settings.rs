@@ -155,6 +155,15 @@ fn is_known(key: &str) -> bool {
 /// Checks settings a caller sent: each must be known and the shard counts must parse.
 pub(crate) fn validate(settings: &Settings) -> Result<(), EsError> {
     for key in settings.keys() {
+        // A real index setting (`IndexSettings.INDEX_SOFT_DELETES_SETTING`) whose effect and
+        // deprecation warnings differ by version: refused rather than called unknown.
+        if key == "index.soft_deletes.enabled" {
+            return Err(EsError::new(
+                http::StatusCode::NOT_IMPLEMENTED,
+                "stand-in_refusal",
+                "stand-in: index.soft_deletes.enabled is not modelled",
+            ));
+        }
         if !is_known(key) {
             return Err(EsError::illegal_argument(format!(
                 "unknown setting [{key}] please check that any required plugins are installed, \

@@ -81,7 +81,7 @@ impl Query {
         Ok(self.bool(name)?.unwrap_or(default))
     }
 
-    fn names(&self) -> impl Iterator<Item = &str> {
+    pub fn names(&self) -> impl Iterator<Item = &str> {
         self.pairs.iter().map(|(k, _)| k.as_str())
     }
 }
@@ -219,16 +219,19 @@ pub(crate) fn route(method: &Method, segments: &[&str]) -> Option<Route> {
             index: None,
             name: None,
         },
-        ["_alias", name] if get => Route::GetAliases {
+        // `HEAD` is `indices.exists_alias`: the same lookup, 200 or 404 without a body.
+        ["_alias", name] if get || head => Route::GetAliases {
             index: None,
             name: Some(s(name)),
         },
         ["_aliases"] if post => Route::UpdateAliases,
-        [index, "_alias" | "_aliases"] if get && index_segment(index) => Route::GetAliases {
-            index: Some(s(index)),
-            name: None,
-        },
-        [index, "_alias", name] if get && index_segment(index) => Route::GetAliases {
+        [index, "_alias" | "_aliases"] if (get || head) && index_segment(index) => {
+            Route::GetAliases {
+                index: Some(s(index)),
+                name: None,
+            }
+        }
+        [index, "_alias", name] if (get || head) && index_segment(index) => Route::GetAliases {
             index: Some(s(index)),
             name: Some(s(name)),
         },
@@ -534,6 +537,41 @@ pub(crate) fn check_params(
         "request [{path}] contains unrecognized parameter{plural}: {}",
         list.join(", ")
     )))
+}
+
+/// Endpoints and forms that OpenSearch serves (upstream's REST API specs declare them) but the
+/// stand-in does not model: what it would answer is refused instead of guessed. Checked before
+/// routing, since some of them would otherwise be read as names (`_cleanup` as a snapshot).
+pub(crate) fn not_modelled(method: &Method, segments: &[&str], query: &Query) -> Option<String> {
+    let (put_or_post, get) = (
+        *method == Method::PUT || *method == Method::POST,
+        *method == Method::GET,
+    );
+    let what = match segments {
+        ["_snapshot", _, "_cleanup"] if *method == Method::POST => "snapshot.cleanup_repository",
+        ["_snapshot", _, _, "_clone", _] if put_or_post => "snapshot.clone",
+        ["_cat", "repositories" | "recovery", ..] => "this _cat API",
+        // `help` lists each column's aliases and description, which the stand-in lacks.
+        ["_cat", ..] if query.get("help").is_some() => "_cat help",
+        [.., "_mapping"] | [.., "_mapping", "field", _] if get => "indices.get_mapping",
+        // `<indices>/_settings` is modelled (the UltraWarm box type); all indices at once is not.
+        ["_settings"] | ["_settings", _] if get => "indices.get_settings of every index",
+        // `indices.put_alias` with the index or the alias in the body.
+        ["_alias" | "_aliases", ..] | [_, "_alias" | "_aliases"]
+            if put_or_post && !(segments == ["_aliases"] && *method == Method::POST) =>
+        {
+            "indices.put_alias with the index or alias named in the body"
+        }
+        ["_cluster", "health", ..] if matches!(query.get("level"), Some("indices" | "shards")) => {
+            "cluster.health at level indices or shards"
+        }
+        [.., "_bulk"] if query.get("require_alias").is_some() => "_bulk with require_alias",
+        _ => return None,
+    };
+    Some(format!(
+        "stand-in: {what} is not modelled ({method} /{})",
+        segments.join("/")
+    ))
 }
 
 /// The answer for a path no endpoint serves: 405 when another method would serve it.
