@@ -1069,23 +1069,57 @@ async fn snapshot_indices(domain: &Domain, name: &str) -> Vec<String> {
     names
 }
 
-/// Sixty simulated nights of a log cluster under the backup workflow: a daily index each day
-/// that index management deletes after a week, and an audit index that lives from night 5 to
-/// night 19. The domain's calendar and the functions' (test) calendar move a day each night,
+/// The data streams snapshot `name` holds.
+async fn snapshot_streams(domain: &Domain, name: &str) -> Vec<String> {
+    let answer = call(
+        domain,
+        Method::GET,
+        &["_snapshot", "nightly", name],
+        &[],
+        None,
+    )
+    .await;
+    answer["snapshots"][0]["data_streams"]
+        .as_array()
+        .map(|streams| {
+            streams
+                .iter()
+                .map(|n| n.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Sixty simulated nights of a log cluster under the backup workflow: a daily index each day,
+/// moved to UltraWarm after 3 days and deleted by index management after a week; a data
+/// stream written every night, rolled over weekly, keeping its 3 newest backing indices; and
+/// an audit index that lives from night 5 to night 19. The domain's calendar and the functions' (test) calendar move a day each night,
 /// and each execution starts as the schedule would have started it. Retention keeps 7, with
 /// the audit index's last copy protected and night 10's snapshot pinned by the operator once
-/// it exists: the repository must end at exactly those 9 snapshots, with every live index in
-/// the newest, and no night may fail. The old rule ("keep the newest copy of every index")
+/// it exists: the repository must end at exactly those 9 snapshots, every night's snapshot
+/// must hold every live hot index and the stream (warm indices are reported as skipped, as
+/// AWS's `cs-ultrawarm` holds them), and no night may fail. The old rule ("keep the newest copy of every index")
 /// kept every snapshot here, since each was the last copy of the daily index deleted after it.
 #[tokio::test(flavor = "multi_thread")]
 async fn sixty_nights_of_a_log_cluster_end_at_the_retentions_size() {
     const NIGHTS: u64 = 60;
     const KEEP_LAST: usize = 7;
     const DAILY_INDEX_DAYS: u64 = 7;
+    const HOT_DAYS: u64 = 3;
+    const STREAM: &str = "app-events";
     node22();
     let standin = Standin::start("nights", &["snapshots"], &["logs"]).await;
     let domain = &standin.domains[0];
     register_nightly(domain).await;
+    call(
+        domain,
+        Method::PUT,
+        &["_index_template", "app"],
+        &[],
+        Some(json!({"index_patterns": ["app-*"], "data_stream": {}})),
+    )
+    .await;
+    let mut warm = Vec::new();
     let calendar_file = standin.root.join("calendar");
     std::fs::create_dir_all(&standin.root).unwrap();
     std::fs::write(&calendar_file, "0").unwrap();
@@ -1114,6 +1148,36 @@ async fn sixty_nights_of_a_log_cluster_end_at_the_retentions_size() {
         let expired = daily_index(today - DAY * u32::try_from(DAILY_INDEX_DAYS).unwrap());
         if live_indices(domain).await.contains(&expired) {
             call(domain, Method::DELETE, &[&expired], &[], None).await;
+        }
+        // UltraWarm after three days.
+        let cooling = daily_index(today - DAY * u32::try_from(HOT_DAYS).unwrap());
+        if domain.migrate_to_warm(&cooling) {
+            warm.push(cooling);
+        }
+        warm.retain(|index| *index != expired);
+        // The stream: tonight's events, a weekly rollover, its 3 newest generations kept.
+        for event in 0..2 {
+            call(
+                domain,
+                Method::PUT,
+                &[STREAM, "_create", &format!("{night}-{event}")],
+                &[("refresh", "true")],
+                Some(json!({"@timestamp": iso(today), "event": event})),
+            )
+            .await;
+        }
+        if night % 7 == 6 {
+            call(domain, Method::POST, &[STREAM, "_rollover"], &[], None).await;
+        }
+        let described = call(domain, Method::GET, &["_data_stream", STREAM], &[], None).await;
+        let backing: Vec<String> = described["data_streams"][0]["indices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["index_name"].as_str().unwrap().to_owned())
+            .collect();
+        for old in backing.iter().rev().skip(3) {
+            call(domain, Method::DELETE, &[old.as_str()], &[], None).await;
         }
         match night {
             5 => put_docs(domain, "audit-2026", 4).await,
@@ -1144,14 +1208,28 @@ async fn sixty_nights_of_a_log_cluster_end_at_the_retentions_size() {
             input["domains"][0]["retention"] = retention.clone();
         }
         largest_repository = largest_repository.max(snapshots(domain, "nightly").await.len());
-        // Every live index is in tonight's snapshot.
-        let newest = snapshot_indices(domain, &taken[usize::try_from(night).unwrap()]).await;
+        // Every live hot index and the stream are in tonight's snapshot; the warm ones are
+        // reported as skipped.
+        let tonight = &taken[usize::try_from(night).unwrap()];
+        let newest = snapshot_indices(domain, tonight).await;
         for index in live_indices(domain).await {
-            assert!(
+            assert_eq!(
                 newest.contains(&index),
-                "night {night}: {index} not in {newest:?}"
+                !warm.contains(&index),
+                "night {night}: {index} (warm: {}) in {newest:?}",
+                warm.contains(&index)
             );
         }
+        assert_eq!(
+            snapshot_streams(domain, tonight).await,
+            [STREAM],
+            "night {night}"
+        );
+        assert_eq!(
+            outcome["warm"]["indices"]["count"],
+            json!(warm.len()),
+            "night {night}: {result}"
+        );
     }
     functions.stop().await;
 

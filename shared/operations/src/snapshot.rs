@@ -10,7 +10,7 @@
 //! that finds the snapshot already taken keeps the earlier invocation's manifest, and writes
 //! none when there is none (its counts would be read after the snapshot began).
 
-use policy::indices::IndexSelection;
+use policy::indices::{IndexSelection, backing_stream};
 use policy::naming::{DEFAULT_TEMPLATE, NameTemplate};
 use serde_json::Value;
 use snapshot_api::snapshot::CreateSnapshotRequest;
@@ -158,6 +158,12 @@ async fn read_tiers(api: &SnapshotApi, pattern: &str) -> Result<Tiers, ApiError>
 /// `ignore_unavailable` (sent on every create) an index deleted since the read is skipped,
 /// not a failure. An empty selection keeps its pattern (nothing to name); one that reaches
 /// only warm indices has nothing to snapshot and is refused.
+///
+/// A data stream is named by its own name when all its backing indices are hot: the engine
+/// records in a snapshot only the streams its request names (`SnapshotsService` resolves the
+/// request's expressions with `dataStreamNames`), and only a recorded stream restores as a
+/// stream. Naming its backing indices one by one would keep their documents but lose the
+/// stream.
 fn explicit_hot_names(tiers: &Tiers, pattern: &str) -> Result<Option<String>, OsnapError> {
     match (tiers.hot.is_empty(), tiers.warm.is_empty()) {
         (true, true) => Ok(None),
@@ -166,15 +172,38 @@ fn explicit_hot_names(tiers: &Tiers, pattern: &str) -> Result<Option<String>, Os
             policy::quote::short(pattern),
             tiers.warm.len()
         ))),
-        (false, _) => Ok(Some(tiers.hot.join(","))),
+        (false, _) => Ok(Some(hot_names_with_streams(tiers).join(","))),
     }
+}
+
+/// The hot indices, each backing index of a stream with no warm backing index replaced by its
+/// stream's name (once).
+fn hot_names_with_streams(tiers: &Tiers) -> Vec<String> {
+    let partly_warm: Vec<&str> = tiers
+        .warm
+        .iter()
+        .filter_map(|i| backing_stream(i))
+        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for index in &tiers.hot {
+        match backing_stream(index) {
+            Some(stream) if !partly_warm.contains(&stream) => {
+                if !names.iter().any(|n| n == stream) {
+                    names.push(stream.to_owned());
+                }
+            }
+            _ => names.push(index.clone()),
+        }
+    }
+    names
 }
 
 fn warm_report(choice: WarmChoice, warm: &[String]) -> WarmReport {
     let note = match choice {
         WarmChoice::Skip if warm.is_empty() => "no warm index selected".to_owned(),
         WarmChoice::Skip => format!(
-            "{} warm indices skipped: AWS's automated `{ULTRAWARM_REPOSITORY}` repository holds              a snapshot of each, taken when it migrated",
+            "{} warm indices skipped: AWS's automated `{ULTRAWARM_REPOSITORY}` repository \
+             holds a snapshot of each, taken when it migrated",
             warm.len()
         ),
     };
@@ -368,6 +397,27 @@ async fn keep_or_write_manifest(recorded: Recorded, own_create: bool) -> Manifes
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_all_hot_stream_is_named_by_its_stream_and_a_partly_warm_one_by_its_indices() {
+        let tiers = Tiers {
+            hot: vec![
+                ".ds-app-000001".into(),
+                ".ds-app-000002".into(),
+                ".ds-web-000002".into(),
+                "logs-1".into(),
+            ],
+            warm: vec![".ds-web-000001".into(), "logs-0".into()],
+        };
+        assert_eq!(
+            hot_names_with_streams(&tiers),
+            ["app", ".ds-web-000002", "logs-1"]
+        );
+        assert_eq!(
+            explicit_hot_names(&tiers, "*").unwrap().as_deref(),
+            Some("app,.ds-web-000002,logs-1")
+        );
+    }
 
     fn request(json: Value) -> SnapshotRequest {
         serde_json::from_value(json).unwrap()
