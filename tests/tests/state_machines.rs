@@ -1049,8 +1049,8 @@ async fn live_indices(domain: &Domain) -> Vec<String> {
     names
 }
 
-/// The indices snapshot `name` holds.
-async fn snapshot_indices(domain: &Domain, name: &str) -> Vec<String> {
+/// What snapshot `name` holds: its indices and its data streams, each sorted.
+async fn snapshot_contents(domain: &Domain, name: &str) -> (Vec<String>, Vec<String>) {
     let answer = call(
         domain,
         Method::GET,
@@ -1059,35 +1059,17 @@ async fn snapshot_indices(domain: &Domain, name: &str) -> Vec<String> {
         None,
     )
     .await;
-    let mut names: Vec<String> = answer["snapshots"][0]["indices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap().to_owned())
-        .collect();
-    names.sort();
-    names
-}
-
-/// The data streams snapshot `name` holds.
-async fn snapshot_streams(domain: &Domain, name: &str) -> Vec<String> {
-    let answer = call(
-        domain,
-        Method::GET,
-        &["_snapshot", "nightly", name],
-        &[],
-        None,
-    )
-    .await;
-    answer["snapshots"][0]["data_streams"]
-        .as_array()
-        .map(|streams| {
-            streams
-                .iter()
-                .map(|n| n.as_str().unwrap().to_owned())
-                .collect()
-        })
-        .unwrap_or_default()
+    let names = |field: &str| {
+        let mut names: Vec<String> = answer["snapshots"][0][field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    (names("indices"), names("data_streams"))
 }
 
 /// Sixty simulated nights of a log cluster under the backup workflow: a daily index each day,
@@ -1211,7 +1193,7 @@ async fn sixty_nights_of_a_log_cluster_end_at_the_retentions_size() {
         // Every live hot index and the stream are in tonight's snapshot; the warm ones are
         // reported as skipped.
         let tonight = &taken[usize::try_from(night).unwrap()];
-        let newest = snapshot_indices(domain, tonight).await;
+        let (newest, streams) = snapshot_contents(domain, tonight).await;
         for index in live_indices(domain).await {
             assert_eq!(
                 newest.contains(&index),
@@ -1220,11 +1202,7 @@ async fn sixty_nights_of_a_log_cluster_end_at_the_retentions_size() {
                 warm.contains(&index)
             );
         }
-        assert_eq!(
-            snapshot_streams(domain, tonight).await,
-            [STREAM],
-            "night {night}"
-        );
+        assert_eq!(streams, [STREAM], "night {night}");
         assert_eq!(
             outcome["warm"]["indices"]["count"],
             json!(warm.len()),
@@ -1252,8 +1230,9 @@ async fn sixty_nights_of_a_log_cluster_end_at_the_retentions_size() {
         "{largest_repository}"
     );
     assert!(
-        snapshot_indices(domain, &taken[19])
+        snapshot_contents(domain, &taken[19])
             .await
+            .0
             .contains(&"audit-2026".to_owned())
     );
     standin.shutdown().await;
