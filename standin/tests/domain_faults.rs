@@ -1,4 +1,4 @@
-//! Injected faults: the gateway's 504 while the domain still works, 429 and 403 throttles,
+//! Injected faults: the gateway's 504 after the domain acted and before it did, 429 and 403 throttles,
 //! latency, dropped connections, stuck snapshots, and seeded randomness.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -45,6 +45,40 @@ async fn a_gateway_timeout_still_creates_the_snapshot() {
 
     let info = api.wait_done("nightly", "snap").await;
     assert_eq!(info["state"], "SUCCESS", "the domain went on with the work");
+    domain.shutdown().await;
+    env.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_gateway_timeout_before_the_create_is_taken_shows_it_only_after_the_next_answer() {
+    let env = Env::new("queued").await;
+    let domain = env.domain("queued").await;
+    let api = Api::new(&domain);
+    api.ingest("logs-1", 2).await;
+    api.register("nightly", "q", false).await;
+
+    domain
+        .faults()
+        .push(FaultRule::new(Fault::GatewayTimeoutQueued).on(Method::PUT, "/_snapshot/nightly/"));
+    let raw = client(&domain.endpoint(), "standin-secret", fast_retries());
+    let response = raw
+        .send(&request(Method::PUT, "/_snapshot/nightly/snap").json_body("{}"))
+        .await
+        .unwrap();
+    assert_eq!(response.status.as_u16(), 504);
+    assert_eq!(response.attempts, 1, "a create is not retried after a 504");
+    // The lookup right after is answered before the queued create runs; the next one is not.
+    let (status, body) = api.get("_snapshot/nightly/snap").await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        body["error"]["type"], "snapshot_missing_exception",
+        "{body}"
+    );
+    let (status, body) = api.get("_snapshot/nightly/snap").await;
+    assert_eq!(status, 200, "{body}");
+    let info = api.wait_done("nightly", "snap").await;
+    assert_eq!(info["state"], "SUCCESS", "the domain did the queued work");
+    assert_eq!(domain.faults().injected(), 1);
     domain.shutdown().await;
     env.shutdown().await;
 }

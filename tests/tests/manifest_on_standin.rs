@@ -175,6 +175,59 @@ async fn the_snapshot_function_writes_the_manifest_and_verify_completes_it() {
     verify.stop().await;
 }
 
+/// The gateway's 504 before the domain took the create (the create still queued): the lookup
+/// finds nothing, so the invocation fails retryably, with its manifest written from the counts
+/// read before the create; the retry finds the snapshot taken and keeps that manifest.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_answered_504_before_the_domain_took_it_keeps_its_manifest_through_the_retry() {
+    let world = common::world("manifest-queued").await;
+    for id in ["1", "2"] {
+        put_doc(&world, "logs-1", id).await;
+    }
+    common::register_nightly(&world, "prod").await;
+    world.domain.faults().push(
+        standin::FaultRule::new(standin::Fault::GatewayTimeoutQueued)
+            .on(Method::PUT, "/_snapshot/nightly/")
+            .times(1),
+    );
+    let mut started = functions(&world, &["snapshot", "verify"]).await;
+    let verify = started.pop().unwrap();
+    let snapshot = started.pop().unwrap();
+    let request = event(&world, json!({"snapshot": "nightly-q1"}));
+
+    let first = snapshot.invoke(&request).await.unwrap();
+    assert_eq!(first.error_type(), Some("DomainUnavailable"), "{first:?}");
+    assert_eq!(world.domain.faults().injected(), 1);
+    let key = "prod/osnap/manifests/nightly-q1.json";
+    let written = s3_object(&world, key)
+        .await
+        .expect("written before the failure");
+    assert_eq!(written["indices"]["logs-1"]["docs_before"], 2);
+
+    // Written after the first invocation's counts: not in its manifest's "before".
+    put_doc(&world, "logs-1", "3").await;
+    let retried = ok(snapshot.invoke(&request).await.unwrap(), "retried snapshot");
+    assert_eq!(retried["started"], false, "{retried}");
+    assert_eq!(
+        retried["manifest"],
+        json!({"status": "kept", "key": key}),
+        "{retried}"
+    );
+    assert_eq!(
+        common::snapshot_names(&world, "nightly").await,
+        ["nightly-q1"]
+    );
+    let verdict = poll_done(&verify, &request).await;
+    assert_eq!(verdict["state"], "SUCCESS", "{verdict}");
+    let completed = s3_object(&world, key).await.unwrap();
+    assert_eq!(
+        completed["indices"]["logs-1"]["docs_before"], 2,
+        "{completed}"
+    );
+    snapshot.stop().await;
+    verify.stop().await;
+}
+
 /// A snapshot osnap did not take has no manifest: the count check says so and compares with
 /// the source as it is now, which passes only while the counts are equal.
 #[tokio::test(flavor = "multi_thread")]

@@ -119,7 +119,13 @@ pub async fn snapshot(
         }
         Err(ApiError::SnapshotMissing { .. }) => Err(match existing {
             Existing::BusyWith(message) => OsnapError::SnapshotInProgress { message },
-            Existing::Unknown(error) => from_api(error, subject),
+            Existing::Unknown(error) => {
+                // The create may still be queued on the domain: its counts, read before it,
+                // are recorded now so the retry that finds the snapshot keeps them.
+                let note = write_manifest(recorded).await;
+                tracing::warn!(repository, snapshot = %name, manifest = ?note, "the lost create is not visible (yet)");
+                from_api(error, subject)
+            }
             Existing::AlreadyThere => OsnapError::SnapshotInProgress {
                 message: format!("`{name}` was reported to exist but cannot be read yet"),
             },

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use axum::body::Body;
 use bytes::Bytes;
@@ -17,8 +17,8 @@ use crate::domain::api::{
     aliases, cat, cluster_settings, data_streams, documents, indices, info, repository, restore,
     security, snapshot_views, snapshots, tiers,
 };
-use crate::domain::state::Shared;
 use crate::domain::state::faults::Fault;
+use crate::domain::state::{QueuedWork, Shared};
 use crate::domain::wire::call::{Answer, Call};
 use crate::domain::wire::reply::{EsError, Reply};
 use crate::domain::wire::routes::{self, Query, Route, check_params, decode_segment};
@@ -30,9 +30,6 @@ const MAX_BODY: usize = 100 * 1024 * 1024;
 /// and not changeable on AWS). Netty's `HttpObjectDecoder` counts the line's bytes with its
 /// CR, and refuses the request past the limit before anything else looks at it.
 const MAX_REQUEST_LINE: usize = 4096;
-
-/// How long the gateway waits for the domain before answering 504 for a fault.
-const GATEWAY_PATIENCE: Duration = Duration::from_millis(100);
 
 /// Closing the connection without an answer (an injected fault).
 #[derive(Debug, thiserror::Error)]
@@ -119,7 +116,8 @@ async fn handle(
         body,
         caller_arn,
     };
-    let reply = match shared.faults.decide(&call.method, &call.path) {
+    let fault = shared.faults.decide(&call.method, &call.path);
+    let reply = match fault {
         None => answer(&shared, call).await,
         Some(Fault::DropConnection) => return Err(Dropped),
         Some(Fault::TooManyRequests) => Reply::json(
@@ -131,11 +129,19 @@ async fn handle(
             &json!({"message": "Request throttled due to too many requests"}),
         ),
         Some(Fault::GatewayTimeout) => {
-            // The domain keeps working after the gateway has given up on it.
+            // The work is its own task: it ends even if the caller hangs up meanwhile, and it
+            // has ended before the 504 goes out, so the order is the same on every run.
             let worker = shared.clone();
             let work = shared.spawn(async move { answer(&worker, call).await });
-            let _ = tokio::time::timeout(GATEWAY_PATIENCE, work).await;
+            let _ = work.await;
             Reply::gateway_timeout()
+        }
+        Some(Fault::GatewayTimeoutQueued) => {
+            let worker = shared.clone();
+            shared.queue(QueuedWork(Box::pin(async move {
+                answer(&worker, call).await;
+            })));
+            return Ok(respond(Reply::gateway_timeout(), &parts.method, false));
         }
         Some(Fault::SlowAnswer(after)) => {
             // The work is its own task: it ends even if the caller hangs up meanwhile.
@@ -145,6 +151,10 @@ async fn handle(
             work.await.unwrap_or_else(|_| Reply::gateway_timeout())
         }
     };
+    // Work queued behind this request runs once its answer is ready and before it is sent.
+    for work in shared.take_queued() {
+        let _ = shared.spawn(work.0).await;
+    }
     Ok(respond(reply, &parts.method, pretty))
 }
 

@@ -1,5 +1,5 @@
 //! Faults a domain injects, as AWS and a busy domain produce them: the gateway timing out
-//! while the domain goes on working, throttles, dropped connections, latency, answers held
+//! after the domain acted or before it did, throttles, dropped connections, latency, answers held
 //! back after the work is done, and snapshots that never finish. Set per test in a [`FaultPlan`], changed at run time through
 //! [`FaultControl`]; every random choice comes from the seeded generator.
 
@@ -13,9 +13,16 @@ use tokio::sync::watch;
 /// One kind of injected failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
-    /// The AWS gateway answers 504 with its HTML page while the domain still does the work
-    /// (a snapshot create answered this way has really started).
+    /// The AWS gateway answers 504 with its HTML page after the domain has acted on the
+    /// request: the answer is lost on its way back (a snapshot create answered this way has
+    /// really started, and a lookup finds it).
     GatewayTimeout,
+    /// The AWS gateway answers 504 before the domain has acted: the request waits in the
+    /// cluster manager's queue of cluster-state updates (what `_cluster/pending_tasks` lists;
+    /// a create, a restore and a delete are such updates, a read of the state is not). The
+    /// domain carries it out once it has answered its next request, so a lookup sent right
+    /// after the 504 does not find it yet, and anything after that lookup does.
+    GatewayTimeoutQueued,
     /// 429 Too Many Requests; the request is not processed.
     TooManyRequests,
     /// 403 "Request throttled due to too many requests"; not processed.

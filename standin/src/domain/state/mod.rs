@@ -61,6 +61,17 @@ pub(crate) struct Shared {
     seen: Mutex<Vec<SeenRequest>>,
     pub requests: requests::RequestCounter,
     tasks: Mutex<Vec<AbortHandle>>,
+    /// Work the gateway timed out on before the domain got to it (`Fault::GatewayTimeoutQueued`).
+    queued: Mutex<Vec<QueuedWork>>,
+}
+
+/// A request's work waiting in the cluster manager's queue.
+pub(crate) struct QueuedWork(pub std::pin::Pin<Box<dyn Future<Output = ()> + Send>>);
+
+impl std::fmt::Debug for QueuedWork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("QueuedWork")
+    }
 }
 
 /// One request a domain answered: see `Domain::take_requests`.
@@ -126,6 +137,7 @@ impl Shared {
             seen: Mutex::new(Vec::new()),
             requests: requests::RequestCounter::default(),
             tasks: Mutex::new(Vec::new()),
+            queued: Mutex::new(Vec::new()),
         }
     }
 
@@ -179,6 +191,19 @@ impl Shared {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Holds `work` until the domain has answered its next request.
+    pub(crate) fn queue(&self, work: QueuedWork) {
+        self.queued
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(work);
+    }
+
+    /// The queued work, oldest first, taken out of the queue.
+    pub(crate) fn take_queued(&self) -> Vec<QueuedWork> {
+        std::mem::take(&mut *self.queued.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Runs background work that `Domain::shutdown` stops.
