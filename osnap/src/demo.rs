@@ -322,6 +322,8 @@ fn verify_request(check: VerifyCheck, snapshot: &str) -> VerifyRequest {
         indices: vec![],
         source: None,
         restore_of: None,
+        drill: None,
+        drill_phase: operations::requests::DrillPhase::Start,
         raise_on_failure: false,
     }
 }

@@ -337,3 +337,62 @@ async fn an_older_engine_cannot_restore_a_newer_snapshot() {
     older.shutdown().await;
     env.shutdown().await;
 }
+
+/// An index's documents altered in the bucket after the snapshot: the restore is accepted
+/// (the metadata reads), its primary's recovery fails the checksum, and the index stays red
+/// with its primary `UNASSIGNED` as `ALLOCATION_FAILED`; no recovery is listed for it.
+#[tokio::test]
+async fn a_restore_of_documents_altered_in_the_bucket_leaves_the_index_red_and_failed() {
+    let env = Env::new("corrupt").await;
+    let (domain, api, _) = prepared(&env, "corrupt", Duration::from_millis(40)).await;
+    let changed =
+        standin::domain::drop_a_stored_document(&env.s3.client(), common::BUCKET, "logs-1").await;
+    assert_eq!(changed, 1);
+
+    let (status, body) = api
+        .post(
+            "/_snapshot/nightly/all/_restore",
+            json!({"indices": "logs-1,logs-2", "rename_pattern": "(.+)", "rename_replacement": "drill-$1"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, json!({"accepted": true}));
+    tokio::time::sleep(Duration::from_millis(120)).await;
+
+    let (status, shards) = api
+        .get("/_cat/shards/drill-*?format=json&h=index,shard,prirep,state,unassigned.reason,unassigned.details")
+        .await;
+    assert_eq!(status, 200, "{shards}");
+    let rows = shards.as_array().unwrap();
+    let of = |index: &str| rows.iter().find(|r| r["index"] == index).unwrap().clone();
+    assert_eq!(of("drill-logs-2")["state"], "STARTED", "{shards}");
+    assert_eq!(
+        of("drill-logs-2")["unassigned.reason"],
+        serde_json::Value::Null
+    );
+    let failed = of("drill-logs-1");
+    assert_eq!(
+        (
+            failed["prirep"].as_str(),
+            failed["state"].as_str(),
+            failed["unassigned.reason"].as_str()
+        ),
+        (Some("p"), Some("UNASSIGNED"), Some("ALLOCATION_FAILED")),
+        "{shards}"
+    );
+    assert!(
+        failed["unassigned.details"]
+            .as_str()
+            .unwrap()
+            .contains("CorruptIndexException"),
+        "{failed}"
+    );
+    let (_, health) = api.get("/_cluster/health/drill-logs-1").await;
+    assert_eq!(health["status"], "red", "{health}");
+    let (_, recovery) = api.get("/drill-*/_recovery").await;
+    assert!(recovery.get("drill-logs-1").is_none(), "{recovery}");
+    assert!(recovery.get("drill-logs-2").is_some(), "{recovery}");
+    assert_eq!(api.count("logs-1").await, 5, "the live index is untouched");
+    domain.shutdown().await;
+    env.shutdown().await;
+}

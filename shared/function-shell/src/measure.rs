@@ -44,6 +44,10 @@ pub const RESTORE_RECOVERED: &str = "RestoreRecovered";
 /// `verify` with `check: counts`: every restored index holds its source's documents, or not.
 pub const RESTORE_SUCCEEDED: &str = "RestoreSucceeded";
 pub const RESTORE_FAILED: &str = "RestoreFailed";
+/// `verify` with `check: drill`: a drill judged (every copy as the manifest records it), or
+/// not; a run the drill was not due on emits neither.
+pub const DRILL_PASSED: &str = "DrillPassed";
+pub const DRILL_FAILED: &str = "DrillFailed";
 /// `prune` (not in a dry run): snapshots deleted, kept, and left for the next run.
 pub const SNAPSHOTS_DELETED: &str = "SnapshotsDeleted";
 pub const SNAPSHOTS_KEPT: &str = "SnapshotsKept";
@@ -88,6 +92,13 @@ impl Measured for VerifyResponse {
         if !self.done {
             // A poll of work still running: its outcome is measured once, when it is done.
             return Vec::new();
+        }
+        if self.drill.is_some() {
+            return match self.state.as_str() {
+                "NOT_DUE" => Vec::new(),
+                _ if self.ok => vec![Metric::count(DRILL_PASSED, 1)],
+                _ => vec![Metric::count(DRILL_FAILED, 1)],
+            };
         }
         // `check: counts` (any verdict: MATCH, MATCH_WITHIN_INTERVAL, MATCH_LIVE_SOURCE,
         // MISMATCH, UNVERIFIED): good or not.
@@ -135,7 +146,7 @@ impl Measured for VerifyResponse {
     /// taken, so re-verifying an old snapshot never keeps the dead-man's switch quiet, and
     /// one older than CloudWatch takes (two weeks) is not written at all.
     fn measured_at(&self, now: SystemTime) -> SystemTime {
-        let snapshot_check = self.counts.is_none() && self.state != "DONE";
+        let snapshot_check = self.counts.is_none() && self.drill.is_none() && self.state != "DONE";
         match (snapshot_check, self.age_seconds) {
             (true, Some(age)) => now
                 .checked_sub(Duration::from_secs(age))
@@ -147,6 +158,9 @@ impl Measured for VerifyResponse {
     /// With `raise_on_failure`, a bad verdict is an error: it is still a verdict.
     fn error_metrics(error: &OsnapError) -> Vec<Metric> {
         match error {
+            OsnapError::SnapshotFailed { state, .. } if state == "DRILL_FAILED" => {
+                vec![Metric::count(DRILL_FAILED, 1)]
+            }
             OsnapError::SnapshotFailed { state, .. }
                 if state == "MISMATCH" || state == "UNVERIFIED" =>
             {
@@ -280,7 +294,34 @@ mod tests {
             duration_millis: Some(1_500),
             manifest: None,
             counts: None,
+            drill: None,
         }
+    }
+
+    #[test]
+    fn a_judged_drill_counts_as_passed_or_failed_and_a_run_not_due_as_nothing() {
+        let drill = |state: &str, done: bool, ok: bool| {
+            let mut v = verdict(state, done, ok);
+            v.drill = Some(operations::requests::DrillReport {
+                phase: operations::requests::DrillPhase::Done,
+                domain: "d".into(),
+                prefix: "osnap-drill-".into(),
+                sample: Bounded::default(),
+                passed: Bounded::default(),
+                failed: Bounded::default(),
+                deleted: Bounded::default(),
+                kept: Bounded::default(),
+                results: Vec::new(),
+            });
+            v.metrics()
+                .iter()
+                .map(|m| m.name.to_owned())
+                .collect::<Vec<String>>()
+        };
+        assert_eq!(drill("DRILL_PASSED", true, true), [DRILL_PASSED]);
+        assert_eq!(drill("DRILL_FAILED", true, false), [DRILL_FAILED]);
+        assert!(drill("NOT_DUE", true, true).is_empty());
+        assert!(drill("DRILL_RESTORING", false, false).is_empty());
     }
 
     #[test]

@@ -216,6 +216,18 @@ macro_rules! impl_request {
     };
 }
 
+/// An endpoint's host (with its port, where one is given), for reports: `https://` and any
+/// path left out.
+pub fn host_of(endpoint: &str) -> String {
+    endpoint
+        .split_once("://")
+        .map_or(endpoint, |(_, rest)| rest)
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

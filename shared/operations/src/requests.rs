@@ -197,6 +197,98 @@ pub enum VerifyCheck {
     Restore,
     /// Compare document counts of restored indices with their source domain.
     Counts,
+    /// Restore a sample of the snapshot under a prefix, judge it against the manifest, and
+    /// delete it (`drill`).
+    Drill,
+}
+
+/// `check: drill`: which of the snapshot's indices to restore, under which prefix, where, and
+/// on which days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrillRequest {
+    #[serde(default)]
+    pub sample: DrillSample,
+    /// Prepended to each drilled index's name; the drill touches no index without it.
+    #[serde(default = "default_drill_prefix")]
+    pub prefix: String,
+    /// A scratch domain to drill on, with the repository registered there under the same
+    /// name; the snapshot's own domain by default.
+    #[serde(default)]
+    pub domain: Option<DomainInput>,
+    /// Which runs drill (by the UTC date of the run); the others answer `NOT_DUE`.
+    #[serde(default)]
+    pub on: DrillDay,
+}
+
+pub const DEFAULT_DRILL_PREFIX: &str = "osnap-drill-";
+
+fn default_drill_prefix() -> String {
+    DEFAULT_DRILL_PREFIX.to_owned()
+}
+
+/// Which of the snapshot's indices a drill restores (system indices and data streams' backing
+/// indices never).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DrillSample {
+    #[default]
+    All,
+    /// N of them, chosen by the snapshot's UUID: every poll, and a drill run again, choose
+    /// the same.
+    Random(usize),
+    /// The N largest by the manifest's primary store size.
+    Largest(usize),
+    /// Those matching these names or `*` patterns.
+    Indices(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DrillDay {
+    #[default]
+    Always,
+    Daily,
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+    /// The first day of each month.
+    Monthly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DrillPhase {
+    #[default]
+    Start,
+    Check,
+    /// In an answer: the drill is over (or was not due); nothing more to send.
+    Done,
+}
+
+/// What a drill did, in a `check: drill` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrillReport {
+    /// What to send next: `check` until the drill is `done`.
+    pub phase: DrillPhase,
+    /// The domain drilled on (its endpoint's host).
+    pub domain: String,
+    pub prefix: String,
+    /// The snapshot's indices drilled (their names in the snapshot).
+    pub sample: Bounded,
+    pub passed: Bounded,
+    pub failed: Bounded,
+    /// The drill's copies deleted once judged.
+    pub deleted: Bounded,
+    /// Drill copies left in place: those whose restore failed (their failure can be read
+    /// there; osnap deletes only a copy it can show was restored from this snapshot).
+    pub kept: Bounded,
+    /// The first verdicts, each `index: why`, quoted short.
+    pub results: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -233,6 +325,14 @@ pub struct VerifyRequest {
     /// snapshot by the restore's own rules, so no list of them crosses the workflow.
     #[serde(default)]
     pub restore_of: Option<RestoreSelection>,
+    /// With `check: drill`: what to drill.
+    #[serde(default)]
+    pub drill: Option<DrillRequest>,
+    /// With `check: drill`: `start` restores the sample; `check`, sent until the answer is
+    /// `done`, follows the restore and, once it has recovered, judges the copies and deletes
+    /// them.
+    #[serde(default)]
+    pub drill_phase: DrillPhase,
     #[serde(default)]
     pub raise_on_failure: bool,
 }
@@ -272,6 +372,9 @@ pub struct VerifyResponse {
     /// `check: counts`: how the restored counts were judged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counts: Option<CountsReport>,
+    /// `check: drill`: what the drill did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<DrillReport>,
 }
 
 /// What `check: counts` judged the restored indices' counts against, and how they fared.

@@ -372,7 +372,7 @@ async fn restored_from(
 
 /// Indices per recovery look-up, and what follows their names in its request target.
 pub(crate) const RECOVERY_BATCH: usize = 100;
-const RECOVERY_PATH_AND_QUERY: &str = "/_recovery?ignore_unavailable=true";
+pub(crate) const RECOVERY_PATH_AND_QUERY: &str = "/_recovery?ignore_unavailable=true";
 
 /// A checked restore: what will be restored over, what restored under which name, and the
 /// body (`None` when every index is already being restored from this snapshot).

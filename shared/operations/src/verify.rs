@@ -27,6 +27,7 @@ use crate::requests::{
 };
 
 mod counts;
+mod drill;
 
 /// Handles one `verify` event.
 pub async fn handle(ctx: Context, event: Value) -> Result<VerifyResponse, OsnapError> {
@@ -51,6 +52,7 @@ pub async fn verify(
         VerifyCheck::Snapshot => verify_snapshot(ctx, request, target, max_age).await?,
         VerifyCheck::Restore => verify_restore(ctx, request, target).await?,
         VerifyCheck::Counts => verify_counts(ctx, request, target).await?,
+        VerifyCheck::Drill => drill::drill(ctx, request, target).await?,
     };
     if request.raise_on_failure && response.done && !response.ok {
         return Err(failure_error(&response, max_age));
@@ -227,6 +229,7 @@ pub fn judge_snapshot(
         duration_millis: done.then(|| snapshot_duration(info)).flatten(),
         manifest: None,
         counts: None,
+        drill: None,
     }
 }
 
@@ -434,6 +437,7 @@ fn restore_progress(
         duration_millis: None,
         manifest: None,
         counts: None,
+        drill: None,
     }
 }
 

@@ -22,8 +22,8 @@ use tokio::sync::OnceCell;
 use crate::cluster::{ClusterHealth, ClusterInfo, ClusterSettings, ShardLimit};
 use crate::error::{ApiError, parse_error};
 use crate::indices::{
-    AliasAction, AliasesByIndex, AuthInfo, BOX_TYPE_SETTING, CatAllocation, CatIndex, ColdIndices,
-    CountResponse, IndicesByName, SettingsByIndex,
+    AliasAction, AliasesByIndex, AuthInfo, BOX_TYPE_SETTING, CatAllocation, CatIndex, CatShard,
+    ColdIndices, CountResponse, IndicesByName, SettingsByIndex,
 };
 use crate::recovery::RecoveryByIndex;
 use crate::repository::{Repository, VerifyResponse};
@@ -334,6 +334,20 @@ impl SnapshotApi {
             .query("format", "json")
             .query("bytes", "b");
         self.json(request, "allocation").await
+    }
+
+    /// `GET _cat/shards/<indices>?format=json&h=...`: each copy of the named indices' shards,
+    /// its state and why it is unassigned. The names must exist (the API takes no
+    /// `ignore_unavailable`); the caller keeps the URL within the request line.
+    pub async fn cat_shards(&self, indices: &[&str]) -> Result<Vec<CatShard>, ApiError> {
+        let names = indices.join(",");
+        let request = DomainRequest::get(&["_cat", "shards", &names])
+            .query("format", "json")
+            .query(
+                "h",
+                "index,shard,prirep,state,unassigned.reason,unassigned.details",
+            );
+        self.json(request, "shard listing").await
     }
 
     /// `GET _plugins/_security/authinfo`, then Open Distro's `_opendistro/_security/authinfo`

@@ -68,6 +68,33 @@ impl CatAllocation {
     }
 }
 
+/// One row of `GET _cat/shards?format=json`: a shard copy (`prirep` `p` or `r`), its state
+/// (`STARTED`, `INITIALIZING`, `RELOCATING`, `UNASSIGNED`) and, while it is not started, the
+/// reason it was last unassigned (`UnassignedInfo.Reason`, e.g. `NEW_INDEX_RESTORED`,
+/// `ALLOCATION_FAILED`) with its details.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct CatShard {
+    pub index: String,
+    #[serde(default)]
+    pub shard: Option<String>,
+    pub prirep: String,
+    pub state: String,
+    #[serde(rename = "unassigned.reason", default)]
+    pub unassigned_reason: Option<String>,
+    #[serde(rename = "unassigned.details", default)]
+    pub unassigned_details: Option<String>,
+}
+
+impl CatShard {
+    /// A primary the domain tried to start and could not (a restore that failed reading its
+    /// files, among others): it stays unassigned once its retries are spent.
+    pub fn is_failed_primary(&self) -> bool {
+        self.prirep == "p"
+            && self.state == "UNASSIGNED"
+            && self.unassigned_reason.as_deref() == Some("ALLOCATION_FAILED")
+    }
+}
+
 /// `GET _plugins/_security/authinfo`, the part osnap reads: who the caller is to the security
 /// plugin and the roles it is mapped to (names only).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]

@@ -68,6 +68,7 @@ impl Domain {
                         bytes: 4096,
                         files: 3,
                         failed_shards: Vec::new(),
+                        docs_sha256: None,
                     };
                     (index.clone(), stats)
                 })

@@ -34,6 +34,7 @@ use tokio::net::TcpListener;
 
 pub use benchmarks::SeedPlan;
 pub use state::SeenRequest;
+pub use state::blobstore::drop_a_stored_document;
 pub use state::calendar::Calendar;
 pub use state::config::{
     self, DEFAULT_SNAPSHOT_ROLE, DomainConfig, Engine, NodeDisk, VERBOSE_LISTING_LIMIT,

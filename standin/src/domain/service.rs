@@ -270,6 +270,7 @@ async fn dispatch(shared: &Arc<Shared>, call: &Call, route: Route) -> Answer {
         Route::Count(index) => documents::count(shared, call, index.as_deref()),
         Route::CatIndices(pattern) => cat::indices(shared, call, pattern.as_deref()),
         Route::CatAllocation(nodes) => cat::allocation(shared, call, nodes.as_deref()),
+        Route::CatShards(pattern) => cat::shards(shared, call, pattern.as_deref()),
         Route::AuthInfo { opendistro } => match &shared.security {
             Some(plugin) if opendistro || shared.opensearch() => {
                 Ok(security::authinfo(plugin, call))

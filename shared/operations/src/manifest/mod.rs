@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use read::describe;
 pub use read::{complete, record_before};
 pub use store::{Location, Lookup, ManifestStore, StoreMissing};
 
@@ -50,6 +51,26 @@ pub struct Manifest {
     /// have them), each with its backing indices; their counts are the indices' own.
     #[serde(default)]
     pub data_streams: BTreeMap<String, DataStreamRecord>,
+    /// The last restore drill's verdict (`verify`'s `check: drill`), written before its
+    /// copies are deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_drill: Option<DrillRecord>,
+}
+
+/// A drill's verdict, as the manifest keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DrillRecord {
+    /// The domain drilled on (its endpoint's host).
+    pub domain: String,
+    pub prefix: String,
+    /// The snapshot's indices drilled.
+    pub sample: Vec<String>,
+    pub passed: Vec<String>,
+    /// Each failed index, with why.
+    pub failed: BTreeMap<String, String>,
+    /// The copies deleted, and those left in place.
+    pub deleted: Vec<String>,
+    pub kept: Vec<String>,
 }
 
 /// The second reading, once the snapshot is SUCCESS.
@@ -159,6 +180,7 @@ mod tests {
             completed: None,
             indices: BTreeMap::new(),
             data_streams: BTreeMap::new(),
+            last_drill: None,
         };
         assert!(manifest.describes("nightly-1", Some("u1")));
         assert!(!manifest.describes("nightly-2", None));

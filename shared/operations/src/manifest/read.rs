@@ -72,6 +72,7 @@ pub async fn record_before(
         completed: None,
         indices,
         data_streams: BTreeMap::new(),
+        last_drill: None,
     })
 }
 
@@ -117,7 +118,7 @@ fn open_count(row: &CatIndex) -> Option<u64> {
 }
 
 /// `GET <indices>` in batches: each index's aliases, mappings and settings.
-async fn describe(api: &SnapshotApi, names: &[&str]) -> Result<IndicesByName, ApiError> {
+pub(crate) async fn describe(api: &SnapshotApi, names: &[&str]) -> Result<IndicesByName, ApiError> {
     let mut all = IndicesByName::new();
     let room = name_batches::room(&[], "");
     for batch in name_batches::batches(names, DESCRIBE_BATCH, room, name_batches::encoded_len) {

@@ -159,6 +159,7 @@ pub(super) fn response(
         age_seconds: None,
         duration_millis: None,
         manifest: None,
+        drill: None,
         counts: Some(CountsReport {
             basis: judged.basis,
             no_manifest: judged.no_manifest.as_deref().map(policy::quote::short),
@@ -199,6 +200,7 @@ mod tests {
                 })
                 .collect(),
             data_streams: BTreeMap::new(),
+            last_drill: None,
         }
     }
 

@@ -1,4 +1,5 @@
-//! The cat APIs osnap reads: `_cat/indices`, `_cat/snapshots` and `_cat/allocation`, as JSON
+//! The cat APIs osnap reads: `_cat/indices`, `_cat/snapshots`, `_cat/allocation` and
+//! `_cat/shards`, as JSON
 //! (every value a string) or as the text table, with the `h`, `s`, `v`, `bytes` and `health`
 //! parameters.
 
@@ -80,6 +81,22 @@ const ALLOCATION_COLUMNS: [Column; 9] = [
     column("host", &["h"], false, true),
     column("ip", &[], false, true),
     column("node", &["n"], false, true),
+];
+
+/// `RestShardsAction`'s columns that the stand-in models (the API spec's `cat.shards` schema
+/// describes them); any other is refused as the engine refuses an unknown one.
+const SHARD_COLUMNS: [Column; 11] = [
+    column("index", &["i", "idx"], false, true),
+    column("shard", &["s", "sh"], true, true),
+    column("prirep", &["p", "pr", "primaryOrReplica"], false, true),
+    column("state", &["st"], false, true),
+    column("docs", &["d", "dc"], true, true),
+    column("store", &["sto"], true, true),
+    column("ip", &[], false, true),
+    column("id", &[], false, false),
+    column("node", &["n"], false, true),
+    column("unassigned.reason", &["ur"], false, false),
+    column("unassigned.details", &["ud"], false, false),
 ];
 
 /// Rows keyed by column name; `None` renders as `null` (JSON) or blank (text).
@@ -369,6 +386,94 @@ pub(crate) fn allocation(shared: &Arc<Shared>, call: &Call, nodes: Option<&str>)
         ]);
     }
     Ok(render(call, &ALLOCATION_COLUMNS, rows)?)
+}
+
+/// `GET _cat/shards[/<indices>]`: each shard's primary, then its replicas. A copy that is
+/// not started says why in `unassigned.reason` (`UnassignedInfo.Reason`): a restored index's
+/// copies start as `NEW_INDEX_RESTORED`, a new one's as `INDEX_CREATED`, and a primary whose
+/// restore failed stays `UNASSIGNED` as `ALLOCATION_FAILED`, with the failure in
+/// `unassigned.details`. Replicas a domain has no node for stay unassigned.
+pub(crate) fn shards(shared: &Arc<Shared>, call: &Call, pattern: Option<&str>) -> Answer {
+    let options = IndicesOptions {
+        closed: true,
+        hidden: true,
+        ..IndicesOptions::STRICT
+    }
+    .with_query(&call.query)?;
+    let unit = call.query.get("bytes");
+    let nodes = &shared.identity.nodes;
+    let cluster = shared.cluster();
+    let names = cluster.resolve(&pattern.map(split_list).unwrap_or_default(), options)?;
+    let now = Instant::now();
+    let mut rows = Vec::new();
+    for name in names {
+        let Some(index) = cluster.indices.get(&name) else {
+            continue;
+        };
+        if !index.open {
+            continue;
+        }
+        let created_as = if index.recovery.is_snapshot() {
+            "NEW_INDEX_RESTORED"
+        } else {
+            "INDEX_CREATED"
+        };
+        let primaries_up = index.primaries_active(now);
+        let replicas_up = index.recovery.replicas_done(now, index.replicas());
+        let per_copy = index.primary_bytes() / u64::from(index.shards().max(1));
+        for shard in 0..index.shards() {
+            for copy in 0..=index.replicas() {
+                let primary = copy == 0;
+                let node = (copy <= index.assigned_replicas() && !nodes.is_empty())
+                    .then(|| &nodes[(shard + copy) as usize % nodes.len()]);
+                let (state, reason, details) = match (primary, node) {
+                    (true, _) if index.red => match &index.failed_recovery {
+                        Some(failure) => (
+                            "UNASSIGNED",
+                            Some("ALLOCATION_FAILED"),
+                            Some(failure.clone()),
+                        ),
+                        None => ("UNASSIGNED", Some("NODE_LEFT"), None),
+                    },
+                    (true, _) if !primaries_up => ("INITIALIZING", Some(created_as), None),
+                    (true, _) => ("STARTED", None, None),
+                    (false, None) => ("UNASSIGNED", Some(created_as), None),
+                    (false, Some(_)) if !primaries_up => ("UNASSIGNED", Some(created_as), None),
+                    (false, Some(_)) if !replicas_up => ("INITIALIZING", Some(created_as), None),
+                    (false, Some(_)) => ("STARTED", None, None),
+                };
+                let started = state == "STARTED";
+                let node = node.filter(|_| state != "UNASSIGNED");
+                rows.push(vec![
+                    ("index", Some(name.clone())),
+                    ("shard", Some(shard.to_string())),
+                    ("prirep", Some(if primary { "p" } else { "r" }.to_owned())),
+                    ("state", Some(state.to_owned())),
+                    (
+                        "docs",
+                        started.then(|| {
+                            (index.docs.len() as u64 / u64::from(index.shards().max(1))).to_string()
+                        }),
+                    ),
+                    (
+                        "store",
+                        if started {
+                            Some(size(per_copy, unit)?)
+                        } else {
+                            None
+                        },
+                    ),
+                    ("ip", node.map(|n| n.ip.clone())),
+                    ("id", node.map(|n| n.id.chars().take(4).collect())),
+                    ("node", node.map(|n| n.name.clone())),
+                    ("unassigned.reason", reason.map(str::to_owned)),
+                    ("unassigned.details", details),
+                ]);
+            }
+        }
+    }
+    drop(cluster);
+    Ok(render(call, &SHARD_COLUMNS, rows)?)
 }
 
 /// `GET _cat/snapshots/<repository>`: every snapshot, from the same descriptions a verbose

@@ -10,7 +10,9 @@ use std::time::Instant;
 use policy::restore_rules::{UNMODIFIABLE_SETTINGS, UNREMOVABLE_SETTINGS};
 use serde_json::{Map, Value, json};
 
-use crate::domain::state::blobstore::{IndexContents, SnapshotRecord, index_key, manifest_key};
+use crate::domain::state::blobstore::{
+    IndexContents, SnapshotRecord, docs_checksum, index_key, manifest_key,
+};
 use crate::domain::state::cluster::{Cluster, Doc, Index};
 use crate::domain::state::cluster_settings::check_shard_limit;
 use crate::domain::state::data_streams::{BACKING_PREFIX, DataStream};
@@ -176,6 +178,7 @@ struct Planned {
     bytes: u64,
     files: u64,
     shards: u32,
+    docs_sha256: Option<String>,
 }
 
 async fn load_record(
@@ -424,6 +427,7 @@ pub(crate) async fn restore(
             bytes: stats.bytes,
             files: stats.files,
             shards: stats.shards,
+            docs_sha256: stats.docs_sha256.clone(),
         });
     }
     let restore_uuid = new_uuid();
@@ -449,7 +453,27 @@ pub(crate) async fn restore(
             } else {
                 existing.map(|e| e.aliases).unwrap_or_default()
             };
-            if let Some(contents) = p.contents {
+            let corrupt = p.contents.as_ref().and_then(|c| {
+                let expected = p.docs_sha256.as_deref()?;
+                let found = docs_checksum(&c.docs);
+                (found != expected).then(|| {
+                    format!(
+                        "failed shard on node [{}]: failed recovery, failure \
+                         RecoveryFailedException[[{}][0]: Recovery failed]; nested: \
+                         IndexShardRestoreFailedException[restore failed]; nested: \
+                         CorruptIndexException[checksum failed (hardware problem?) : \
+                         expected={expected} actual={found}]",
+                        shared.identity.nodes.first().map_or("", |n| n.id.as_str()),
+                        p.target
+                    )
+                })
+            });
+            if let Some(failure) = corrupt {
+                // The index exists with the snapshot's metadata; its primaries never start.
+                index.red = true;
+                index.failed_recovery = Some(failure);
+                failed += u64::from(p.shards);
+            } else if let Some(contents) = p.contents {
                 for (seq_no, doc) in contents.docs.into_iter().enumerate() {
                     index.docs.insert(
                         doc.id,

@@ -192,6 +192,11 @@ async fn needs(shared: &Shared, call: &Call, route: &Route) -> Result<Vec<Need>,
         // `authinfo` answers any authenticated caller (the plugin serves it itself, no
         // transport action: `SecurityInfoAction`).
         Route::AuthInfo { .. } => Vec::new(),
+        // `RestShardsAction`: the cluster state, then the indices' stats.
+        Route::CatShards(e) => vec![
+            Need::Cluster("cluster:monitor/state"),
+            index("indices:monitor/stats", named(shared, e.as_deref())),
+        ],
         // `RestAllocationAction`: the cluster state, then the nodes' stats (their disks).
         Route::CatAllocation(_) => vec![
             Need::Cluster("cluster:monitor/state"),

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 
 use crate::domain::state::blobstore::{
     BlobError, Blobs, IndexContents, IndexEntry, IndexStats, ShardCounts, ShardFailure,
-    SnapshotRecord, StoredDoc, index_key, manifest_key, snapshot_keys,
+    SnapshotRecord, StoredDoc, docs_checksum, index_key, manifest_key, snapshot_keys,
 };
 use crate::domain::state::catalog::info_json;
 use crate::domain::state::cluster::Cluster;
@@ -148,6 +148,14 @@ fn start(
                 failures.push(shard_failure(name, shard, "primary shard is not allocated"));
             }
         }
+        let docs: Vec<StoredDoc> = index
+            .docs
+            .iter()
+            .map(|(id, d)| StoredDoc {
+                id: id.clone(),
+                source: d.source.clone(),
+            })
+            .collect();
         index_stats.insert(
             name.clone(),
             IndexStats {
@@ -156,6 +164,7 @@ fn start(
                 bytes: index.primary_bytes(),
                 files: index.primary_files(),
                 failed_shards,
+                docs_sha256: Some(docs_checksum(&docs)),
             },
         );
         contents.push(IndexContents {
@@ -164,14 +173,7 @@ fn start(
             settings: index.settings.clone(),
             mappings: index.mappings.clone(),
             aliases: index.aliases.clone(),
-            docs: index
-                .docs
-                .iter()
-                .map(|(id, d)| StoredDoc {
-                    id: id.clone(),
-                    source: d.source.clone(),
-                })
-                .collect(),
+            docs,
         });
     }
     let streams = if shared.capabilities().data_streams {

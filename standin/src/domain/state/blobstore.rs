@@ -167,6 +167,22 @@ pub(crate) struct IndexStats {
     pub bytes: u64,
     pub files: u64,
     pub failed_shards: Vec<u32>,
+    /// The checksum of the index's documents as written ([`docs_checksum`]). The engine
+    /// records each file's checksum and length in the shard's snapshot metadata
+    /// (`BlobStoreIndexShardSnapshot.FileInfo`) and a restore verifies every file it copies
+    /// against it, failing the shard's recovery on a mismatch (`CorruptIndexException`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs_sha256: Option<String>,
+}
+
+/// The checksum a restore verifies an index's documents against.
+pub(crate) fn docs_checksum(docs: &[StoredDoc]) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(docs).unwrap_or_default();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// `manifest.json`: everything `GET _snapshot/<repo>/<snapshot>` shows.
@@ -397,6 +413,53 @@ fn put_finished(
         };
         (String::new(), error)
     })?
+}
+
+/// Takes one document out of every stored copy of `index` in `bucket`'s snapshots, through
+/// the S3 API: what an object overwritten in the bucket (a tool, a lifecycle rule, a bad
+/// copy) leaves. The snapshot's checksums are left as they were, so a restore of the index
+/// finds the mismatch, as the engine does. Answers how many objects were changed.
+pub async fn drop_a_stored_document(s3: &aws_sdk_s3::Client, bucket: &str, index: &str) -> usize {
+    let suffix = format!("/indices/{index}.json");
+    let Ok(listing) = s3.list_objects_v2().bucket(bucket).send().await else {
+        return 0;
+    };
+    let keys: Vec<String> = listing
+        .contents()
+        .iter()
+        .filter_map(|o| o.key())
+        .filter(|k| k.ends_with(&suffix))
+        .map(str::to_owned)
+        .collect();
+    let mut changed = 0;
+    for key in keys {
+        let Ok(object) = s3.get_object().bucket(bucket).key(&key).send().await else {
+            continue;
+        };
+        let Ok(bytes) = object.body.collect().await.map(|b| b.into_bytes()) else {
+            continue;
+        };
+        let Ok(mut contents) = serde_json::from_slice::<IndexContents>(&bytes) else {
+            continue;
+        };
+        if contents.docs.pop().is_none() {
+            continue;
+        }
+        let Ok(body) = serde_json::to_vec(&contents) else {
+            continue;
+        };
+        let put = s3
+            .put_object()
+            .bucket(bucket)
+            .key(&key)
+            .body(ByteStream::from(body))
+            .send()
+            .await;
+        if put.is_ok() {
+            changed += 1;
+        }
+    }
+    changed
 }
 
 #[cfg(test)]

@@ -47,8 +47,12 @@ pub(crate) struct Index {
     pub deleted_docs: u64,
     pub next_seq_no: u64,
     pub open: bool,
-    /// Primaries unassigned (a test helper sets this).
+    /// Primaries unassigned (a test helper sets this, or a failed restore).
     pub red: bool,
+    /// Why the primaries are unassigned, when a restore's recovery of them failed: the engine
+    /// leaves them `UNASSIGNED` with `UnassignedInfo.Reason.ALLOCATION_FAILED` and the failure
+    /// as its details (after `index.allocation.max_retries`, 5 by default, it stops trying).
+    pub failed_recovery: Option<String>,
     pub recovery: Recovery,
 }
 
@@ -103,6 +107,7 @@ impl Index {
             next_seq_no: 0,
             open: true,
             red: false,
+            failed_recovery: None,
             recovery: Recovery::empty(now),
         }
     }

@@ -115,6 +115,8 @@ pub(crate) enum Route {
     CatSnapshots(Option<String>),
     /// `GET _cat/allocation[/<nodes>]`: each data node's shards and disk.
     CatAllocation(Option<String>),
+    /// `GET _cat/shards[/<indices>]`: every shard copy, its state and why it is unassigned.
+    CatShards(Option<String>),
     GetAliases {
         index: Option<String>,
         name: Option<String>,
@@ -205,6 +207,9 @@ pub(crate) fn route(method: &Method, segments: &[&str]) -> Option<Route> {
         }
         ["_cat", "allocation", rest @ ..] if get && rest.len() <= 1 => {
             Route::CatAllocation(opt(rest.first()))
+        }
+        ["_cat", "shards", rest @ ..] if get && rest.len() <= 1 => {
+            Route::CatShards(opt(rest.first()))
         }
         [
             prefix @ ("_plugins" | "_opendistro"),
@@ -452,6 +457,8 @@ fn params(route: &Route) -> &'static [&'static str] {
         Route::CatSnapshots(_) => &["h", "help", "v", "s", "ignore_unavailable", "time"],
         // `RestAllocationAction`.
         Route::CatAllocation(_) => &["h", "help", "v", "s", "bytes", "local"],
+        // `RestShardsAction` (the API spec's `cat.shards` parameters).
+        Route::CatShards(_) => &["h", "help", "v", "s", "bytes", "local", "time"],
         // The security plugin's `SecurityInfoAction`.
         Route::AuthInfo { .. } => &["verbose", "auth_type"],
         Route::GetAliases { .. } => &[
