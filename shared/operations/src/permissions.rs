@@ -3,6 +3,8 @@
 //! by a role's `cluster_permissions`, index actions by its `index_permissions`). One function
 //! role runs all five, so the shipped `osnap` role (`infra/fgac/osnap-role.json`) grants the
 //! union; the tests compare each list with what the stand-in's security plugin checked.
+//! Deleting an index is granted only on the drill's copies (`osnap-drill-*`, the default
+//! drill prefix): even a bug cannot delete another index through the role.
 
 /// One function's needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,7 +13,12 @@ pub struct Permissions {
     pub cluster: &'static [&'static str],
     /// On every index the function names (the role grants them on `*`).
     pub index: &'static [&'static str],
+    /// On the drill's copies only (the role grants them on [`DRILL_COPIES`]).
+    pub drill_copies: &'static [&'static str],
 }
+
+/// The index pattern of the drill's copies, with the default prefix.
+pub const DRILL_COPIES: &str = "osnap-drill-*";
 
 /// Each function's needs, and the request that needs each action.
 pub const BY_FUNCTION: [Permissions; 5] = [
@@ -23,6 +30,7 @@ pub const BY_FUNCTION: [Permissions; 5] = [
             "cluster:admin/repository/verify", // POST _snapshot/<repo>/_verify
         ],
         index: &[],
+        drill_copies: &[],
     },
     Permissions {
         function: "snapshot",
@@ -39,20 +47,29 @@ pub const BY_FUNCTION: [Permissions; 5] = [
             "indices:monitor/stats",        // GET _cat/indices
             "indices:admin/get",            // GET <indices> (mappings, settings, aliases)
         ],
+        drill_copies: &[],
     },
     Permissions {
         function: "verify",
         cluster: &[
-            "cluster:monitor/main",         // GET / (the newest snapshot: how to list)
-            "cluster:admin/snapshot/get",   // GET _snapshot/<repo>/…
-            "cluster:admin/repository/get", // GET _snapshot/<repo> (the manifest's bucket)
-            "cluster:monitor/state",        // GET _cat/indices (counts)
-            "cluster:monitor/health",       // GET _cat/indices
+            "cluster:monitor/main",           // GET / (the newest snapshot: how to list)
+            "cluster:admin/snapshot/get",     // GET _snapshot/<repo>/…
+            "cluster:admin/repository/get",   // GET _snapshot/<repo> (the manifest's bucket)
+            "cluster:monitor/state",          // GET _cat/indices (counts), GET _cat/shards (drill)
+            "cluster:monitor/health",         // GET _cat/indices
+            "cluster:admin/snapshot/restore", // POST …/_restore (check "drill")
         ],
         index: &[
-            "indices:monitor/recovery", // GET <indices>/_recovery (check "restore")
+            "indices:monitor/recovery", // GET <indices>/_recovery (check "restore", "drill")
             "indices:monitor/settings/get", // GET _cat/indices (counts)
-            "indices:monitor/stats",    // GET _cat/indices
+            "indices:monitor/stats",    // GET _cat/indices, GET _cat/shards (drill)
+            "indices:admin/aliases/get", // GET _alias (the drill's restore plan)
+            "indices:admin/create",     // the drill's restore, on each copy
+            "indices:data/write/index", // the drill's restore, on each copy
+            "indices:admin/get",        // GET <copies> (the drill's fingerprints)
+        ],
+        drill_copies: &[
+            "indices:admin/delete", // DELETE <copies> (the drill, once judged)
         ],
     },
     Permissions {
@@ -77,6 +94,7 @@ pub const BY_FUNCTION: [Permissions; 5] = [
             "indices:data/write/index",     // the restore, on every index it writes
             "indices:monitor/recovery",     // GET <indices>/_recovery
         ],
+        drill_copies: &[],
     },
     Permissions {
         function: "prune",
@@ -86,6 +104,7 @@ pub const BY_FUNCTION: [Permissions; 5] = [
             "cluster:admin/snapshot/delete", // DELETE _snapshot/<repo>/<a>,<b>
         ],
         index: &[],
+        drill_copies: &[],
     },
 ];
 
@@ -106,10 +125,15 @@ pub fn index_actions() -> Vec<&'static str> {
     union(|p| p.index)
 }
 
+/// Every action some function needs on the drill's copies only, sorted.
+pub fn drill_copy_actions() -> Vec<&'static str> {
+    union(|p| p.drill_copies)
+}
+
 /// The README's table of these needs, one row per function.
 pub fn markdown_table() -> String {
     let mut out = String::from(
-        "| Function | Cluster actions | Index actions (on `*`) |\n| --- | --- | --- |\n",
+        "| Function | Cluster actions | Index actions (on `*`) | On the drill's copies (`osnap-drill-*`) |\n| --- | --- | --- | --- |\n",
     );
     let list = |actions: &[&str]| {
         if actions.is_empty() {
@@ -124,10 +148,11 @@ pub fn markdown_table() -> String {
     };
     for p in &BY_FUNCTION {
         out.push_str(&format!(
-            "| {} | {} | {} |\n",
+            "| {} | {} | {} | {} |\n",
             p.function,
             list(p.cluster),
-            list(p.index)
+            list(p.index),
+            list(p.drill_copies)
         ));
     }
     out
@@ -153,11 +178,15 @@ mod tests {
         cluster.sort();
         assert_eq!(cluster, cluster_actions());
         let index = role["index_permissions"].as_array().unwrap();
-        assert_eq!(index.len(), 1);
+        assert_eq!(index.len(), 2);
         assert_eq!(strings(&index[0]["index_patterns"]), ["*"]);
         let mut actions = strings(&index[0]["allowed_actions"]);
         actions.sort();
         assert_eq!(actions, index_actions());
+        assert_eq!(strings(&index[1]["index_patterns"]), [DRILL_COPIES]);
+        let mut actions = strings(&index[1]["allowed_actions"]);
+        actions.sort();
+        assert_eq!(actions, drill_copy_actions());
     }
 
     #[test]
