@@ -1,4 +1,5 @@
-"""Least privilege and the alarms' wiring, read from infra/template.yaml itself.
+"""Least privilege, the alarms' wiring and the schedule's input, read from
+infra/template.yaml itself.
 
 Run with the Python that has cfn-lint installed (./dev test does): it prints one line per
 check and a closing 'N passed, N failed' line, and exits non-zero on any failure.
@@ -330,6 +331,49 @@ def check_alarms(template):
     dashboards = {k: v for k, v in resources.items() if v["Type"] == "AWS::CloudWatch::Dashboard"}
     check("the dashboard only when asked", all(d.get("Condition") == "MakeDashboard" for d in dashboards.values())
           and "CreateDashboard" in json.dumps(template["Conditions"]["MakeDashboard"]), list(dashboards))
+
+
+    check_schedule_input(template)
+
+
+def render(value, parameters, conditions):
+    """Fn::Sub, Fn::If and Ref of the schedule's input, with `parameters` and `conditions`."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return str(parameters[value["Ref"]])
+    if "Fn::If" in value:
+        condition, then, otherwise = value["Fn::If"]
+        return render(then if conditions[condition] else otherwise, parameters, conditions)
+    if "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        text, variables = (sub, {}) if isinstance(sub, str) else sub
+        names = dict(parameters)
+        names.update({k: render(v, parameters, conditions) for k, v in variables.items()})
+        for name, replacement in names.items():
+            text = text.replace("${" + name + "}", str(replacement))
+        return text
+    raise ValueError(f"cannot render {value}")
+
+
+def check_schedule_input(template):
+    """The nightly schedule's input is a backup workflow input for every DrillOn and
+    DrillSampleSize (with the other parameters' defaults)."""
+    parameters = {k: v.get("Default", "") for k, v in template["Parameters"].items()}
+    parameters["DomainEndpoint"] = "https://search-logs-abc.eu-west-1.es.amazonaws.com"
+    schedule = template["Resources"]["NightlyBackupSchedule"]["Properties"]["Target"]["Input"]
+    for on, size, expected in [("never", 3, None), ("sunday", 3, {"on": "sunday", "sample": {"random": 3}}),
+                               ("daily", 0, {"on": "daily", "sample": "all"})]:
+        parameters.update(DrillOn=on, DrillSampleSize=size)
+        conditions = {"MakeDrill": on != "never", "DrillEveryIndex": size == 0}
+        text = render(schedule, parameters, conditions)
+        try:
+            domain = json.loads(text)["domains"][0]
+        except (ValueError, KeyError) as error:
+            check(f"the schedule's input with DrillOn={on} is JSON", False, f"{error}: {text}")
+            continue
+        check(f"the schedule's input with DrillOn={on}, DrillSampleSize={size}",
+              domain.get("drill") == expected and domain["retention"]["keep_last"] == 14, domain)
 
 
 if __name__ == "__main__":

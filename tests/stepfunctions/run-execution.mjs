@@ -108,6 +108,39 @@ const RESOURCES = {
   'arn:aws:states:::sns:publish': publish,
 };
 
+// OSNAP_SFN_PAUSE_BEFORE names a Task state: the first time it runs, the driver prints
+// {"event": "Paused", "state": name} to stderr and waits for a line on stdin before the
+// task goes on, so a test can change the world at that exact point of the execution.
+const pauseBefore = process.env.OSNAP_SFN_PAUSE_BEFORE;
+let pausedOnce = false;
+function pausing(handler, name) {
+  return async (input) => {
+    if (!pausedOnce) {
+      pausedOnce = true;
+      console.error(JSON.stringify({ event: 'Paused', state: name }));
+      await nextStdinLine();
+    }
+    return handler(input);
+  };
+}
+function nextStdinLine() {
+  return new Promise((resolve) => {
+    let buffered = '';
+    const onData = (chunk) => {
+      buffered += chunk;
+      if (buffered.includes('\n')) {
+        process.stdin.off('data', onData);
+        // The driver pauses once: let go of stdin, or it keeps the process alive.
+        process.stdin.destroy();
+        resolve();
+      }
+    };
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', onData);
+    process.stdin.resume();
+  });
+}
+
 // The library keys its overrides by state name, also for states inside a Map or Parallel.
 const taskHandlers = {};
 const waitTimeOverrides = {};
@@ -117,10 +150,10 @@ function collect(states) {
     if (state.Type === 'Task') {
       const handler = RESOURCES[state.Resource];
       if (!handler) throw new Error(`${name}: no local handler for ${state.Resource}`);
-      if (taskHandlers[name] && taskHandlers[name] !== handler) {
+      if (taskHandlers[name] && name !== pauseBefore && taskHandlers[name] !== handler) {
         throw new Error(`two Task states named ${name} with different resources`);
       }
-      taskHandlers[name] = handler;
+      taskHandlers[name] = name === pauseBefore ? pausing(handler, name) : handler;
     }
     if (state.Type === 'Wait') waitTimeOverrides[name] = waitMs;
     if (state.Retry) retryIntervalOverrides[name] = retryMs;

@@ -37,12 +37,15 @@ fn template() -> Value {
 }
 
 /// A function logging to its own file.
-async fn start(name: &str, dir: &Path) -> (LambdaFunction, PathBuf) {
+async fn start(name: &str, dir: &Path, s3: &str) -> (LambdaFunction, PathBuf) {
     let log = dir.join(format!("{name}.log"));
-    let function =
-        LambdaFunction::start_logging_to(name, &[("AWS_LAMBDA_LOG_FORMAT", "JSON")], Some(&log))
-            .await
-            .unwrap();
+    let function = LambdaFunction::start_logging_to(
+        name,
+        &[("AWS_LAMBDA_LOG_FORMAT", "JSON"), ("OSNAP_S3_ENDPOINT", s3)],
+        Some(&log),
+    )
+    .await
+    .unwrap();
     (function, log)
 }
 
@@ -144,9 +147,10 @@ async fn the_functions_write_the_metrics_the_alarms_and_dashboard_read() {
     let dir = std::env::temp_dir().join(format!("osnap-e2e-metrics-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let _cleanup = common::tempdir::Dir(dir.clone());
+    let s3 = world.s3.endpoint();
 
-    let (snapshot, snapshot_log) = start("snapshot", &dir).await;
-    let (verify, verify_log) = start("verify", &dir).await;
+    let (snapshot, snapshot_log) = start("snapshot", &dir, &s3).await;
+    let (verify, verify_log) = start("verify", &dir, &s3).await;
     let mut names = Vec::new();
     for hour in ["01", "02"] {
         let event = json!({"domain": domain, "repository": "nightly", "time": format!("2026-11-28T{hour}:00:00Z")});
@@ -193,7 +197,7 @@ async fn the_functions_write_the_metrics_the_alarms_and_dashboard_read() {
     assert_eq!(raised.error_type(), Some("SnapshotFailed"));
     snapshot.stop().await;
 
-    let (restore, restore_log) = start("restore", &dir).await;
+    let (restore, restore_log) = start("restore", &dir, &s3).await;
     let restored = ok(
         restore
             .invoke(&json!({"domain": domain, "repository": "nightly", "snapshot": names[1], "on_conflict": "rename"}))
@@ -218,10 +222,26 @@ async fn the_functions_write_the_metrics_the_alarms_and_dashboard_read() {
         ok(verify.invoke(&counts).await.unwrap(), "counts")["ok"],
         false
     );
+    // A drill that passes, then one of documents altered in the bucket, which fails.
+    let drill = |phase: &str| {
+        json!({"domain": domain, "repository": "nightly", "check": "drill", "snapshot": names[1],
+            "drill": {"sample": {"indices": ["orders"]}}, "drill_phase": phase})
+    };
+    for (altered, state) in [(false, "DRILL_PASSED"), (true, "DRILL_FAILED")] {
+        if altered {
+            let changed =
+                standin::domain::drop_a_stored_document(&world.s3.client(), "snapshots", "orders")
+                    .await;
+            assert!(changed >= 1);
+        }
+        ok(verify.invoke(&drill("start")).await.unwrap(), "drill start");
+        let judged = poll_done(&verify, &drill("check")).await;
+        assert_eq!(judged["state"], state, "{judged}");
+    }
     restore.stop().await;
     verify.stop().await;
 
-    let (prune, prune_log) = start("prune", &dir).await;
+    let (prune, prune_log) = start("prune", &dir, &s3).await;
     ok(
         prune
             .invoke(&json!({"domain": domain, "repository": "nightly", "keep_last": 1, "dry_run": true}))
@@ -249,9 +269,9 @@ async fn the_functions_write_the_metrics_the_alarms_and_dashboard_read() {
         .collect();
     docs.iter().for_each(check_emf);
     assert_eq!(snapshot_docs.len(), 2, "one per started snapshot");
-    // Three good verdicts, one raised, a recovery, a match and a mismatch; no line for polls
-    // of work still running.
-    assert_eq!(verify_docs.len(), 7, "{verify_docs:#?}");
+    // Three good verdicts, one raised, a recovery, a match and a mismatch, two drills; no
+    // line for polls of work still running.
+    assert_eq!(verify_docs.len(), 9, "{verify_docs:#?}");
     assert_eq!(restore_docs.len(), 1);
     assert_eq!(prune_docs.len(), 1, "the dry run writes none");
     let endpoint = world.domain.endpoint();
@@ -286,6 +306,8 @@ async fn the_functions_write_the_metrics_the_alarms_and_dashboard_read() {
     assert_eq!(value_of("RestoreRecovered"), [1.0]);
     assert_eq!(value_of("RestoreSucceeded"), [1.0]);
     assert_eq!(value_of("RestoreFailed"), [1.0]);
+    assert_eq!(value_of("DrillPassed"), [1.0]);
+    assert_eq!(value_of("DrillFailed"), [1.0]);
     assert_eq!(value_of("SnapshotsDeleted"), [1.0]);
     assert_eq!(value_of("SnapshotsKept"), [1.0]);
     assert_eq!(value_of("SnapshotsPending"), [0.0]);

@@ -288,21 +288,27 @@ async fn execute(
     functions: &mut Functions,
     on_event: impl FnMut(&Value),
 ) -> Value {
-    execute_started_at(workflow, input, functions, None, on_event).await
+    execute_started_at(workflow, input, functions, None, None, on_event).await
 }
 
 /// As [`execute`], as if a schedule had started the execution at `start_time` (ISO 8601).
+/// With `pause_before`, the driver stops before that Task state first runs and reports a
+/// `Paused` event; the execution goes on once `on_event` has returned from it.
 async fn execute_started_at(
     workflow: &str,
     input: &Value,
     functions: &mut Functions,
     start_time: Option<&str>,
+    pause_before: Option<&str>,
     mut on_event: impl FnMut(&Value),
 ) -> Value {
     let root = e2e::workspace_root();
     let mut command = Command::new(node22());
     if let Some(start_time) = start_time {
         command.env("OSNAP_SFN_START_TIME", start_time);
+    }
+    if let Some(state) = pause_before {
+        command.env("OSNAP_SFN_PAUSE_BEFORE", state);
     }
     let mut child = command
         .arg(root.join("tests/stepfunctions/run-execution.mjs"))
@@ -311,12 +317,17 @@ async fn execute_started_at(
         .arg(functions.urls().to_string())
         .env("OSNAP_SFN_WAIT_MS", "100")
         .env("OSNAP_SFN_RETRY_MS", "200")
-        .stdin(Stdio::null())
+        .stdin(if pause_before.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+    let mut resume = child.stdin.take();
     let mut stdout = child.stdout.take().unwrap();
     let mut events = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut log = String::new();
@@ -327,6 +338,13 @@ async fn execute_started_at(
             while let Some(line) = events.next_line().await.unwrap() {
                 if let Ok(event) = serde_json::from_str::<Value>(&line) {
                     on_event(&event);
+                    if event["event"] == "Paused"
+                        && let Some(mut stdin) = resume.take()
+                    {
+                        use tokio::io::AsyncWriteExt;
+                        stdin.write_all(b"go\n").await.unwrap();
+                        stdin.flush().await.unwrap();
+                    }
                 }
                 log.push_str(&line);
                 log.push('\n');
@@ -471,6 +489,73 @@ async fn nightly_backup_snapshots_verifies_and_prunes_by_the_samples_retention()
         remaining.iter().all(|(_, state)| state == "SUCCESS"),
         "{remaining:?}"
     );
+    standin.shutdown().await;
+}
+
+/// The indices on `domain` whose names start with `prefix`.
+fn indices_under(domain: &Domain, prefix: &str) -> Vec<String> {
+    domain
+        .index_names()
+        .into_iter()
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_drill_proves_the_night_s_snapshot_and_a_drill_of_altered_files_is_notified() {
+    let standin = backup_standin("drill", 4).await;
+    let domain = &standin.domains[0];
+    let mut functions = Functions::start(BACKUP_FUNCTIONS, &standin.s3_endpoint()).await;
+    let mut input = backup_input(domain);
+    input["domains"][0]["drill"] = json!({"sample": "all", "on": "daily"});
+
+    let passed = execute("backup", &input, &mut functions, |_| {}).await;
+    assert_eq!(passed["status"], "SUCCEEDED", "{passed}");
+    assert_eq!(passed["notifications"], json!([]));
+    let outcome = &passed["output"]["results"]["results"][0];
+    assert_eq!(outcome["drill"], "DRILL_PASSED", "{passed}");
+    let visited = states(&passed);
+    assert!(
+        visited.contains(&"DrillStart")
+            && visited.contains(&"WaitForDrill")
+            && visited.contains(&"DrillCheck"),
+        "{visited:?}"
+    );
+    assert!(indices_under(domain, "osnap-drill-").is_empty());
+
+    // The next night, the snapshot's files are altered in the bucket once it is taken.
+    let s3 = standin.s3.as_ref().unwrap().client();
+    let altered = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = altered.clone();
+    let failed = execute_started_at(
+        "backup",
+        &input,
+        &mut functions,
+        Some("2026-11-30T03:00:00Z"),
+        Some("DrillStart"),
+        move |event| {
+            if event["event"] == "Paused" {
+                let changed = tokio::task::block_in_place(|| {
+                    tokio::runtime::Handle::current().block_on(
+                        standin::domain::drop_a_stored_document(&s3, "snapshots", "logs"),
+                    )
+                });
+                count.fetch_add(changed, Ordering::SeqCst);
+            }
+        },
+    )
+    .await;
+    functions.stop().await;
+    assert!(altered.load(Ordering::SeqCst) >= 1);
+    let message = failure_notice(&failed, "BackupFailed", "osnap nightly backup failed");
+    assert!(
+        message.contains("DrillFailed") && message.contains("CorruptIndexException"),
+        "{message}"
+    );
+    assert!(states(&failed).contains(&"DrillNotOk"));
+    // The copy that failed is left for inspection; the live index is untouched.
+    assert_eq!(indices_under(domain, "osnap-drill-"), ["osnap-drill-logs"]);
+    assert_eq!(domain.doc_count("logs"), Some(4));
     standin.shutdown().await;
 }
 
@@ -1169,8 +1254,15 @@ async fn sixty_nights_of_a_log_cluster_end_at_the_retentions_size() {
             _ => {}
         }
 
-        let result =
-            execute_started_at("backup", &input, &mut functions, Some(&iso(today)), |_| {}).await;
+        let result = execute_started_at(
+            "backup",
+            &input,
+            &mut functions,
+            Some(&iso(today)),
+            None,
+            |_| {},
+        )
+        .await;
         assert_eq!(result["status"], "SUCCEEDED", "night {night}: {result}");
         assert_eq!(result["notifications"], json!([]), "night {night}");
         let outcome = &result["output"]["results"]["results"][0];
