@@ -215,6 +215,46 @@ pub struct VerifyArgs {
     /// Print a failed snapshot's report and exit 0 instead of failing with its errorType
     #[arg(long)]
     pub report_only: bool,
+    /// Prove the snapshot restorable: restore a sample under a prefix, judge each copy by the
+    /// snapshot's manifest, delete the copies (see the README, Restore drills)
+    #[arg(long)]
+    pub drill: bool,
+    /// With --drill: `all`, `random:N` or `largest:N` of the snapshot's indices
+    #[arg(long, default_value = "all", value_parser = parse_sample, requires = "drill")]
+    pub sample: operations::requests::DrillSample,
+    /// With --drill: only these indices or patterns
+    #[arg(
+        long = "drill-index",
+        value_name = "PATTERN",
+        requires = "drill",
+        conflicts_with = "sample"
+    )]
+    pub drill_indices: Vec<String>,
+    /// With --drill: the prefix of the drill's copies (the only indices it deletes)
+    #[arg(long, default_value = operations::requests::DEFAULT_DRILL_PREFIX, requires = "drill")]
+    pub drill_prefix: String,
+    /// With --drill: drill on this scratch domain (the repository registered there)
+    #[arg(long, value_name = "URL", requires = "drill")]
+    pub drill_on: Option<String>,
+    /// With --drill: how often to look at the drill's restore
+    #[arg(long, default_value = "2s", value_parser = parse_interval)]
+    pub interval: std::time::Duration,
+}
+
+fn parse_sample(text: &str) -> Result<operations::requests::DrillSample, String> {
+    use operations::requests::DrillSample;
+    let count = |n: &str| {
+        n.parse::<usize>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| format!("`{n}` is not a count of indices (1 or more)"))
+    };
+    match text.split_once(':') {
+        None if text == "all" => Ok(DrillSample::All),
+        Some(("random", n)) => Ok(DrillSample::Random(count(n)?)),
+        Some(("largest", n)) => Ok(DrillSample::Largest(count(n)?)),
+        _ => Err("expected `all`, `random:N` or `largest:N`".to_owned()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -196,6 +196,33 @@ async fn a_snapshot_is_followed_with_status_to_completion() {
     assert_eq!(info.state.unwrap().as_str(), "SUCCESS");
     let verified = world.json(&["verify", "nightly-2026.11.28-030000"]);
     assert_eq!(verified["ok"], true);
+
+    // Proven restorable: restored under the drill's prefix, judged by the manifest, deleted.
+    let drilled = world.json(&[
+        "verify",
+        "nightly-2026.11.28-030000",
+        "--drill",
+        "--sample",
+        "random:1",
+        "--interval",
+        "200ms",
+    ]);
+    assert_eq!(
+        (drilled["state"].as_str(), drilled["ok"].as_bool()),
+        (Some("DRILL_PASSED"), Some(true)),
+        "{drilled}"
+    );
+    assert_eq!(drilled["drill"]["sample"]["count"], 1, "{drilled}");
+    assert_eq!(drilled["drill"]["deleted"]["count"], 1, "{drilled}");
+    let listed = world.api().cat_indices(None).await.unwrap();
+    assert!(
+        listed
+            .iter()
+            .all(|row| !row.index.starts_with("osnap-drill-")),
+        "{listed:?}"
+    );
+    let refused = world.osnap(&["verify", "--drill", "--sample", "some"]);
+    assert!(!refused.status.success(), "{}", text(&refused));
 }
 
 #[tokio::test(flavor = "multi_thread")]

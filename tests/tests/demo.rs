@@ -22,6 +22,10 @@ fn the_demo_migrates_every_index_with_all_its_documents() {
     assert!(rows.iter().all(|r| r.ends_with("equal")), "{stdout}");
     assert!(stdout.contains("system indices restored: none"), "{stdout}");
     assert!(
+        stdout.contains("drilled the snapshot on the source: DRILL_PASSED — 3 of 3 indices"),
+        "{stdout}"
+    );
+    assert!(
         stdout.contains("LOCAL STAND-IN"),
         "the demo must say it runs on the stand-in"
     );

@@ -183,7 +183,12 @@ impl Report {
             done,
             ok,
             indices: Bounded::from_slice(&self.sample),
-            shards: ShardCounts::default(),
+            // Indices, not shards: the drill's progress is its sample judged.
+            shards: ShardCounts {
+                total: self.sample.len() as u64,
+                successful: outcome.passed.len() as u64,
+                failed: outcome.failed.len() as u64,
+            },
             failure_count: failures.len(),
             failures: super::capped(failures),
             age_seconds: None,
