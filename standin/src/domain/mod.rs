@@ -123,6 +123,25 @@ impl Domain {
             .unwrap_or_default()
     }
 
+    /// Takes one of AWS's automated snapshots, as the service does every hour: the whole
+    /// cluster, system indices included, into `cs-automated` (kept in a bucket of the
+    /// stand-in's that callers never see), waiting for it to finish.
+    pub async fn take_automated_snapshot(&self, name: &str) -> Result<(), StandinError> {
+        let repository = api::snapshots::AUTOMATED_REPOSITORY;
+        state::repositories::provision_managed(&self.shared, repository)
+            .await
+            .map_err(|e| StandinError::S3(e.to_string()))?;
+        api::snapshots::take_automated(&self.shared, name)
+            .await
+            .map(|_| ())
+            .map_err(|refusal| {
+                StandinError::Setup(format!(
+                    "the automated snapshot was refused: {}",
+                    String::from_utf8_lossy(&refusal.body)
+                ))
+            })
+    }
+
     /// Unassigns an index's primaries (red health); snapshots of it fail or are partial.
     pub fn mark_index_red(&self, index: &str) -> bool {
         self.set_red(index, true)

@@ -18,8 +18,7 @@ use crate::domain::state::blobstore::{
 use crate::domain::state::catalog::info_json;
 use crate::domain::state::cluster::Cluster;
 use crate::domain::state::expressions::IndicesOptions;
-use crate::domain::state::repositories::read_index;
-use crate::domain::state::repositories::{self};
+use crate::domain::state::repositories::{self, RepositoryDef, read_index};
 use crate::domain::state::running::{Outcome, Running};
 use crate::domain::state::tiers;
 use crate::domain::state::{Shared, new_uuid};
@@ -257,8 +256,42 @@ pub(crate) async fn create(
             EsError::repository(repo, "cannot create snapshot in a readonly repository").into(),
         );
     }
+    take(shared, &definition, snapshot, &request, wait).await
+}
+
+/// What AWS does on its own every hour: a snapshot of the whole cluster (every index, system
+/// ones included, and the cluster state) into `cs-automated` ("Automated snapshots" in the
+/// developer guide's managedomains-snapshots), which callers can only read and restore from.
+pub(crate) async fn take_automated(shared: &Arc<Shared>, snapshot: &str) -> Answer {
+    let definition = repositories::lookup(shared, AUTOMATED_REPOSITORY)?;
+    let request = CreateRequest {
+        indices: vec!["*".to_owned()],
+        options: IndicesOptions {
+            hidden: true,
+            closed: true,
+            ..IndicesOptions::STRICT
+        },
+        include_global_state: true,
+        partial: true,
+        metadata: None,
+    };
+    take(shared, &definition, snapshot, &request, true).await
+}
+
+/// AWS's automated snapshots' repository.
+pub(crate) const AUTOMATED_REPOSITORY: &str = "cs-automated";
+
+/// The engine's part of a create, once the request is accepted.
+async fn take(
+    shared: &Arc<Shared>,
+    definition: &RepositoryDef,
+    snapshot: &str,
+    request: &CreateRequest,
+    wait: bool,
+) -> Answer {
+    let repo = definition.name.as_str();
     ensure_can_start(&shared.cluster(), repo, snapshot)?;
-    let index = read_index(shared, &definition).await?;
+    let index = read_index(shared, definition).await?;
     if index.snapshots.iter().any(|s| s.name == snapshot) {
         return Err(EsError::invalid_snapshot_name(
             repo,
@@ -270,12 +303,12 @@ pub(crate) async fn create(
     let mut outcome = {
         let mut cluster = shared.cluster();
         ensure_can_start(&cluster, repo, snapshot)?;
-        let running = start(shared, &cluster, repo, snapshot, &request)?;
+        let running = start(shared, &cluster, repo, snapshot, request)?;
         let receiver = running.outcome.subscribe();
         let uuid = running.record.uuid.clone();
         cluster.running.push(running);
         let worker = shared.clone();
-        let location = repositories::blobs(shared, &definition);
+        let location = repositories::blobs(shared, definition);
         shared.spawn(async move { finish(worker, uuid, location).await });
         receiver
     };

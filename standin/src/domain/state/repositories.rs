@@ -35,11 +35,9 @@ impl RepositoryDef {
         self.aws_managed || self.settings.get("readonly").is_some_and(|v| v == "true")
     }
 
-    /// `None` for AWS's repositories, whose bucket callers never see.
+    /// Where its blobs are. AWS's own repositories keep theirs in a bucket callers never see
+    /// (the stand-in's, once `Domain::take_automated_snapshot` has made it): `None` before.
     pub fn location(&self) -> Option<BlobLocation> {
-        if self.aws_managed {
-            return None;
-        }
         let bucket = self.settings.get("bucket")?;
         let base = self.settings.get("base_path").map_or("", String::as_str);
         Some(BlobLocation::new(bucket, base))
@@ -63,6 +61,40 @@ pub(crate) fn reserved_refusal(call: &Call) -> Reply {
         StatusCode::UNAUTHORIZED,
         &format!("Your request: '{}' is not allowed.", call.path),
     )
+}
+
+/// Gives AWS's repository `name` its hidden bucket (`standin-aws-<domain>`, made through the
+/// S3 API if missing), where AWS's own snapshots into it are written.
+pub(crate) async fn provision_managed(shared: &Shared, name: &str) -> Result<(), BlobError> {
+    let domain: String = shared
+        .config
+        .name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(40)
+        .collect();
+    let bucket = format!("standin-aws-{}", domain.trim_matches('-'));
+    let made = shared.s3.create_bucket().bucket(&bucket).send().await;
+    if let Err(error) = made {
+        use aws_sdk_s3::error::ProvideErrorMetadata;
+        if !matches!(
+            error.code(),
+            Some("BucketAlreadyOwnedByYou" | "BucketAlreadyExists")
+        ) {
+            return Err(BlobError::S3 {
+                code: error.code().unwrap_or("unknown").to_owned(),
+                message: aws_sdk_s3::error::DisplayErrorContext(&error).to_string(),
+            });
+        }
+    }
+    if let Some(repository) = shared.cluster().repositories.get_mut(name) {
+        repository.settings.insert("bucket".into(), bucket);
+        repository
+            .settings
+            .insert("base_path".into(), name.to_owned());
+    }
+    Ok(())
 }
 
 pub(crate) fn lookup(shared: &Shared, name: &str) -> Result<RepositoryDef, EsError> {
