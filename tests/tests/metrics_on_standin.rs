@@ -300,10 +300,15 @@ async fn the_functions_write_the_metrics_the_alarms_and_dashboard_read() {
     assert_eq!(value_of("SnapshotFailed"), [1.0]);
     assert_eq!(value_of("ShardsFailed"), [0.0, 0.0, 0.0]);
     assert_eq!(value_of("SnapshotDuration").len(), 3);
+    // Once per snapshot, from its manifest: the data it protects.
+    let sizes = value_of("SnapshotIndexBytes");
+    assert_eq!(sizes.len(), 2, "{sizes:?}");
+    assert!(sizes.iter().all(|b| *b > 0.0), "{sizes:?}");
     assert!(value_of("SnapshotAge").iter().all(|age| *age < 600.0));
     assert_eq!(value_of("IndicesRestored"), [1.0]);
     assert_eq!(value_of("IndicesReplaced"), [0.0]);
     assert_eq!(value_of("RestoreRecovered"), [1.0]);
+    assert_eq!(value_of("RestoreDuration").len(), 1);
     assert_eq!(value_of("RestoreSucceeded"), [1.0]);
     assert_eq!(value_of("RestoreFailed"), [1.0]);
     assert_eq!(value_of("DrillPassed"), [1.0]);

@@ -34,13 +34,18 @@ pub const SNAPSHOT_FAILED: &str = "SnapshotFailed";
 pub const SNAPSHOT_DURATION: &str = "SnapshotDuration";
 /// `verify`: the shards a finished snapshot failed to copy.
 pub const SHARDS_FAILED: &str = "ShardsFailed";
+/// `verify`: the primaries' store size of the indices a snapshot holds, from its manifest,
+/// once per snapshot (when the manifest is completed).
+pub const SNAPSHOT_INDEX_BYTES: &str = "SnapshotIndexBytes";
 /// `verify`: how old a snapshot judged good was when judged (for `latest`, the newest).
 pub const SNAPSHOT_AGE: &str = "SnapshotAge";
 /// `restore`: indices a restore was started for, and those it closed and restored over (`replace`).
 pub const INDICES_RESTORED: &str = "IndicesRestored";
 pub const INDICES_REPLACED: &str = "IndicesReplaced";
-/// `verify` with `check: restore`: every restored shard has recovered.
+/// `verify` with `check: restore`: every restored shard has recovered, and how long the
+/// slowest took.
 pub const RESTORE_RECOVERED: &str = "RestoreRecovered";
+pub const RESTORE_DURATION: &str = "RestoreDuration";
 /// `verify` with `check: counts`: every restored index holds its source's documents, or not.
 pub const RESTORE_SUCCEEDED: &str = "RestoreSucceeded";
 pub const RESTORE_FAILED: &str = "RestoreFailed";
@@ -112,7 +117,17 @@ impl Measured for VerifyResponse {
         }
         match self.state.as_str() {
             // `check: restore`.
-            "DONE" => vec![Metric::count(RESTORE_RECOVERED, 1)],
+            "DONE" => {
+                let mut metrics = vec![Metric::count(RESTORE_RECOVERED, 1)];
+                if let Some(millis) = self.duration_millis {
+                    metrics.push(Metric::new(
+                        RESTORE_DURATION,
+                        Unit::Milliseconds,
+                        millis as f64,
+                    ));
+                }
+                metrics
+            }
             // `check: snapshot`: a snapshot state.
             _ => {
                 let mut metrics = vec![
@@ -132,6 +147,9 @@ impl Measured for VerifyResponse {
                         Unit::Milliseconds,
                         millis as f64,
                     ));
+                }
+                if let Some(bytes) = self.index_bytes {
+                    metrics.push(Metric::new(SNAPSHOT_INDEX_BYTES, Unit::Bytes, bytes as f64));
                 }
                 if let (true, Some(age)) = (self.ok, self.age_seconds) {
                     metrics.push(Metric::new(SNAPSHOT_AGE, Unit::Seconds, age as f64));
@@ -295,6 +313,7 @@ mod tests {
             manifest: None,
             counts: None,
             drill: None,
+            index_bytes: None,
         }
     }
 
@@ -370,10 +389,14 @@ mod tests {
 
     #[test]
     fn restore_checks_have_their_own_metrics() {
+        // The helper's verdict carries a duration: the slowest shard's, for a restore.
         assert_eq!(
             names(&verdict("DONE", true, true).metrics()),
-            [RESTORE_RECOVERED]
+            [RESTORE_RECOVERED, RESTORE_DURATION]
         );
+        let mut unknown = verdict("DONE", true, true);
+        unknown.duration_millis = None;
+        assert_eq!(names(&unknown.metrics()), [RESTORE_RECOVERED]);
         assert!(verdict("IN_PROGRESS", false, false).metrics().is_empty());
         // A count check's verdicts, whatever their state, are the restore's.
         let counted = |state: &str, ok: bool| VerifyResponse {

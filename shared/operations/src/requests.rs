@@ -362,7 +362,8 @@ pub struct VerifyResponse {
     pub failure_count: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age_seconds: Option<u64>,
-    /// How long a finished snapshot took, as the domain reports it.
+    /// How long a finished snapshot took, as the domain reports it; with `check: restore`,
+    /// how long the restore's slowest shard took to recover, once all have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_millis: Option<u64>,
     /// `check: snapshot` on a SUCCESS snapshot: whether its manifest was completed with the
@@ -375,6 +376,11 @@ pub struct VerifyResponse {
     /// `check: drill`: what the drill did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drill: Option<DrillReport>,
+    /// `check: snapshot`, on the check that completes the manifest (once per snapshot): the
+    /// primaries' store size of the indices it records, read just before the create (the
+    /// data the snapshot protects, not what it added to the bucket, which is incremental).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_bytes: Option<u64>,
 }
 
 /// What `check: counts` judged the restored indices' counts against, and how they fared.

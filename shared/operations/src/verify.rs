@@ -97,18 +97,33 @@ async fn verify_snapshot(
         ctx.now(),
     );
     if info.state == Some(SnapshotState::Success) {
-        verdict.manifest = Some(complete_manifest(ctx, target, &api, &info).await);
+        let (note, index_bytes) = complete_manifest(ctx, target, &api, &info).await;
+        verdict.manifest = Some(note);
+        verdict.index_bytes = index_bytes;
     }
     Ok(verdict)
 }
 
 /// Completes the snapshot's manifest with the counts read now, the first time it is seen
-/// SUCCESS. Never fails the check: the answer says what became of it.
+/// SUCCESS, and answers the primaries' store size of the indices it records, that time
+/// only. Never fails the check: the answer says what became of it.
 async fn complete_manifest(
     ctx: &Context,
     target: &Target,
     api: &SnapshotApi,
     info: &SnapshotInfo,
+) -> (ManifestNote, Option<u64>) {
+    let mut index_bytes = None;
+    let note = complete_manifest_measuring(ctx, target, api, info, &mut index_bytes).await;
+    (note, index_bytes)
+}
+
+async fn complete_manifest_measuring(
+    ctx: &Context,
+    target: &Target,
+    api: &SnapshotApi,
+    info: &SnapshotInfo,
+    index_bytes: &mut Option<u64>,
 ) -> ManifestNote {
     let store = match ManifestStore::of_repository(ctx, target).await {
         Ok(store) => store,
@@ -143,6 +158,13 @@ async fn complete_manifest(
     match store.put(&found).await {
         Ok(key) => {
             tracing::info!(key, "manifest completed");
+            *index_bytes = Some(
+                found
+                    .indices
+                    .values()
+                    .filter_map(|r| r.primary_store_bytes)
+                    .sum(),
+            );
             ManifestNote::written(key)
         }
         Err(error) => ManifestNote::not_recorded(&format!(
@@ -230,6 +252,7 @@ pub fn judge_snapshot(
         manifest: None,
         counts: None,
         drill: None,
+        index_bytes: None,
     }
 }
 
@@ -302,6 +325,12 @@ async fn verify_restore(
     let mut total = 0;
     let mut finished = 0;
     let mut pending = Vec::new();
+    // The restore took as long as its slowest shard.
+    let longest = recovery
+        .values()
+        .flat_map(|r| r.shards.iter())
+        .filter_map(|s| s.total_time_in_millis)
+        .max();
     for index in &indices {
         let shards = recovery
             .get(index)
@@ -319,9 +348,11 @@ async fn verify_restore(
             }
         }
     }
-    Ok(restore_progress(
-        repository, snapshot, &indices, total, finished, pending,
-    ))
+    let mut progress = restore_progress(repository, snapshot, &indices, total, finished, pending);
+    if progress.done {
+        progress.duration_millis = longest;
+    }
+    Ok(progress)
 }
 
 async fn verify_counts(
@@ -438,6 +469,7 @@ fn restore_progress(
         manifest: None,
         counts: None,
         drill: None,
+        index_bytes: None,
     }
 }
 

@@ -27,6 +27,9 @@ pub struct ShardRecovery {
     pub source: RecoverySource,
     #[serde(default)]
     pub index: Option<RecoveryIndexStats>,
+    /// How long this shard's recovery has taken, or took (`RecoveryState.Timer`).
+    #[serde(default)]
+    pub total_time_in_millis: Option<u64>,
 }
 
 impl ShardRecovery {

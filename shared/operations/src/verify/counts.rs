@@ -160,6 +160,7 @@ pub(super) fn response(
         duration_millis: None,
         manifest: None,
         drill: None,
+        index_bytes: None,
         counts: Some(CountsReport {
             basis: judged.basis,
             no_manifest: judged.no_manifest.as_deref().map(policy::quote::short),

@@ -195,6 +195,7 @@ impl Report {
             duration_millis: None,
             manifest: None,
             counts: None,
+            index_bytes: None,
             drill: Some(DrillReport {
                 phase,
                 domain: self.host.clone(),
