@@ -1,0 +1,422 @@
+//! The fault matrix: every operation the functions run, against the stand-in, under every
+//! fault the domain and the gateway produce, across seeds, with the invariants checked after
+//! each case once the workflow's retry (the same request, the fault gone) has run:
+//! - no index lost or left short of documents;
+//! - no snapshot lost that retention keeps, and a prune deletes exactly what it should;
+//! - a snapshot is taken once, a restore restores once;
+//! - every failure is a documented `errorType`, and only a transient one is retried.
+//!
+//! It prints the matrix (operation × fault: outcomes) and its totals. `OSNAP_FAULT_SEEDS`
+//! runs more seeds (two by default, which fits `./dev test`). Faults the stand-in does not
+//! model are listed as not run, never faked: S3 errors (the stand-in's S3 injects none).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use common::{World, context, domain_json, operator_call, operator_send, put_doc};
+use http::Method;
+use operations::OsnapError;
+use serde_json::{Value, json};
+use standin::s3::S3Server;
+use standin::{Domain, DomainConfig, Fault, FaultRule};
+
+/// The live indices every case starts from, with their documents.
+const DOCS: [(&str, usize); 2] = [("logs-1", 3), ("orders", 2)];
+
+/// The snapshots a case starts from, oldest first.
+const SEEDED: [&str; 5] = [
+    "nightly-2026.11.20-030000",
+    "nightly-2026.11.21-030000",
+    "nightly-2026.11.22-030000",
+    "nightly-2026.11.23-030000",
+    "nightly-2026.11.24-030000",
+];
+
+#[derive(Debug, Clone, Copy)]
+enum Injected {
+    /// One of the domain's injected faults, on a share of the operation's requests.
+    Domain(Fault),
+    /// Another snapshot runs (and does not finish) while the operation runs.
+    SnapshotRunning,
+    /// Each request takes 150 ms and the invocation has 400 ms: Lambda's timeout mid-step.
+    DeadlinePassed,
+}
+
+const FAULTS: [(&str, Injected); 7] = [
+    ("504 after", Injected::Domain(Fault::GatewayTimeout)),
+    ("504 before", Injected::Domain(Fault::GatewayTimeoutQueued)),
+    ("429", Injected::Domain(Fault::TooManyRequests)),
+    ("403 throttled", Injected::Domain(Fault::Throttled)),
+    ("dropped", Injected::Domain(Fault::DropConnection)),
+    ("snapshot running", Injected::SnapshotRunning),
+    ("deadline", Injected::DeadlinePassed),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Operation {
+    Snapshot,
+    Verify,
+    RestoreRename,
+    RestoreReplace,
+    Prune,
+}
+
+const OPERATIONS: [Operation; 5] = [
+    Operation::Snapshot,
+    Operation::Verify,
+    Operation::RestoreRename,
+    Operation::RestoreReplace,
+    Operation::Prune,
+];
+
+/// A world for one case: S3, a domain whose random faults follow `seed`, the live indices,
+/// repository `nightly` and the seeded snapshots.
+async fn world(case: &str, seed: u64) -> World {
+    let root = std::env::temp_dir().join(format!("osnap-matrix-{case}-{}", std::process::id()));
+    let s3 = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
+        .await
+        .unwrap();
+    s3.create_bucket("snapshots").await.unwrap();
+    let mut config = DomainConfig::new(case, s3.endpoint(), s3.credentials());
+    config.seed = seed;
+    config.snapshot_duration = Duration::from_millis(20);
+    config.recovery_duration = Duration::from_millis(20);
+    let domain = Domain::start(config).await.unwrap();
+    let world = World {
+        _root: common::tempdir::Dir(root),
+        s3,
+        domain,
+    };
+    for (index, docs) in DOCS {
+        for id in 0..docs {
+            put_doc(&world, index, &id.to_string()).await;
+        }
+    }
+    let registered = operations::register::handle(
+        context(None),
+        json!({"domain": domain_json(&world), "repository": "nightly",
+            "settings": {"bucket": "snapshots", "region": "us-east-1", "base_path": case,
+                "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE}}),
+    )
+    .await;
+    registered.unwrap();
+    for name in SEEDED {
+        let (status, body) = operator_send(
+            &world,
+            Method::PUT,
+            &["_snapshot", "nightly", name],
+            &[("wait_for_completion", "true")],
+            Some(json!({"indices": "logs-1,orders"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    world
+}
+
+fn event(world: &World, extra: &Value) -> Value {
+    let mut event = json!({"domain": domain_json(world), "repository": "nightly"});
+    event
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    event
+}
+
+/// The request of `operation`, the same on the first try and on the workflow's retry.
+fn request(operation: Operation) -> Value {
+    match operation {
+        Operation::Snapshot => json!({"snapshot": "nightly-2026.11.25-030000"}),
+        Operation::Verify => json!({"snapshot": SEEDED[4]}),
+        Operation::RestoreRename => {
+            json!({"snapshot": SEEDED[4], "indices": ["logs-1", "orders"], "on_conflict": "rename"})
+        }
+        Operation::RestoreReplace => {
+            json!({"snapshot": SEEDED[4], "indices": ["logs-1", "orders"], "on_conflict": "replace"})
+        }
+        Operation::Prune => json!({"keep_last": 2}),
+    }
+}
+
+/// An operation's answer as JSON.
+macro_rules! json_of {
+    ($answer:expr) => {
+        $answer.map(|a| serde_json::to_value(a).unwrap())
+    };
+}
+
+/// Runs `operation` once; `Ok` carries its answer as JSON.
+async fn run(
+    world: &World,
+    operation: Operation,
+    deadline: Option<SystemTime>,
+) -> Result<Value, OsnapError> {
+    let ctx = context(deadline);
+    let event = event(world, &request(operation));
+    match operation {
+        Operation::Snapshot => json_of!(operations::snapshot::handle(ctx, event).await),
+        Operation::Verify => json_of!(operations::verify::handle(ctx, event).await),
+        Operation::RestoreRename | Operation::RestoreReplace => {
+            json_of!(operations::restore::handle(ctx, event).await)
+        }
+        Operation::Prune => json_of!(operations::prune::handle(ctx, event).await),
+    }
+}
+
+/// The domain's snapshots in `nightly`, with their states.
+async fn snapshots(world: &World) -> BTreeMap<String, String> {
+    let (status, listing) = operator_call(
+        world,
+        Method::GET,
+        &["_snapshot", "nightly", "_all"],
+        &[("verbose", "false")],
+    )
+    .await;
+    assert_eq!(status, 200, "{listing}");
+    listing["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["snapshot"].as_str().unwrap().to_owned(),
+                s["state"].as_str().unwrap_or("?").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Waits for the snapshots in `nightly` to be done.
+async fn settled(world: &World) {
+    for _ in 0..200 {
+        if snapshots(world).await.values().all(|s| s != "IN_PROGRESS") {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("snapshots never finished: {:?}", snapshots(world).await);
+}
+
+/// The invariants once the retry has run; each broken one is returned, said plainly.
+async fn violations(world: &World, operation: Operation, answers: &[Value]) -> Vec<String> {
+    let mut broken = Vec::new();
+    for (index, docs) in DOCS {
+        if world.domain.doc_count(index) != Some(docs) {
+            broken.push(format!(
+                "{index} holds {:?} documents, not {docs}",
+                world.domain.doc_count(index)
+            ));
+        }
+    }
+    let found = snapshots(world).await;
+    let expected: Vec<&str> = match operation {
+        Operation::Snapshot => SEEDED
+            .iter()
+            .copied()
+            .chain(["nightly-2026.11.25-030000"])
+            .collect(),
+        Operation::Prune => SEEDED[3..].to_vec(),
+        _ => SEEDED.to_vec(),
+    };
+    let names: Vec<&str> = found
+        .keys()
+        .map(String::as_str)
+        .filter(|n| n.starts_with("nightly-"))
+        .collect();
+    if names != expected {
+        broken.push(format!("snapshots {names:?}, not {expected:?}"));
+    }
+    if found.values().any(|s| s != "SUCCESS") {
+        broken.push(format!("a snapshot did not succeed: {found:?}"));
+    }
+    if operation == Operation::RestoreRename {
+        for (index, docs) in DOCS {
+            let copy = format!("restored-{index}");
+            if world.domain.doc_count(&copy) != Some(docs) {
+                broken.push(format!(
+                    "{copy} holds {:?} documents, not {docs}",
+                    world.domain.doc_count(&copy)
+                ));
+            }
+        }
+        let copies = world
+            .domain
+            .index_names()
+            .into_iter()
+            .filter(|n| n.starts_with("restored-"))
+            .count();
+        if copies != DOCS.len() {
+            broken.push(format!("{copies} restored copies, not {}", DOCS.len()));
+        }
+    }
+    // The last answer (after the retry, if any) is the operation's outcome.
+    if let Some(last) = answers.last()
+        && operation == Operation::Verify
+        && last["ok"] != true
+    {
+        broken.push(format!("verify judged a good snapshot not ok: {last}"));
+    }
+    broken
+}
+
+/// Waits for any restored copies to recover, so the counts are the copies' own.
+async fn restored_recovered(world: &World, operation: Operation) {
+    let names: Vec<String> = match operation {
+        Operation::RestoreRename => DOCS.iter().map(|(i, _)| format!("restored-{i}")).collect(),
+        Operation::RestoreReplace => DOCS.iter().map(|(i, _)| (*i).to_owned()).collect(),
+        _ => return,
+    };
+    common::recovered(world, &names).await;
+}
+
+struct Case {
+    outcome: String,
+    injected: u64,
+    broken: Vec<String>,
+}
+
+async fn case(operation: Operation, fault: Injected, seed: u64, label: &str) -> Case {
+    let name = format!("{operation:?}-{label}-{seed}")
+        .to_lowercase()
+        .replace(' ', "-");
+    let world = world(&name, seed).await;
+    let faults = world.domain.faults();
+    let mut deadline = None;
+    match fault {
+        Injected::Domain(fault) => {
+            faults.push(FaultRule::new(fault).always().with_probability(0.35))
+        }
+        Injected::SnapshotRunning => {
+            faults.set_stuck_snapshots(true);
+            let (status, body) = operator_send(
+                &world,
+                Method::PUT,
+                &["_snapshot", "nightly", "manual-running"],
+                &[],
+                Some(json!({"indices": "orders"})),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+        }
+        Injected::DeadlinePassed => {
+            faults.set_latency(Duration::from_millis(150));
+            deadline = Some(SystemTime::now() + Duration::from_millis(400));
+        }
+    }
+    let first = run(&world, operation, deadline).await;
+    let injected = faults.injected();
+    // The fault passes; the workflow retries what is transient, with the same request.
+    faults.clear();
+    faults.set_latency(Duration::ZERO);
+    if matches!(fault, Injected::SnapshotRunning) {
+        faults.set_stuck_snapshots(false);
+        settled(&world).await;
+        let (status, _) = operator_send(
+            &world,
+            Method::DELETE,
+            &["_snapshot", "nightly", "manual-running"],
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    let mut broken = Vec::new();
+    let mut answers = Vec::new();
+    let outcome = match first {
+        Ok(answer) => {
+            answers.push(answer);
+            "ok".to_owned()
+        }
+        Err(error) => {
+            let kind = error.error_type();
+            if !OsnapError::ERROR_TYPES.contains(&kind) {
+                broken.push(format!("undocumented errorType {kind}"));
+            }
+            if error.is_transient() {
+                match run(&world, operation, None).await {
+                    Ok(answer) => answers.push(answer),
+                    Err(again) => broken.push(format!("the retry failed too: {again}")),
+                }
+                format!("{kind}→ok")
+            } else {
+                broken.push(format!("a fault the retry cannot fix: {error}"));
+                kind.to_owned()
+            }
+        }
+    };
+    settled(&world).await;
+    // A prune the deadline cut short leaves the rest pending for its next run: run it.
+    if operation == Operation::Prune
+        && answers
+            .last()
+            .is_some_and(|a| a["pending"]["count"].as_u64().unwrap_or(0) > 0)
+        && let Ok(answer) = run(&world, operation, None).await
+    {
+        answers.push(answer);
+    }
+    restored_recovered(&world, operation).await;
+    broken.extend(violations(&world, operation, &answers).await);
+    world.domain.shutdown().await;
+    world.s3.shutdown().await;
+    Case {
+        outcome,
+        injected,
+        broken,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_operation_under_every_fault_keeps_every_index_and_every_kept_snapshot() {
+    let seeds: u64 = std::env::var("OSNAP_FAULT_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
+    let mut matrix: BTreeMap<(Operation, &str), Vec<String>> = BTreeMap::new();
+    let (mut cases, mut injected) = (0u64, 0u64);
+    let mut broken = Vec::new();
+    for operation in OPERATIONS {
+        for (label, fault) in FAULTS {
+            for seed in 1..=seeds {
+                let result = case(operation, fault, seed, label).await;
+                cases += 1;
+                injected += result.injected;
+                for violation in result.broken {
+                    broken.push(format!(
+                        "{operation:?} × {label} (seed {seed}): {violation}"
+                    ));
+                }
+                matrix
+                    .entry((operation, label))
+                    .or_default()
+                    .push(result.outcome);
+            }
+        }
+    }
+    let mut table = format!("{:<16}", "operation");
+    for (label, _) in FAULTS {
+        table.push_str(&format!(" | {label:<26}"));
+    }
+    for operation in OPERATIONS {
+        table.push_str(&format!("\n{:<16}", format!("{operation:?}")));
+        for (label, _) in FAULTS {
+            let mut outcomes = matrix[&(operation, label)].clone();
+            outcomes.sort();
+            outcomes.dedup();
+            table.push_str(&format!(" | {:<26}", outcomes.join(", ")));
+        }
+    }
+    println!("{table}");
+    println!(
+        "fault matrix: {cases} cases ({} operations × {} faults × {seeds} seeds), {injected} faults injected, {} invariant violations; not run: S3 errors (the stand-in's S3 injects none)",
+        OPERATIONS.len(),
+        FAULTS.len(),
+        broken.len()
+    );
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
+    assert!(injected > 0, "no fault was injected");
+}
