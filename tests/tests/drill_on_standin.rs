@@ -353,3 +353,61 @@ async fn a_drill_not_due_today_restores_nothing() {
     assert_eq!(index_names(&world).await, ["logs-1", "orders"]);
     functions.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_drill_on_a_scratch_domain_restores_there_and_leaves_the_source_alone() {
+    let (world, functions) = snapshotted("drill-scratch").await;
+    // A second domain on the same bucket, the repository registered there read-only.
+    let mut config = standin::DomainConfig::new(
+        "drill-scratch-2",
+        world.s3.endpoint(),
+        world.s3.credentials(),
+    );
+    config.recovery_duration = std::time::Duration::from_millis(200);
+    let scratch = standin::Domain::start(config).await.unwrap();
+    let scratch_json = json!({"endpoint": scratch.endpoint(), "region": "us-east-1"});
+    let registered = operations::register::handle(
+        common::context(None),
+        json!({"domain": scratch_json, "repository": "nightly",
+            "settings": {"bucket": "snapshots", "region": "us-east-1", "base_path": "drill-scratch",
+                "role_arn": standin::domain::DEFAULT_SNAPSHOT_ROLE, "readonly": true}}),
+    )
+    .await;
+    registered.unwrap();
+
+    let spec = json!({"domain": scratch_json});
+    let started = ok(
+        functions
+            .verify
+            .invoke(&drill(&world, "start", &spec))
+            .await
+            .unwrap(),
+        "start",
+    );
+    assert_eq!(
+        started["drill"]["domain"],
+        scratch.endpoint().trim_start_matches("http://")
+    );
+    let done = poll_done(&functions.verify, &drill(&world, "check", &spec)).await;
+    assert_eq!(
+        (done["state"].as_str(), done["ok"].as_bool()),
+        (Some("DRILL_PASSED"), Some(true)),
+        "{done}"
+    );
+    assert_eq!(
+        names(&done["drill"]["deleted"]),
+        ["osnap-drill-logs-1", "osnap-drill-orders"]
+    );
+    assert!(
+        scratch
+            .index_names()
+            .iter()
+            .all(|n| !n.starts_with("osnap-drill-")),
+        "{:?}",
+        scratch.index_names()
+    );
+    // Nothing was restored on the snapshot's own domain.
+    assert_eq!(index_names(&world).await, ["logs-1", "orders"]);
+    scratch.shutdown().await;
+    functions.stop().await;
+}
