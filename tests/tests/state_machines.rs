@@ -19,7 +19,7 @@ use http::Method;
 use policy::naming::NameTemplate;
 use serde_json::{Value, json};
 use standin::s3::S3Server;
-use standin::{Domain, DomainConfig};
+use standin::{Domain, DomainConfig, Fault, FaultRule};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
@@ -1328,4 +1328,74 @@ async fn sixty_nights_of_a_log_cluster_end_at_the_retentions_size() {
             .contains(&"audit-2026".to_owned())
     );
     standin.shutdown().await;
+}
+
+/// The faults the workflows are run under, each on a share of every domain request.
+const WORKFLOW_FAULTS: [(&str, Fault); 4] = [
+    ("504 after", Fault::GatewayTimeout),
+    ("504 before", Fault::GatewayTimeoutQueued),
+    ("429", Fault::TooManyRequests),
+    ("dropped", Fault::DropConnection),
+];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn both_workflows_under_each_fault_succeed_and_lose_nothing() {
+    let mut rows = Vec::new();
+    for (label, fault) in WORKFLOW_FAULTS {
+        // The backup: a snapshot taken, verified and pruned; every seeded snapshot kept.
+        let standin = backup_standin(&format!("faulty-backup-{}", rows.len()), 4).await;
+        let domain = &standin.domains[0];
+        let seeded = [
+            seed_nightly(domain, DAY).await,
+            seed_nightly(domain, DAY * 2).await,
+        ];
+        domain
+            .faults()
+            .push(FaultRule::new(fault).always().with_probability(0.25));
+        let mut functions = Functions::start(BACKUP_FUNCTIONS, &standin.s3_endpoint()).await;
+        let backup = execute("backup", &backup_input(domain), &mut functions, |_| {}).await;
+        functions.stop().await;
+        let backup_faults = domain.faults().injected();
+        domain.faults().clear();
+        assert_eq!(backup["status"], "SUCCEEDED", "{label}: {backup}");
+        assert_eq!(backup["notifications"], json!([]), "{label}");
+        assert_eq!(domain.doc_count("logs"), Some(4), "{label}");
+        let after = snapshots(domain, "nightly").await;
+        assert!(
+            seeded
+                .iter()
+                .all(|s| after.iter().any(|(n, state)| n == s && state == "SUCCESS")),
+            "{label}: {after:?}"
+        );
+        assert_eq!(after.len(), 3, "{label}: one snapshot taken: {after:?}");
+        standin.shutdown().await;
+
+        // The migration: every index on the target with all its documents, restored once.
+        let standin = migration_standin(&format!("faulty-migrate-{}", rows.len())).await;
+        for domain in &standin.domains {
+            domain
+                .faults()
+                .push(FaultRule::new(fault).always().with_probability(0.25));
+        }
+        let migration = run_migration(&standin).await;
+        let migrate_faults: u64 = standin.domains.iter().map(|d| d.faults().injected()).sum();
+        let (source, target) = (&standin.domains[0], &standin.domains[1]);
+        for domain in &standin.domains {
+            domain.faults().clear();
+        }
+        assert_eq!(migration["status"], "SUCCEEDED", "{label}: {migration}");
+        for index in ["logs-2026.11.28", "orders"] {
+            assert_eq!(
+                target.doc_count(index),
+                source.doc_count(index),
+                "{label}: {index}"
+            );
+        }
+        assert_eq!(source.doc_count("orders"), Some(5), "{label}");
+        standin.shutdown().await;
+        rows.push(format!(
+            "{label}: backup SUCCEEDED ({backup_faults} faults), migration SUCCEEDED ({migrate_faults} faults)"
+        ));
+    }
+    println!("workflows under faults:\n{}", rows.join("\n"));
 }
