@@ -374,23 +374,9 @@ async fn verify_counts(
     let here = ctx.api(target).await?;
     let restored = crate::restore::restored_pairs(&here, repository, selection).await?;
     let info = fetch(&here, repository, &selection.snapshot).await?;
-    let manifest = match ManifestStore::of_repository(ctx, target).await {
-        Ok(store) => match store.get(&selection.snapshot).await {
-            Ok(Lookup::Found(found)) if found.describes(&info.snapshot, info.uuid.as_deref()) => {
-                Ok(found)
-            }
-            Ok(Lookup::Found(_)) => Err(format!(
-                "the manifest at `{}` describes an earlier snapshot of that name",
-                store.location().key(&selection.snapshot)
-            )),
-            Ok(Lookup::Missing(why)) => Err(why),
-            Err(error) => Err(format!("the manifest could not be read: {error}")),
-        },
-        Err(StoreMissing::NoBucket(why)) => Err(why),
-        Err(StoreMissing::Failed(error)) => Err(format!(
-            "the repository's bucket could not be reached: {error}"
-        )),
-    };
+    let manifest = manifest_of(ctx, target, &info)
+        .await
+        .map(|(manifest, _)| manifest);
     let found = open_counts(&here).await.map_err(|e| from_api(e, subject))?;
     let source = match &request.source {
         Some(domain) => {
@@ -415,7 +401,7 @@ async fn verify_counts(
         .collect();
     let judged = counts::judge(
         &pairs,
-        manifest.as_deref().map_err(String::as_str),
+        manifest.as_ref().map_err(String::as_str),
         &found,
         source.as_ref(),
     );
@@ -425,6 +411,35 @@ async fn verify_counts(
         &pairs,
         judged,
     ))
+}
+
+/// The manifest of the snapshot `info` describes, with its store, or why there is none (no
+/// bucket known, none written, one of an earlier snapshot of that name, unreadable).
+pub(crate) async fn manifest_of(
+    ctx: &Context,
+    target: &Target,
+    info: &SnapshotInfo,
+) -> Result<(manifest::Manifest, ManifestStore), String> {
+    let store = match ManifestStore::of_repository(ctx, target).await {
+        Ok(store) => store,
+        Err(StoreMissing::NoBucket(why)) => return Err(why),
+        Err(StoreMissing::Failed(error)) => {
+            return Err(format!(
+                "the repository's bucket could not be reached: {error}"
+            ));
+        }
+    };
+    match store.get(&info.snapshot).await {
+        Ok(Lookup::Found(found)) if found.describes(&info.snapshot, info.uuid.as_deref()) => {
+            Ok((*found, store))
+        }
+        Ok(Lookup::Found(_)) => Err(format!(
+            "the manifest at `{}` describes an earlier snapshot of that name",
+            store.location().key(&info.snapshot)
+        )),
+        Ok(Lookup::Missing(why)) => Err(why),
+        Err(error) => Err(format!("the manifest could not be read: {error}")),
+    }
 }
 
 /// Every open index's `docs.count` (`_cat/indices`, one request): a closed index has none,

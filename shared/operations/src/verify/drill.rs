@@ -32,7 +32,7 @@ use crate::context::Context;
 use crate::contract::Target;
 use crate::manifest::fingerprint::{mapping_fingerprint, settings_fingerprint};
 use crate::manifest::judge::{CountVerdict, judge_count};
-use crate::manifest::{DrillRecord, Lookup, Manifest, ManifestStore};
+use crate::manifest::{DrillRecord, Manifest, ManifestStore};
 use crate::name_batches;
 use crate::requests::{
     DrillDay, DrillPhase, DrillReport, DrillRequest, DrillSample, OnConflict, RestoreRequest,
@@ -82,22 +82,9 @@ pub(super) async fn drill(
             info.state.as_ref().map_or("IN_PROGRESS", |s| s.as_str())
         )));
     }
-    let store = ManifestStore::of_repository(ctx, &place).await;
-    let manifest: Result<Manifest, String> = match &store {
-        Ok(store) => match store.get(&name).await {
-            Ok(Lookup::Found(found)) if found.describes(&info.snapshot, info.uuid.as_deref()) => {
-                Ok(*found)
-            }
-            Ok(Lookup::Found(_)) => {
-                Err("the manifest describes an earlier snapshot of that name".into())
-            }
-            Ok(Lookup::Missing(why)) => Err(why),
-            Err(error) => Err(format!("the manifest could not be read: {error}")),
-        },
-        Err(crate::manifest::StoreMissing::NoBucket(why)) => Err(why.clone()),
-        Err(crate::manifest::StoreMissing::Failed(error)) => Err(format!(
-            "the repository's bucket could not be reached: {error}"
-        )),
+    let (manifest, store) = match super::manifest_of(ctx, &place, &info).await {
+        Ok((manifest, store)) => (Ok(manifest), Some(store)),
+        Err(why) => (Err(why), None),
     };
     let sample = choose(&spec.sample, &info, manifest.as_ref().ok())?;
     if sample.is_empty() {
@@ -134,7 +121,6 @@ pub(super) async fn drill(
             Ok(report.restoring(repository, &name, &pairs, Vec::new()))
         }
         DrillPhase::Check => {
-            let store = store.ok();
             check(
                 &api,
                 repository,
