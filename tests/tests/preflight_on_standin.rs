@@ -409,3 +409,29 @@ async fn a_restore_dry_run_from_a_snapshot_carries_the_report_and_a_restore_does
     let serialized = serde_json::to_value(&done).unwrap();
     assert!(serialized.get("preflight").is_none(), "{serialized}");
 }
+
+#[tokio::test]
+async fn warm_and_cold_indices_of_the_source_are_named_as_left_behind() {
+    let pair = pair("pf-tiers", Engine::os_2(), Engine::os_2()).await;
+    let clear = preflight(&pair, json!({"indices": ["orders", "logs-*"]})).await;
+    assert!(!clear.has(FindingCode::WarmOrColdIndices), "{clear:#?}");
+
+    put_doc(&pair.source, "logs-old", "1").await;
+    put_doc(&pair.source, "logs-older", "1").await;
+    assert!(pair.source.domain.migrate_to_warm("logs-old"));
+    // Cold storage takes warm indices only.
+    assert!(pair.source.domain.migrate_to_warm("logs-older"));
+    pair.source.domain.enable_cold_storage();
+    assert!(pair.source.domain.migrate_to_cold("logs-older"));
+    put_doc(&pair.source, "notes", "1").await;
+    assert!(pair.source.domain.migrate_to_warm("notes"));
+    let report = preflight(&pair, json!({"indices": ["orders", "logs-*"]})).await;
+    let tiers = finding(&report, FindingCode::WarmOrColdIndices);
+    assert_eq!(tiers.severity, Severity::Warning);
+    assert_eq!(tiers.sample.names, ["logs-old", "logs-older"], "{tiers:?}");
+    assert!(
+        tiers.subject.starts_with("1 UltraWarm and 1 cold"),
+        "{tiers:?}"
+    );
+    assert_eq!(report.blocking, 0, "{report:#?}");
+}

@@ -13,9 +13,11 @@
 //! the source domain itself (a migration's first step, before its snapshot exists), selected
 //! by the rule the snapshot will apply (`indices`, system indices only when named).
 //!
-//! Not yet detected, though their codes are part of the report's contract: UltraWarm and cold
-//! indices (`warm_or_cold_indices`), and data streams on a live source (`data_streams` is
-//! found from a snapshot's `data_streams` only).
+//! On a live source, UltraWarm indices (the snapshot skips them: AWS refuses a manual
+//! snapshot of a warm index, and its `cs-ultrawarm` copies restore only there) and cold ones
+//! (detached from the cluster, in no snapshot) are `warm_or_cold_indices`, and the warm ones
+//! are not counted as incoming. Not yet detected: data streams on a live source
+//! (`data_streams` is found from a snapshot's `data_streams` only).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,7 +64,7 @@ pub enum FindingCode {
     SystemIndicesSkipped,
     /// Data streams in the snapshot.
     DataStreams,
-    /// UltraWarm or cold indices (not yet detected).
+    /// UltraWarm or cold indices on the source, which its snapshot does not take.
     WarmOrColdIndices,
 }
 
@@ -168,6 +170,10 @@ pub struct Source {
     /// System indices left out of the selection.
     pub skipped_system: Vec<String>,
     pub data_streams: Vec<String>,
+    /// Selected UltraWarm indices of a live source, which its snapshot skips.
+    pub warm: Vec<String>,
+    /// A live source's cold indices (none where it lists none).
+    pub cold: Vec<String>,
     /// Whether the restore brings the indices' aliases.
     pub with_aliases: bool,
 }
@@ -224,8 +230,27 @@ pub async fn read_source(
     }
     let by_name: BTreeMap<&str, &CatIndex> = listed.iter().map(|c| (c.index.as_str(), c)).collect();
     let selected: BTreeSet<&str> = pairs.iter().map(|p| p.from.as_str()).collect();
+    // The snapshot names the hot indices only (see `snapshot`): the warm ones stay behind.
+    let tiers = api.box_types("*").await.map_err(|e| from_api(e, subject))?;
+    let warm: Vec<String> = pairs
+        .iter()
+        .filter(|p| tiers.get(&p.from).is_some_and(|t| t.is_warm()))
+        .map(|p| p.from.clone())
+        .collect();
+    // What a domain without cold storage answers is not documented: any refusal is none.
+    let listed_cold: Vec<String> = match api.cold_indices().await {
+        Ok(page) => page.indices.into_iter().map(|c| c.index).collect(),
+        Err(_) => Vec::new(),
+    };
+    // Those the selection would take, were they in the cluster.
+    let cold: Vec<String> =
+        crate::restore::select_and_rename(&request.selection(&request.snapshot), &listed_cold)?
+            .into_iter()
+            .map(|p| p.from)
+            .collect();
     let incoming = pairs
         .iter()
+        .filter(|p| !warm.contains(&p.from))
         .map(|RestoredIndex { from, to }| {
             let row = by_name.get(from.as_str());
             Incoming {
@@ -250,6 +275,8 @@ pub async fn read_source(
             .cloned()
             .collect(),
         data_streams: Vec::new(),
+        warm,
+        cold,
         with_aliases: with_aliases(request),
     })
 }
@@ -296,6 +323,8 @@ pub async fn read_snapshot(
             .cloned()
             .collect(),
         data_streams: info.data_streams.clone(),
+        warm: Vec::new(),
+        cold: Vec::new(),
         with_aliases: with_aliases(request),
     })
 }
@@ -381,6 +410,21 @@ pub fn check(
                 source.skipped_system.len()
             ),
             &source.skipped_system,
+        );
+    }
+    if !source.warm.is_empty() || !source.cold.is_empty() {
+        let mut names = source.warm.clone();
+        names.extend(source.cold.iter().cloned());
+        report.add(
+            FindingCode::WarmOrColdIndices,
+            format!(
+                "{} UltraWarm and {} cold indices are in no manual snapshot, so they do not \
+                 migrate: move them to hot storage first (`_ultrawarm/migration/<index>/_hot`, \
+                 `_cold/migration/_warm` then `_hot`), or leave them",
+                source.warm.len(),
+                source.cold.len()
+            ),
+            &names,
         );
     }
     if !source.data_streams.is_empty() {
