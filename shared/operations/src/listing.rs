@@ -15,6 +15,8 @@ use policy::naming::{DEFAULT_TEMPLATE, NameTemplate};
 use snapshot_api::snapshot::{SnapshotInfo, SnapshotState};
 use snapshot_api::{ApiError, SnapshotApi};
 
+use crate::OsnapError;
+use crate::api_error::{Subject, from_api};
 use crate::name_batches;
 
 /// The most undated snapshots read by name in one invocation; any more stay undated (prune
@@ -119,6 +121,38 @@ pub fn newest(dated: &[Dated], accept: impl Fn(&SnapshotState) -> bool) -> Optio
             a.time
                 .cmp(&b.time)
                 .then_with(|| a.info.snapshot.cmp(&b.info.snapshot))
+        })
+}
+
+/// The name of the newest snapshot in `repository` matching `pattern` whose state `accept`
+/// allows: what `latest` means. `kind` names what was looked for in the refusal when there is
+/// none ("snapshot", "successful snapshot").
+pub(crate) async fn newest_name(
+    api: &SnapshotApi,
+    repository: &str,
+    pattern: &str,
+    kind: &str,
+    accept: impl Fn(&SnapshotState) -> bool,
+) -> Result<String, OsnapError> {
+    let dated = dated_snapshots(api, repository, pattern)
+        .await
+        .map_err(|e| {
+            from_api(
+                e,
+                Subject {
+                    repository,
+                    snapshot: None,
+                },
+            )
+        })?;
+    newest(&dated, accept)
+        .map(|d| d.info.snapshot.clone())
+        .ok_or_else(|| OsnapError::SnapshotMissing {
+            repository: repository.to_owned(),
+            snapshot: format!(
+                "latest (no {kind} matching `{}`)",
+                policy::quote::short(pattern)
+            ),
         })
 }
 

@@ -47,7 +47,7 @@ use crate::api_error::{Subject, from_api};
 use crate::bounded::Bounded;
 use crate::context::Context;
 use crate::contract::{DomainInput, Target, parse_event};
-use crate::listing::{dated_snapshots, newest};
+use crate::listing::newest_name;
 use crate::name_batches;
 use crate::preflight;
 use crate::requests::{
@@ -74,26 +74,18 @@ pub async fn restore(
         return migration_preflight(ctx, request, target, source).await;
     }
     let api = ctx.api(target).await?;
-    let subject = Subject {
-        repository,
-        snapshot: None,
-    };
     let name = if request.snapshot == "latest" {
-        let dated = dated_snapshots(&api, repository, &request.name_pattern)
-            .await
-            .map_err(|e| from_api(e, subject))?;
         let usable = |s: &SnapshotState| {
             *s == SnapshotState::Success || (request.partial && *s == SnapshotState::Partial)
         };
-        newest(&dated, usable)
-            .map(|d| d.info.snapshot.clone())
-            .ok_or_else(|| OsnapError::SnapshotMissing {
-                repository: repository.to_owned(),
-                snapshot: format!(
-                    "latest (no successful snapshot matching `{}`)",
-                    policy::quote::short(&request.name_pattern)
-                ),
-            })?
+        newest_name(
+            &api,
+            repository,
+            &request.name_pattern,
+            "successful snapshot",
+            usable,
+        )
+        .await?
     } else {
         request.snapshot.clone()
     };
@@ -353,14 +345,7 @@ async fn restored_from(
         let recoveries = api.recovery_of_existing(batch).await?;
         for pair in candidates.iter().filter(|r| batch.contains(&r.to.as_str())) {
             let from_this_snapshot = recoveries.get(&pair.to).is_some_and(|index| {
-                let mut primaries = index.shards.iter().filter(|s| s.primary).peekable();
-                primaries.peek().is_some()
-                    && primaries.all(|s| {
-                        s.recovery_type == "SNAPSHOT"
-                            && s.source.repository.as_deref() == Some(repository)
-                            && s.source.snapshot.as_deref() == Some(snapshot)
-                            && s.source.index.as_deref().is_none_or(|i| i == pair.from)
-                    })
+                restored_from_snapshot(&index.shards, repository, snapshot, &pair.from)
             });
             if from_this_snapshot {
                 ours.insert(pair.to.clone());
@@ -371,6 +356,24 @@ async fn restored_from(
 }
 
 /// Indices per recovery look-up, and what follows their names in its request target.
+/// Whether every primary of an index (it has at least one) is, or was, restored from
+/// `repository`/`snapshot`, from the snapshot's index `from`.
+pub(crate) fn restored_from_snapshot(
+    shards: &[snapshot_api::recovery::ShardRecovery],
+    repository: &str,
+    snapshot: &str,
+    from: &str,
+) -> bool {
+    let mut primaries = shards.iter().filter(|s| s.primary).peekable();
+    primaries.peek().is_some()
+        && primaries.all(|s| {
+            s.recovery_type == "SNAPSHOT"
+                && s.source.repository.as_deref() == Some(repository)
+                && s.source.snapshot.as_deref() == Some(snapshot)
+                && s.source.index.as_deref().is_none_or(|i| i == from)
+        })
+}
+
 pub(crate) const RECOVERY_BATCH: usize = 100;
 pub(crate) const RECOVERY_PATH_AND_QUERY: &str = "/_recovery?ignore_unavailable=true";
 

@@ -19,7 +19,7 @@ use crate::api_error::{Subject, from_api};
 use crate::bounded::{Bounded, SAMPLE};
 use crate::context::Context;
 use crate::contract::{Target, parse_event};
-use crate::listing::{dated_snapshots, newest, time_of_millis};
+use crate::listing::{newest_name, time_of_millis};
 use crate::manifest::{self, Lookup, ManifestStore, StoreMissing};
 use crate::name_batches;
 use crate::requests::{
@@ -69,23 +69,11 @@ async fn verify_snapshot(
     let repository = target.repository.as_str();
     let api = ctx.api(target).await?;
     let info = if request.snapshot == "latest" {
-        let subject = Subject {
-            repository,
-            snapshot: None,
-        };
-        let dated = dated_snapshots(&api, repository, &request.name_pattern)
-            .await
-            .map_err(|e| from_api(e, subject))?;
-        let Some(latest) = newest(&dated, |_| true) else {
-            return Err(OsnapError::SnapshotMissing {
-                repository: repository.to_owned(),
-                snapshot: format!(
-                    "latest (no snapshot matching `{}`)",
-                    policy::quote::short(&request.name_pattern)
-                ),
-            });
-        };
-        fetch(&api, repository, &latest.info.snapshot).await?
+        let latest = newest_name(&api, repository, &request.name_pattern, "snapshot", |_| {
+            true
+        })
+        .await?;
+        fetch(&api, repository, &latest).await?
     } else {
         fetch(&api, repository, &request.snapshot).await?
     };
@@ -113,63 +101,34 @@ async fn complete_manifest(
     api: &SnapshotApi,
     info: &SnapshotInfo,
 ) -> (ManifestNote, Option<u64>) {
-    let mut index_bytes = None;
-    let note = complete_manifest_measuring(ctx, target, api, info, &mut index_bytes).await;
-    (note, index_bytes)
-}
-
-async fn complete_manifest_measuring(
-    ctx: &Context,
-    target: &Target,
-    api: &SnapshotApi,
-    info: &SnapshotInfo,
-    index_bytes: &mut Option<u64>,
-) -> ManifestNote {
-    let store = match ManifestStore::of_repository(ctx, target).await {
-        Ok(store) => store,
-        Err(StoreMissing::NoBucket(why)) => return ManifestNote::not_recorded(&why),
-        Err(StoreMissing::Failed(error)) => {
-            return ManifestNote::not_recorded(&format!(
-                "the repository's bucket could not be found: {error}"
-            ));
-        }
+    let (mut found, store) = match manifest_of(ctx, target, info).await {
+        Ok(found) => found,
+        Err(why) => return (ManifestNote::not_recorded(&why), None),
     };
-    let key = store.location().key(&info.snapshot);
-    let mut found = match store.get(&info.snapshot).await {
-        Ok(Lookup::Found(found)) => found,
-        Ok(Lookup::Missing(why)) => return ManifestNote::not_recorded(&why),
-        Err(error) => {
-            return ManifestNote::not_recorded(&format!("the manifest could not be read: {error}"));
-        }
-    };
-    if !found.describes(&info.snapshot, info.uuid.as_deref()) {
-        return ManifestNote::not_recorded(&format!(
-            "the manifest at `{key}` describes an earlier snapshot of that name"
-        ));
-    }
     if found.completed.is_some() {
-        return ManifestNote::kept(key);
+        return (
+            ManifestNote::kept(store.location().key(&info.snapshot)),
+            None,
+        );
     }
     if let Err(error) = manifest::complete(api, &mut found, info, ctx.now()).await {
-        return ManifestNote::not_recorded(&format!(
-            "the counts after the snapshot could not be read: {error}"
-        ));
+        let why = format!("the counts after the snapshot could not be read: {error}");
+        return (ManifestNote::not_recorded(&why), None);
     }
     match store.put(&found).await {
         Ok(key) => {
             tracing::info!(key, "manifest completed");
-            *index_bytes = Some(
-                found
-                    .indices
-                    .values()
-                    .filter_map(|r| r.primary_store_bytes)
-                    .sum(),
-            );
-            ManifestNote::written(key)
+            let index_bytes = found
+                .indices
+                .values()
+                .filter_map(|r| r.primary_store_bytes)
+                .sum();
+            (ManifestNote::written(key), Some(index_bytes))
         }
-        Err(error) => ManifestNote::not_recorded(&format!(
-            "the completed manifest could not be written: {error}"
-        )),
+        Err(error) => {
+            let why = format!("the completed manifest could not be written: {error}");
+            (ManifestNote::not_recorded(&why), None)
+        }
     }
 }
 

@@ -16,7 +16,6 @@
 //! repeated after the delete answers the same verdict instead of finding the copies gone.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::{Hash, Hasher};
 
 use policy::indices::{IndexSelection, backing_stream, is_system_index};
 use policy::time::UtcDateTime;
@@ -346,26 +345,14 @@ async fn resolve(
             "a drill's check needs the snapshot's name (its start answered it), not `latest`",
         ));
     }
-    let dated = crate::listing::dated_snapshots(api, repository, &request.name_pattern)
-        .await
-        .map_err(|e| {
-            from_api(
-                e,
-                Subject {
-                    repository,
-                    snapshot: None,
-                },
-            )
-        })?;
-    crate::listing::newest(&dated, |s| *s == SnapshotState::Success)
-        .map(|d| d.info.snapshot.clone())
-        .ok_or_else(|| OsnapError::SnapshotMissing {
-            repository: repository.to_owned(),
-            snapshot: format!(
-                "latest (no successful snapshot matching `{}`)",
-                policy::quote::short(&request.name_pattern)
-            ),
-        })
+    crate::listing::newest_name(
+        api,
+        repository,
+        &request.name_pattern,
+        "successful snapshot",
+        |s| *s == SnapshotState::Success,
+    )
+    .await
 }
 
 /// The snapshot's indices the sample takes, sorted by name: never a system index, never a
@@ -421,25 +408,14 @@ pub(crate) fn choose(
     Ok(chosen)
 }
 
-/// A stable draw for `index` under `seed` (FNV-1a: the same on every platform and release,
-/// unlike the standard library's hasher, which is not specified).
+/// A stable draw for `index` under `seed`: the first eight bytes of a SHA-256, the same on
+/// every platform and release.
 fn draw(seed: &str, index: &str) -> u64 {
-    struct Fnv(u64);
-    impl Hasher for Fnv {
-        fn finish(&self) -> u64 {
-            self.0
-        }
-        fn write(&mut self, bytes: &[u8]) {
-            for b in bytes {
-                self.0 ^= u64::from(*b);
-                self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-    }
-    let mut hasher = Fnv(0xcbf2_9ce4_8422_2325);
-    seed.hash(&mut hasher);
-    index.hash(&mut hasher);
-    hasher.finish()
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("{seed}\n{index}").as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
 }
 
 /// The restore a drill makes: the sample's indices by name, each under the prefix.
@@ -540,17 +516,12 @@ async fn stand(
         shards.extend(api.cat_shards(batch).await?);
     }
     for pair in present {
-        let primaries: Vec<_> = recoveries
+        let shards_of = recoveries
             .get(&pair.to)
-            .map(|r| r.shards.iter().filter(|s| s.primary).collect())
-            .unwrap_or_default();
-        let from_this_snapshot = !primaries.is_empty()
-            && primaries.iter().all(|s| {
-                s.recovery_type == "SNAPSHOT"
-                    && s.source.repository.as_deref() == Some(repository)
-                    && s.source.snapshot.as_deref() == Some(snapshot)
-                    && s.source.index.as_deref().is_none_or(|i| i == pair.from)
-            });
+            .map_or(&[][..], |r| r.shards.as_slice());
+        let primaries: Vec<_> = shards_of.iter().filter(|s| s.primary).collect();
+        let from_this_snapshot =
+            crate::restore::restored_from_snapshot(shards_of, repository, snapshot, &pair.from);
         let failed = shards
             .iter()
             .find(|s| s.index == pair.to && s.is_failed_primary());
