@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{context, domain_json, operator_call, operator_send, put_doc, recovered};
+use common::{context, operator_call, operator_send, put_doc, recovered};
 use http::Method;
 use serde_json::{Value, json};
 
@@ -16,12 +16,7 @@ use serde_json::{Value, json};
 const AUTOMATED: &str = "2026-12-01t03-10-21.0e1c4f2a-8d5b-4c7e-9c1a-2b3d4e5f6a7b";
 
 fn event(world: &common::World, extra: &Value) -> Value {
-    let mut event = json!({"domain": domain_json(world), "repository": "cs-automated"});
-    event
-        .as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    event
+    common::event_in(world, "cs-automated", extra)
 }
 
 #[tokio::test(flavor = "multi_thread")]

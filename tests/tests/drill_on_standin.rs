@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{World, domain_json, ok, operator_call, operator_send, poll_done, put_doc};
+use common::{World, ok, operator_call, operator_send, poll_done, put_doc};
 use e2e::LambdaFunction;
 use http::Method;
 use serde_json::{Value, json};
@@ -34,12 +34,7 @@ impl Functions {
 }
 
 fn event(world: &World, extra: &Value) -> Value {
-    let mut event = json!({"domain": domain_json(world), "repository": "nightly"});
-    event
-        .as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    event
+    common::event_in(world, "nightly", extra)
 }
 
 /// A domain with `logs-1` (3 documents) and `orders` (1), snapshotted as `nightly-d1` by the

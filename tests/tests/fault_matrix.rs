@@ -21,8 +21,7 @@ use common::{World, context, domain_json, operator_call, operator_send, put_doc}
 use http::Method;
 use operations::OsnapError;
 use serde_json::{Value, json};
-use standin::s3::S3Server;
-use standin::{Domain, DomainConfig, Fault, FaultRule};
+use standin::{Fault, FaultRule};
 
 /// The live indices every case starts from, with their documents.
 const DOCS: [(&str, usize); 2] = [("logs-1", 3), ("orders", 2)];
@@ -76,21 +75,12 @@ const OPERATIONS: [Operation; 5] = [
 /// A world for one case: S3, a domain whose random faults follow `seed`, the live indices,
 /// repository `nightly` and the seeded snapshots.
 async fn world(case: &str, seed: u64) -> World {
-    let root = std::env::temp_dir().join(format!("osnap-matrix-{case}-{}", std::process::id()));
-    let s3 = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
-        .await
-        .unwrap();
-    s3.create_bucket("snapshots").await.unwrap();
-    let mut config = DomainConfig::new(case, s3.endpoint(), s3.credentials());
-    config.seed = seed;
-    config.snapshot_duration = Duration::from_millis(20);
-    config.recovery_duration = Duration::from_millis(20);
-    let domain = Domain::start(config).await.unwrap();
-    let world = World {
-        _root: common::tempdir::Dir(root),
-        s3,
-        domain,
-    };
+    let world = common::world_with(&format!("matrix-{case}"), |config| {
+        config.seed = seed;
+        config.snapshot_duration = Duration::from_millis(20);
+        config.recovery_duration = Duration::from_millis(20);
+    })
+    .await;
     for (index, docs) in DOCS {
         for id in 0..docs {
             put_doc(&world, index, &id.to_string()).await;
@@ -119,12 +109,7 @@ async fn world(case: &str, seed: u64) -> World {
 }
 
 fn event(world: &World, extra: &Value) -> Value {
-    let mut event = json!({"domain": domain_json(world), "repository": "nightly"});
-    event
-        .as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    event
+    common::event_in(world, "nightly", extra)
 }
 
 /// The request of `operation`, the same on the first try and on the workflow's retry.

@@ -57,12 +57,7 @@ async fn functions(world: &World, names: &[&str]) -> Vec<LambdaFunction> {
 }
 
 fn event(world: &World, extra: Value) -> Value {
-    let mut event = json!({"domain": domain_json(world), "repository": "nightly"});
-    event
-        .as_object_mut()
-        .unwrap()
-        .extend(extra.as_object().unwrap().clone());
-    event
+    common::event_in(world, "nightly", &extra)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -33,21 +33,36 @@ pub async fn world(name: &str) -> World {
 
 /// A world whose domain runs `engine`.
 pub async fn world_on(name: &str, engine: standin::Engine) -> World {
+    world_with(name, |config| config.engine = engine).await
+}
+
+/// A world whose domain's configuration `configure` changes from the usual one.
+pub async fn world_with(name: &str, configure: impl FnOnce(&mut DomainConfig)) -> World {
     let root = std::env::temp_dir().join(format!("osnap-e2e-{name}-{}", std::process::id()));
     let s3 = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
         .await
         .unwrap();
     s3.create_bucket("snapshots").await.unwrap();
     let mut config = DomainConfig::new(name, s3.endpoint(), s3.credentials());
-    config.engine = engine;
     config.snapshot_duration = Duration::from_millis(200);
     config.recovery_duration = Duration::from_millis(200);
+    configure(&mut config);
     let domain = Domain::start(config).await.unwrap();
     World {
         _root: tempdir::Dir(root),
         s3,
         domain,
     }
+}
+
+/// An event for `repository` on the world's domain, with `extra`'s fields.
+pub fn event_in(world: &World, repository: &str, extra: &Value) -> Value {
+    let mut event = json!({"domain": domain_json(world), "repository": repository});
+    event
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    event
 }
 
 pub fn domain_json(world: &World) -> Value {
