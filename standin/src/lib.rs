@@ -16,12 +16,14 @@ pub mod auth;
 pub mod client;
 pub mod domain;
 pub mod s3;
+pub mod s3_faults;
 pub mod server;
 pub mod sts;
 
 pub use domain::{
     Calendar, Domain, DomainConfig, Engine, Fault, FaultControl, FaultPlan, FaultRule, NodeDisk,
 };
+pub use s3_faults::{S3Fault, S3FaultControl, S3FaultRule, S3Requests};
 
 /// The region the stand-in's services live in.
 pub const TEST_REGION: &str = "us-east-1";

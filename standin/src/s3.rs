@@ -15,6 +15,7 @@ use s3s::{S3Result, s3_error};
 use tokio::net::TcpListener;
 use tokio::sync::{RwLockReadGuard, RwLockWriteGuard};
 
+use crate::s3_faults::S3FaultControl;
 use crate::server::{ServerHandle, serve};
 use crate::{StandinError, TEST_REGION};
 
@@ -25,6 +26,7 @@ pub struct S3Server {
     access_key: String,
     secret_key: String,
     regions: BucketRegions,
+    faults: S3FaultControl,
 }
 
 impl S3Server {
@@ -54,10 +56,12 @@ impl S3Server {
             root: root.to_owned(),
         });
         let regions = BucketRegions::default();
+        let faults = S3FaultControl::default();
         let service = S3Front {
             inner: builder.build(),
             regions: regions.clone(),
             locks: Arc::default(),
+            faults: faults.clone(),
         };
         let address = address.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = TcpListener::bind(address)
@@ -69,7 +73,13 @@ impl S3Server {
             access_key: access_key.to_owned(),
             secret_key: secret_key.to_owned(),
             regions,
+            faults,
         })
+    }
+
+    /// The errors this server answers, changed at run time.
+    pub fn faults(&self) -> &S3FaultControl {
+        &self.faults
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -129,6 +139,30 @@ pub fn s3_client(endpoint: &str, credentials: Credentials) -> aws_sdk_s3::Client
     aws_sdk_s3::Client::from_conf(config)
 }
 
+/// The S3 client an emulated domain stores its snapshots with. It retries as the engines'
+/// `repository-s3` client does: `max_retries` defaults to 3 (the plugin's client settings, in
+/// the Elasticsearch and OpenSearch S3 repository documentation), so four attempts, and the
+/// AWS SDK retries 500s and 503 `SlowDown`. The backoff is kept short: nothing measures it.
+pub fn engine_s3_client(endpoint: &str, credentials: Credentials) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::retry::RetryConfig;
+    let retry = RetryConfig::standard()
+        .with_max_attempts(ENGINE_S3_ATTEMPTS)
+        .with_initial_backoff(std::time::Duration::from_millis(5))
+        .with_max_backoff(std::time::Duration::from_millis(40));
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(TEST_REGION))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .credentials_provider(credentials)
+        .retry_config(retry)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// One request and `repository-s3`'s default three retries.
+pub const ENGINE_S3_ATTEMPTS: u32 = 4;
+
 /// The region each bucket is in, for the answers that name it.
 #[derive(Debug, Clone, Default)]
 struct BucketRegions(Arc<Mutex<HashMap<String, String>>>);
@@ -165,6 +199,7 @@ struct S3Front {
     inner: S3Service,
     regions: BucketRegions,
     locks: Arc<ObjectLocks>,
+    faults: S3FaultControl,
 }
 
 /// One lock over the bucket-level requests, and a few locks shared out among the objects.
@@ -234,6 +269,20 @@ impl hyper::service::Service<http::Request<hyper::body::Incoming>> for S3Front {
         let service = self.inner.clone();
         let regions = self.regions.clone();
         let locks = self.locks.clone();
+        if let Some(fault) = self.faults.decide(request.method(), request.uri().path()) {
+            let body = if request.method() == http::Method::HEAD {
+                String::new()
+            } else {
+                fault.body(request.uri().path())
+            };
+            let mut response = http::Response::new(s3s::Body::from(body));
+            *response.status_mut() = fault.status();
+            response.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/xml"),
+            );
+            return Box::pin(async move { Ok(response) });
+        }
         Box::pin(async move {
             let _held = locks.hold(object.as_deref(), !reads_only).await;
             let mut response = service.call(request.map(s3s::Body::from)).await?;

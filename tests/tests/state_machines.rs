@@ -933,6 +933,45 @@ async fn a_migration_onto_a_conflicting_index_stops_before_touching_the_target()
     standin.shutdown().await;
 }
 
+/// S3 fails once the target has begun restoring: the engine reads each index's metadata, then
+/// cannot read its data for any recovery it tries. The migration is notified as soon as the
+/// domain gives up (not after the restore polls run out), and the source is untouched.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_whose_restore_cannot_read_its_data_is_notified_at_once() {
+    let standin = migration_standin("restore-failed").await;
+    standin.s3.as_ref().unwrap().faults().push(
+        standin::S3FaultRule::new(standin::S3Fault::InternalError)
+            .on(standin::S3Requests::Reads)
+            .where_path_contains("/indices/")
+            .after_per_path(1),
+    );
+    let result = run_migration(&standin).await;
+    assert_within_payload_limits(&result);
+    let message = failure_notice(&result, "MigrationFailed", "osnap migration failed");
+    assert!(
+        message.contains("SnapshotFailed") && message.contains("RESTORE_FAILED"),
+        "{message}"
+    );
+    assert!(
+        message.contains("InternalError") || message.contains("internal error"),
+        "{message}"
+    );
+    let visited = states(&result);
+    assert!(
+        visited.contains(&"VerifyRestore") && !visited.contains(&"CompareCounts"),
+        "{visited:?}"
+    );
+    assert_eq!(
+        visited.iter().filter(|s| **s == "VerifyRestore").count(),
+        1,
+        "no polling once the domain gave up: {visited:?}"
+    );
+    let source = &standin.domains[0];
+    assert_eq!(source.doc_count("logs-2026.11.28"), Some(8));
+    assert_eq!(source.doc_count("orders"), Some(5));
+    standin.shutdown().await;
+}
+
 /// An endpoint of any length (here 70,000 characters) is never carried into a notification:
 /// the message names the domain by its position and the execution, and the function's error
 /// quotes the endpoint short.

@@ -116,6 +116,8 @@ impl Measured for VerifyResponse {
             return vec![Metric::count(name, 1)];
         }
         match self.state.as_str() {
+            // `check: restore`: primaries the domain gave up recovering.
+            operations::verify::RESTORE_FAILED => vec![Metric::count(RESTORE_FAILED, 1)],
             // `check: restore`.
             "DONE" => {
                 let mut metrics = vec![Metric::count(RESTORE_RECOVERED, 1)];
@@ -180,7 +182,9 @@ impl Measured for VerifyResponse {
                 vec![Metric::count(DRILL_FAILED, 1)]
             }
             OsnapError::SnapshotFailed { state, .. }
-                if state == "MISMATCH" || state == "UNVERIFIED" =>
+                if state == "MISMATCH"
+                    || state == "UNVERIFIED"
+                    || state == operations::verify::RESTORE_FAILED =>
             {
                 vec![Metric::count(RESTORE_FAILED, 1)]
             }
@@ -464,6 +468,22 @@ mod tests {
             names(&VerifyResponse::error_metrics(&unverified)),
             [RESTORE_FAILED]
         );
+        let unrecovered = OsnapError::SnapshotFailed {
+            snapshot: "s".into(),
+            state: operations::verify::RESTORE_FAILED.into(),
+            detail: "d".into(),
+        };
+        assert_eq!(
+            names(&VerifyResponse::error_metrics(&unrecovered)),
+            [RESTORE_FAILED]
+        );
+        let not_raised = VerifyResponse {
+            state: operations::verify::RESTORE_FAILED.into(),
+            done: true,
+            ok: false,
+            ..verdict("DONE", true, true)
+        };
+        assert_eq!(names(&not_raised.metrics()), [RESTORE_FAILED]);
         let unavailable = OsnapError::DomainUnavailable {
             message: "m".into(),
         };

@@ -169,7 +169,9 @@ pub fn judge_snapshot(
             "{}[{}]: {}",
             f.index.as_deref().unwrap_or("?"),
             f.shard_id.map_or_else(|| "?".to_owned(), |s| s.to_string()),
-            f.reason.as_deref().unwrap_or("no reason given")
+            f.reason
+                .as_deref()
+                .map_or("no reason given", snapshot_api::error::innermost_cause)
         )
     }));
     for pattern in expect_indices {
@@ -307,11 +309,77 @@ async fn verify_restore(
             }
         }
     }
+    let unrecovered: Vec<&str> = indices
+        .iter()
+        .filter(|i| recovery.get(*i).is_none_or(|r| r.shards.is_empty()))
+        .map(String::as_str)
+        .collect();
+    if let Some(failure) = failed_primaries(&api, repository, &unrecovered).await? {
+        // Done, and not ok: waiting longer would change nothing.
+        let mut failed = restore_progress(repository, snapshot, &indices, total, finished, vec![]);
+        failed.state = RESTORE_FAILED.into();
+        failed.ok = false;
+        failed.failures = vec![failure];
+        failed.failure_count = 1;
+        return Ok(failed);
+    }
     let mut progress = restore_progress(repository, snapshot, &indices, total, finished, pending);
     if progress.done {
         progress.duration_millis = longest;
     }
     Ok(progress)
+}
+
+/// The state a restore whose primaries the domain gave up recovering is reported in.
+pub const RESTORE_FAILED: &str = "RESTORE_FAILED";
+
+/// Among indices that have no recovery, the ones whose primaries the domain tried to recover
+/// and gave up on (a repository it could not read, a corrupt file): said in a sentence, or
+/// `None`. `GET _recovery` lists no shard that is unassigned, so waiting would never end.
+async fn failed_primaries(
+    api: &SnapshotApi,
+    repository: &str,
+    indices: &[&str],
+) -> Result<Option<String>, OsnapError> {
+    let room = name_batches::room(&[], "/_cat/shards");
+    let mut failed = Vec::new();
+    for batch in name_batches::batches(
+        indices,
+        crate::restore::RECOVERY_BATCH,
+        room,
+        name_batches::encoded_len,
+    ) {
+        let shards = match api.cat_shards(batch).await {
+            Ok(shards) => shards,
+            // Deleted since its recovery was read: nothing of it is failing.
+            Err(ApiError::IndexNotFound { .. }) => continue,
+            Err(error) => {
+                return Err(from_api(
+                    error,
+                    Subject {
+                        repository,
+                        snapshot: None,
+                    },
+                ));
+            }
+        };
+        failed.extend(shards.into_iter().filter(|s| s.is_failed_primary()));
+    }
+    let Some(first) = failed.first() else {
+        return Ok(None);
+    };
+    let mut names: Vec<&str> = failed.iter().map(|s| s.index.as_str()).collect();
+    names.dedup();
+    let more = match names.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    Ok(Some(format!(
+        "the domain could not recover the primaries of `{}`{more}: {}; the indices stay red, \
+         with no documents. Once the cause is fixed, delete them and restore again",
+        policy::quote::short(first.index.as_str()),
+        policy::quote::bounded_message(&first.failure_cause()),
+    )))
 }
 
 async fn verify_counts(

@@ -160,6 +160,13 @@ fn parse_unbounded(status: StatusCode, body: &[u8]) -> ApiError {
     by_status(status, message)
 }
 
+/// The innermost of the causes an engine nests in a failure's text (`A[...]; nested:
+/// B[...]; nested: C[...]` → `C[...]`): the one that says what went wrong, kept when a
+/// message is quoted short.
+pub fn innermost_cause(reason: &str) -> &str {
+    reason.rsplit("nested: ").next().unwrap_or(reason)
+}
+
 /// Index names a restore conflict carries at most.
 const MAX_CONFLICTING_NAMED: usize = 20;
 

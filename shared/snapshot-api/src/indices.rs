@@ -93,6 +93,15 @@ impl CatShard {
             && self.state == "UNASSIGNED"
             && self.unassigned_reason.as_deref() == Some("ALLOCATION_FAILED")
     }
+
+    /// What made the shard fail: the innermost of the causes the engine nests in its details
+    /// (`...; nested: IOException[...]`), or the reason when there are no details.
+    pub fn failure_cause(&self) -> String {
+        match self.unassigned_details.as_deref() {
+            Some(details) => crate::error::innermost_cause(details).to_owned(),
+            None => self.unassigned_reason.clone().unwrap_or_default(),
+        }
+    }
 }
 
 /// `GET _plugins/_security/authinfo`, the part osnap reads: who the caller is to the security

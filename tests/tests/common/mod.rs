@@ -228,6 +228,28 @@ pub fn context(deadline: Option<std::time::SystemTime>) -> operations::Context {
     }
 }
 
+/// A context as a function has it on the world: the functions' keys (the S3 server's), and
+/// the world's S3 for the manifests.
+pub fn context_in(world: &World, deadline: Option<std::time::SystemTime>) -> operations::Context {
+    use operations::connect::{Connector, CredentialMode};
+    use signing::{EndpointPolicy, SharedTimeSource, SystemTimeSource};
+    let time = SharedTimeSource::new(SystemTimeSource::new());
+    operations::Context {
+        connector: Connector::new(
+            CredentialMode::Fixed(world.s3.credentials()),
+            EndpointPolicy::aws_only().allowing_loopback_for_tests(),
+            time.clone(),
+        )
+        .unwrap(),
+        defaults: operations::contract::Defaults {
+            s3_endpoint: Some(world.s3.endpoint()),
+            ..operations::contract::Defaults::default()
+        },
+        time,
+        deadline,
+    }
+}
+
 /// Waits until the domain reports every one of `targets` recovered (verify's `check:
 /// restore`, called directly), polling every 100 ms for at most 10 s.
 pub async fn recovered<S: AsRef<str>>(world: &World, targets: &[S]) {

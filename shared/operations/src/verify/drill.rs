@@ -526,17 +526,7 @@ async fn stand(
             .iter()
             .find(|s| s.index == pair.to && s.is_failed_primary());
         if let Some(failed) = failed {
-            // The engine nests the causes; the innermost says what went wrong.
-            let why = failed.unassigned_details.as_deref().map_or_else(
-                || "ALLOCATION_FAILED".to_owned(),
-                |details| {
-                    details
-                        .rsplit("nested: ")
-                        .next()
-                        .unwrap_or(details)
-                        .to_owned()
-                },
-            );
+            let why = failed.failure_cause();
             standing
                 .restore_failed
                 .push((pair.from.clone(), pair.to.clone(), why));

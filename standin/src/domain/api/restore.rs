@@ -11,7 +11,7 @@ use policy::restore_rules::{UNMODIFIABLE_SETTINGS, UNREMOVABLE_SETTINGS};
 use serde_json::{Map, Value, json};
 
 use crate::domain::state::blobstore::{
-    IndexContents, SnapshotRecord, docs_checksum, index_key, manifest_key,
+    Blobs, IndexContents, SnapshotRecord, docs_checksum, index_key, manifest_key,
 };
 use crate::domain::state::cluster::{Cluster, Doc, Index};
 use crate::domain::state::cluster_settings::check_shard_limit;
@@ -172,6 +172,8 @@ struct Planned {
     source: String,
     target: String,
     contents: Option<IndexContents>,
+    /// Why the shards' data could not be read from the repository while they recovered.
+    unreadable: Option<String>,
     settings: Settings,
     aliases: BTreeMap<String, Value>,
     partial: bool,
@@ -205,6 +207,26 @@ async fn load_record(
         .await
         .map_err(|e| repository_data_error(&repository.name, &e))?
         .ok_or_else(|| EsError::snapshot_missing(&repository.name, snapshot))
+}
+
+/// Recoveries of a primary the engine tries before it gives up: the first and
+/// `index.allocation.max_retries` (5 by default, `MaxRetryAllocationDecider`) more. After
+/// that the shard stays unassigned until someone asks for a retry.
+const RECOVERY_ATTEMPTS: u32 = 6;
+
+/// Why a restored shard's data cannot be read while it recovers, or `None` once a read
+/// succeeds: each recovery reads the data again through the S3 client, which retries on its
+/// own. The metadata was read before the restore was accepted; this is the data read after.
+async fn recovery_read_failure(blobs: &Blobs, key: &str) -> Option<String> {
+    let mut last = None;
+    for _ in 0..RECOVERY_ATTEMPTS {
+        match blobs.get_json::<IndexContents>(key).await {
+            Ok(Some(_)) => return None,
+            Ok(None) => return Some(format!("NoSuchFileException[{key}]")),
+            Err(error) => last = Some(error.as_exception()),
+        }
+    }
+    last
 }
 
 /// Checks the plan against the cluster as it is now; nothing is changed.
@@ -399,6 +421,10 @@ pub(crate) async fn restore(
                     })?,
             )
         };
+        let unreadable = match &contents {
+            Some(_) => recovery_read_failure(&blobs, &index_key(&record.uuid, source)).await,
+            None => None,
+        };
         let mut original = contents
             .as_ref()
             .map(|c| c.settings.clone())
@@ -422,6 +448,7 @@ pub(crate) async fn restore(
             target: target.clone(),
             settings: updated_settings(&label, &original, &request)?,
             contents,
+            unreadable,
             aliases,
             partial,
             bytes: stats.bytes,
@@ -453,19 +480,31 @@ pub(crate) async fn restore(
             } else {
                 existing.map(|e| e.aliases).unwrap_or_default()
             };
-            let corrupt = p.contents.as_ref().and_then(|c| {
-                let expected = p.docs_sha256.as_deref()?;
-                let found = docs_checksum(&c.docs);
-                (found != expected).then(|| {
-                    format!(
-                        "failed shard on node [{}]: failed recovery, failure \
+            let node = shared.identity.nodes.first().map_or("", |n| n.id.as_str());
+            let unreadable = p.unreadable.as_ref().map(|cause| {
+                format!(
+                    "failed shard on node [{node}]: failed recovery, failure \
+                     RecoveryFailedException[[{}][0]: Recovery failed]; nested: \
+                     IndexShardRestoreFailedException[restore failed]; nested: \
+                     IndexShardRestoreFailedException[failed to restore snapshot \
+                     [{repo}:{snapshot}]]; nested: {cause}",
+                    p.target
+                )
+            });
+            let corrupt = unreadable.or_else(|| {
+                p.contents.as_ref().and_then(|c| {
+                    let expected = p.docs_sha256.as_deref()?;
+                    let found = docs_checksum(&c.docs);
+                    (found != expected).then(|| {
+                        format!(
+                            "failed shard on node [{node}]: failed recovery, failure \
                          RecoveryFailedException[[{}][0]: Recovery failed]; nested: \
                          IndexShardRestoreFailedException[restore failed]; nested: \
                          CorruptIndexException[checksum failed (hardware problem?) : \
                          expected={expected} actual={found}]",
-                        shared.identity.nodes.first().map_or("", |n| n.id.as_str()),
-                        p.target
-                    )
+                            p.target
+                        )
+                    })
                 })
             });
             if let Some(failure) = corrupt {

@@ -398,33 +398,14 @@ async fn finish(shared: Arc<Shared>, uuid: String, location: Option<Blobs>) {
     record.end_time_in_millis = millis(shared.config.calendar.now());
     if record.state == "IN_PROGRESS" {
         fail_shards_as_injected(&shared, &mut record);
-        let total: u64 = record
-            .index_stats
-            .values()
-            .map(|s| u64::from(s.shards))
-            .sum();
-        let failed = record.failures.len() as u64;
-        record.shards = ShardCounts {
-            total,
-            failed,
-            successful: total - failed,
-        };
-        record.state = if failed == 0 { "SUCCESS" } else { "PARTIAL" }.into();
-    } else {
-        let total: u64 = record
-            .index_stats
-            .values()
-            .map(|s| u64::from(s.shards))
-            .sum();
-        record.shards = ShardCounts {
-            total,
-            failed: total,
-            successful: 0,
-        };
     }
+    tally(&mut record);
     if let Some(blobs) = location
-        && let Err(error) = store(&blobs, &record, &contents).await
+        && let Err(error) = store(&blobs, &mut record, &contents).await
     {
+        // The snapshot's metadata or the repository's index could not be written: the
+        // engine's finalization fails, and the snapshot is in no listing (its blobs are left
+        // for a later cleanup, as stale blobs are).
         tracing::warn!(snapshot = %record.snapshot, %error, "snapshot could not be written");
         record.state = "FAILED".into();
         record.reason = Some(error.to_string());
@@ -457,14 +438,45 @@ fn conclude(shared: &Shared, uuid: &str, outcome: Outcome) {
     }
 }
 
-/// Writes the index blobs, the manifest, then the repository index entry.
+/// The shard counts and the state from the failures so far. Shards that fail after the start
+/// make the snapshot PARTIAL whatever its `partial` flag: the flag only decides whether a
+/// snapshot may start with primaries missing (the create API's `partial`; the get API's
+/// states: "PARTIAL: the global cluster state was stored, but data of at least one shard was
+/// not stored successfully").
+fn tally(record: &mut SnapshotRecord) {
+    let total: u64 = record
+        .index_stats
+        .values()
+        .map(|s| u64::from(s.shards))
+        .sum();
+    if record.state == "FAILED" {
+        record.shards = ShardCounts {
+            total,
+            failed: total,
+            successful: 0,
+        };
+        return;
+    }
+    let failed = record.failures.len() as u64;
+    record.shards = ShardCounts {
+        total,
+        failed,
+        successful: total.saturating_sub(failed),
+    };
+    record.state = if failed == 0 { "SUCCESS" } else { "PARTIAL" }.into();
+}
+
+/// Writes the index blobs, then the snapshot's metadata, then the repository index entry. An
+/// index whose data S3 refuses (after the client's retries) has its shards failed, as a data
+/// node's failed upload fails its shard; a refused metadata or index write fails the whole
+/// snapshot (`Err`).
 async fn store(
     blobs: &Blobs,
-    record: &SnapshotRecord,
+    record: &mut SnapshotRecord,
     contents: &[IndexContents],
 ) -> Result<(), BlobError> {
     // The index blobs go side by side, as an engine's data nodes write their shards; the
-    // manifest and the repository index only once they are all there.
+    // metadata and the repository index only once they are all there.
     let mut writes = Vec::with_capacity(contents.len());
     for index in contents {
         let missing = record
@@ -481,16 +493,51 @@ async fn store(
         })?;
         writes.push((key, body));
     }
+    let refused = blobs.put_each(writes, STORE_CONCURRENCY).await;
+    for (key, error) in refused {
+        let Some(index) = contents
+            .iter()
+            .find(|c| index_key(&record.uuid, &c.name) == key)
+        else {
+            return Err(error);
+        };
+        fail_shards_whose_upload_failed(record, &index.name, &key, &error);
+    }
+    tally(record);
     blobs
-        .put_concurrently(writes, STORE_CONCURRENCY)
-        .await
-        .map_err(|(_, error)| error)?;
-    blobs.put_json(&manifest_key(&record.uuid), record).await?;
+        .put_json(&manifest_key(&record.uuid), &*record)
+        .await?;
     let mut index = blobs.read_index().await?;
     index.snapshots.retain(|s| s.name != record.snapshot);
     index.snapshots.push(record.entry());
     index.generation += 1;
     blobs.write_index(&index).await
+}
+
+/// Every shard of `index` failed: its upload was refused.
+fn fail_shards_whose_upload_failed(
+    record: &mut SnapshotRecord,
+    index: &str,
+    key: &str,
+    error: &BlobError,
+) {
+    let Some(stats) = record.index_stats.get_mut(index) else {
+        return;
+    };
+    stats.failed_shards = (0..stats.shards).collect();
+    let shards = stats.shards;
+    for shard in 0..shards {
+        record.failures.push(shard_failure(
+            index,
+            shard,
+            &format!(
+                "IndexShardSnapshotFailedException[Failed to write file list]; nested: \
+                 IOException[Unable to upload object [{key}] using a single upload]; nested: \
+                 {}",
+                error.as_exception()
+            ),
+        ));
+    }
 }
 
 /// Index blobs written at once while a snapshot is stored.

@@ -40,8 +40,23 @@ impl BlobError {
             Some("NoSuchBucket") => Self::NoSuchBucket,
             code => Self::S3 {
                 code: code.unwrap_or("unknown").to_owned(),
-                message: DisplayErrorContext(&error).to_string(),
+                message: error
+                    .message()
+                    .map_or_else(|| DisplayErrorContext(&error).to_string(), str::to_owned),
             },
+        }
+    }
+
+    /// As the engine's S3 client names the failure in a shard's failure reason.
+    pub fn as_exception(&self) -> String {
+        match self {
+            Self::NoSuchBucket => "AmazonS3Exception[The specified bucket does not exist \
+                                   (Service: Amazon S3; Error Code: NoSuchBucket)]"
+                .to_owned(),
+            Self::S3 { code, message } => {
+                format!("AmazonS3Exception[{message} (Service: Amazon S3; Error Code: {code})]")
+            }
+            Self::Corrupt { .. } => format!("CorruptStateException[{self}]"),
         }
     }
 
@@ -272,12 +287,27 @@ impl Blobs {
         blobs: Vec<(String, Vec<u8>)>,
         at_most: usize,
     ) -> Result<(), (String, BlobError)> {
+        match self.put_each(blobs, at_most).await.into_iter().next() {
+            Some(refused) => Err(refused),
+            None => Ok(()),
+        }
+    }
+
+    /// Puts several blobs side by side, `at_most` at a time, and answers the ones refused,
+    /// each with its key.
+    pub async fn put_each(
+        &self,
+        blobs: Vec<(String, Vec<u8>)>,
+        at_most: usize,
+    ) -> Vec<(String, BlobError)> {
         let mut puts = tokio::task::JoinSet::new();
+        let mut refused = Vec::new();
         for (relative, bytes) in blobs {
             if puts.len() >= at_most.max(1)
                 && let Some(joined) = puts.join_next().await
+                && let Err(failure) = put_finished(joined)
             {
-                put_finished(joined)?;
+                refused.push(failure);
             }
             let this = self.clone();
             puts.spawn(async move {
@@ -286,9 +316,11 @@ impl Blobs {
             });
         }
         while let Some(joined) = puts.join_next().await {
-            put_finished(joined)?;
+            if let Err(failure) = put_finished(joined) {
+                refused.push(failure);
+            }
         }
-        Ok(())
+        refused
     }
 
     pub async fn put_json<T: Serialize>(&self, relative: &str, value: &T) -> Result<(), BlobError> {

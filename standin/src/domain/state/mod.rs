@@ -128,7 +128,7 @@ impl Shared {
             },
             faults: FaultControl::new(config.faults.clone(), config.seed),
             security: config.security.clone().map(security::SecurityPlugin::new),
-            s3: crate::s3::s3_client(&config.s3_endpoint, config.s3_credentials.clone()),
+            s3: crate::s3::engine_s3_client(&config.s3_endpoint, config.s3_credentials.clone()),
             identity,
             config,
             cluster: Mutex::new(cluster),
