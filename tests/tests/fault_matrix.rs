@@ -58,12 +58,13 @@ enum Injected {
     S3FailsMidWork,
 }
 
-const FAULTS: [(&str, Injected); 10] = [
+const FAULTS: [(&str, Injected); 11] = [
     ("504 after", Injected::Domain(Fault::GatewayTimeout)),
     ("504 before", Injected::Domain(Fault::GatewayTimeoutQueued)),
     ("429", Injected::Domain(Fault::TooManyRequests)),
     ("403 throttled", Injected::Domain(Fault::Throttled)),
     ("dropped", Injected::Domain(Fault::DropConnection)),
+    ("dropped after", Injected::Domain(Fault::DropAfterActing)),
     ("snapshot running", Injected::SnapshotRunning),
     ("deadline", Injected::DeadlinePassed),
     ("S3 503 once", Injected::S3SlowDownOnce),

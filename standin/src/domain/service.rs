@@ -120,6 +120,14 @@ async fn handle(
     let reply = match fault {
         None => answer(&shared, call).await,
         Some(Fault::DropConnection) => return Err(Dropped),
+        Some(Fault::DropAfterActing) => {
+            // As for the 504 after acting: the work ends before the connection is dropped.
+            let worker = shared.clone();
+            let _ = shared
+                .spawn(async move { answer(&worker, call).await })
+                .await;
+            return Err(Dropped);
+        }
         Some(Fault::TooManyRequests) => Reply::json(
             StatusCode::TOO_MANY_REQUESTS,
             &json!({"message": "Too Many Requests"}),

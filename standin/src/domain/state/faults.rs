@@ -29,6 +29,10 @@ pub enum Fault {
     Throttled,
     /// The connection is closed without an answer; not processed.
     DropConnection,
+    /// The connection is closed without an answer after the domain has acted on the request
+    /// (a node or a load balancer dropping it on the way back): the work is done, the caller
+    /// sees only a reset.
+    DropAfterActing,
     /// The domain does the work at once but holds its answer back this long (a busy cluster
     /// manager); a caller that stops waiting first loses the answer, not the work.
     SlowAnswer(Duration),
