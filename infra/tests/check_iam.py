@@ -100,6 +100,18 @@ def main():
         if sid != "AssumeNamedRoles":
             check(f"{sid}: no sts:AssumeRole", "sts:AssumeRole" not in as_list(st["Action"]), st["Action"])
 
+    logins = by_sid.get("ReadSourceLogins")
+    check("secretsmanager:GetSecretValue only, on the SourceSecretArns parameter only",
+          logins is not None and as_list(logins["Action"]) == ["secretsmanager:GetSecretValue"]
+          and logins["Resource"] == {"Ref": "SourceSecretArns"}, logins)
+    check("secretsmanager: actions in one statement",
+          [sid for sid, st in by_sid.items()
+           if any(a.startswith("secretsmanager:") for a in as_list(st["Action"]))] == ["ReadSourceLogins"])
+    login_policies = [c for c, p in role_policies(function_role)
+                      if any(st.get("Sid") == "ReadSourceLogins" for st in statements(p["PolicyDocument"]))]
+    check("the source logins' policy is present only with the HasSourceSecrets condition",
+          login_policies == ["HasSourceSecrets"], login_policies)
+
     snapshot_role = roles["SnapshotRole"]
     trust = statements(snapshot_role["Properties"]["AssumeRolePolicyDocument"])
     check("the snapshot role trusts OpenSearch Service only",

@@ -63,6 +63,7 @@ impl Session {
             endpoint: endpoint.to_owned(),
             region: self.region.clone(),
             assume_role_arn: self.role_arn.clone(),
+            auth: None,
         }
     }
 

@@ -43,3 +43,9 @@ pub fn operator_credentials() -> Credentials {
 pub fn operator_client(endpoint: &str) -> Result<DomainClient, StandinError> {
     client_for(endpoint, operator_credentials())
 }
+
+/// The `Authorization` header value for a self-managed cluster's basic user:
+/// `Basic base64(username:password)`.
+pub fn basic_authorization(username: &str, password: &str) -> String {
+    crate::basic_auth::authorization(username, password)
+}

@@ -5,23 +5,28 @@
 //!
 //! # Layout
 //! - [`auth`]: the domain's SigV4 check and AWS's 403 answers.
+//! - [`basic_auth`]: HTTP basic authentication, for self-managed clusters.
 //! - [`client`]: signed clients for the emulated domains (tests and the demo).
 //! - [`domain`]: the emulated search domain (indices, aliases, repositories, snapshots,
 //!   restores, injected faults) and its HTTP front.
 //! - [`s3`]: the S3 server (s3s over a folder, SigV4 checked) and the S3 client domains use.
 //! - [`server`]: serving a hyper service on loopback until shut down.
+//! - [`secrets`]: Secrets Manager `GetSecretValue`, for a self-managed cluster's password.
 //! - [`sts`]: STS `AssumeRole`, for domains in another account.
 
 pub mod auth;
+pub mod basic_auth;
 pub mod client;
 pub mod domain;
 pub mod s3;
 pub mod s3_faults;
+pub mod secrets;
 pub mod server;
 pub mod sts;
 
 pub use domain::{
     Calendar, Domain, DomainConfig, Engine, Fault, FaultControl, FaultPlan, FaultRule, NodeDisk,
+    SelfManagedAccess,
 };
 pub use s3_faults::{S3Fault, S3FaultControl, S3FaultRule, S3Requests};
 

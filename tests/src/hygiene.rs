@@ -3,12 +3,15 @@
 //! checked when it stops and on every answer, so the whole end-to-end, fault and workflow
 //! suite is covered, not one test.
 
-/// What a stand-in credential looks like wherever it was issued: the fixed test secret, and
-/// the stand-in STS's session secrets and tokens (`standin/src/sts.rs`).
-const ISSUED_SECRETS: [&str; 3] = [
+/// What a stand-in credential looks like wherever it was issued: the fixed test secret, the
+/// stand-in STS's session secrets and tokens (`standin/src/sts.rs`), and the tests' cluster
+/// passwords.
+const ISSUED_SECRETS: [&str; 4] = [
     "standin-secret",
     "session-secret-for-",
     "standin-session-token-",
+    // Self-managed clusters' passwords in the tests (read from the stand-in's Secrets Manager).
+    "standin-cluster-password",
 ];
 
 /// Parts of a signed request that must never be logged: the signature itself (header or

@@ -783,6 +783,91 @@ async fn a_migration_moves_every_index_but_the_system_ones_with_equal_counts() {
     standin.shutdown().await;
 }
 
+/// The migration the AWS guide calls the most common: from a self-managed Elasticsearch
+/// cluster (basic authentication, its login in Secrets Manager) onto an AWS domain, with the
+/// sample `events/workflow-migrate-self-managed.json`. The functions' logs and answers are
+/// checked for the password by the harness, as for every credential.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_self_managed_cluster_migrates_onto_an_aws_domain() {
+    node22();
+    const PASSWORD: &str = "standin-cluster-password-sfn";
+    let sample = sample("workflow-migrate-self-managed.json");
+    let bucket = sample["source"]["settings"]["bucket"].as_str().unwrap();
+    let root = std::env::temp_dir().join(format!("osnap-sfn-self-managed-{}", std::process::id()));
+    let s3 = S3Server::start(&root, "AKIDSTANDIN", "standin-secret")
+        .await
+        .unwrap();
+    s3.create_bucket(bucket).await.unwrap();
+    let login = json!({"username": "osnap", "password": PASSWORD}).to_string();
+    let stored = standin::secrets::StoredSecret::new("osnap/source-login", &login);
+    let secret_arn = stored.arn.clone();
+    let secrets = standin::secrets::SecretsServer::start(
+        vec![standin::auth::TestPrincipal::default_operator()],
+        vec![stored],
+    )
+    .await
+    .unwrap();
+    let mut config = DomainConfig::self_managed(
+        "corp-es",
+        s3.endpoint(),
+        s3.credentials(),
+        standin::SelfManagedAccess::Basic {
+            username: "osnap".into(),
+            password: PASSWORD.into(),
+        },
+    );
+    config.engine = standin::Engine::elasticsearch();
+    config.snapshot_duration = Duration::from_millis(100);
+    config.recovery_duration = Duration::from_millis(100);
+    let source = Domain::start(config).await.unwrap();
+    let mut config = DomainConfig::new("new", s3.endpoint(), s3.credentials());
+    config.snapshot_duration = Duration::from_millis(100);
+    config.recovery_duration = Duration::from_millis(100);
+    let target = Domain::start(config).await.unwrap();
+    let client = common::cluster_client(&source, Some(("osnap", PASSWORD)));
+    common::put_docs_with(&client, "logs-2026.11.28", 8).await;
+    common::put_docs_with(&client, "orders", 5).await;
+
+    let mut input = sample.clone();
+    input["source"]["domain"]["endpoint"] = json!(source.endpoint());
+    input["source"]["domain"]["auth"]["secret_arn"] = json!(secret_arn);
+    input["target"]["domain"] = domain_input(&target);
+    input["max_polls"] = json!(100);
+    let mut functions = Functions::start_with_env(
+        MIGRATE_FUNCTIONS,
+        &s3.endpoint(),
+        &[("OSNAP_SECRETS_ENDPOINT", secrets.endpoint())],
+    )
+    .await;
+    let result = execute("migrate", &input, &mut functions, |_| {}).await;
+    functions.stop().await;
+
+    assert_within_payload_limits(&result);
+    assert_eq!(result["status"], "SUCCEEDED", "{result}");
+    assert_eq!(result["notifications"], json!([]));
+    let output = &result["output"];
+    assert_eq!(
+        output["restore"]["restored"],
+        json!({"count": 2, "names": ["logs-2026.11.28", "orders"], "truncated": false}),
+        "{result}"
+    );
+    assert_eq!(output["verify"]["state"], "MATCH", "{result}");
+    assert_eq!(output["verify"]["counts"]["basis"], "manifest", "{result}");
+    for (index, docs) in [("logs-2026.11.28", 8), ("orders", 5)] {
+        assert_eq!(target.doc_count(index), Some(docs), "{index}");
+        assert_eq!(source.doc_count(index), Some(docs), "{index}");
+    }
+    assert!(
+        !result.to_string().contains(PASSWORD),
+        "the password is in the execution's history"
+    );
+    source.shutdown().await;
+    target.shutdown().await;
+    secrets.shutdown().await;
+    s3.shutdown().await;
+    let _ = std::fs::remove_dir_all(root);
+}
+
 /// Writes documents to `index` on `domain`, one after another, until `stop` is set; how many.
 async fn keep_writing(domain: &Domain, index: &str, stop: &std::sync::atomic::AtomicBool) -> usize {
     let mut written = 0;

@@ -189,6 +189,7 @@ mod tests {
             endpoint: "https://search.example.com".into(),
             region: Some("eu-west-1".into()),
             assume_role_arn: None,
+            auth: None,
         };
         // Allowed by the list: the client is built (credentials are only fetched on use).
         assert!(context.connector.client(&allowed).await.is_ok());

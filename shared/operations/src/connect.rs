@@ -7,12 +7,13 @@ use std::sync::Arc;
 use aws_credential_types::Credentials;
 use signing::sigv4::SignatureOptions;
 use signing::{
-    CredentialSource, DomainClient, DomainEndpoint, EndpointError, EndpointPolicy, SharedTimeSource,
+    Authentication, BasicCredentials, CredentialSource, DomainClient, DomainEndpoint,
+    EndpointError, EndpointPolicy, SharedTimeSource,
 };
 use tokio::sync::Mutex;
 
 use crate::OsnapError;
-use crate::contract::DomainInput;
+use crate::contract::{ClusterAuth, DomainInput};
 
 /// Where signing credentials come from.
 #[derive(Debug, Clone)]
@@ -41,7 +42,13 @@ struct Inner {
     /// One credential source per assumed role (`None`: the base credentials), so each is
     /// fetched once and refreshed only near expiry.
     credentials: Mutex<HashMap<Option<String>, CredentialSource>>,
+    /// Self-managed clusters' logins by secret ARN, read again after [`LOGIN_LIFETIME`] so a
+    /// rotated password is picked up by a warm function.
+    logins: Mutex<HashMap<String, (std::time::Instant, BasicCredentials)>>,
 }
+
+/// How long a password read from Secrets Manager is reused.
+const LOGIN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl Connector {
     pub fn new(
@@ -59,14 +66,87 @@ impl Connector {
                 time,
                 http,
                 credentials: Mutex::new(HashMap::new()),
+                logins: Mutex::new(HashMap::new()),
             }),
         })
     }
 
     /// A client for `domain`, after the endpoint guard.
     pub async fn client(&self, domain: &DomainInput) -> Result<DomainClient, OsnapError> {
+        self.client_for(domain, None).await
+    }
+
+    /// A client for `domain`; a self-managed cluster's password is read from Secrets Manager,
+    /// or from `secrets_endpoint` (a local stand-in) when given.
+    pub async fn client_for(
+        &self,
+        domain: &DomainInput,
+        secrets_endpoint: Option<&str>,
+    ) -> Result<DomainClient, OsnapError> {
         let endpoint = self.domain_endpoint(domain)?;
-        self.signed_client(endpoint, domain).await
+        let Some(auth) = &domain.auth else {
+            return self.signed_client(endpoint, domain).await;
+        };
+        if endpoint.is_aws_domain_host() {
+            return Err(OsnapError::invalid(
+                "an Amazon OpenSearch Service domain is reached with SigV4 only: leave `auth` \
+                 out (it is for self-managed clusters listed in OSNAP_ALLOWED_HOSTS)",
+            ));
+        }
+        if domain.assume_role_arn.is_some() {
+            return Err(OsnapError::invalid(
+                "assume_role_arn is for AWS domains in another account; a self-managed \
+                 cluster with `auth` takes none",
+            ));
+        }
+        let authentication = match auth {
+            ClusterAuth::None => Authentication::Anonymous,
+            ClusterAuth::Basic {
+                secret_arn,
+                username,
+            } => Authentication::Basic(
+                self.login(secret_arn, username.as_deref(), secrets_endpoint)
+                    .await?,
+            ),
+        };
+        Ok(DomainClient::with_authentication(
+            self.inner.http.clone(),
+            endpoint,
+            authentication,
+            self.inner.time.clone(),
+        ))
+    }
+
+    /// The basic credentials in secret `arn`, read with the function's own credentials.
+    async fn login(
+        &self,
+        arn: &str,
+        username: Option<&str>,
+        secrets_endpoint: Option<&str>,
+    ) -> Result<BasicCredentials, OsnapError> {
+        let key = format!("{arn}\n{}", username.unwrap_or_default());
+        if let Some((read_at, login)) = self.inner.logins.lock().await.get(&key)
+            && read_at.elapsed() < LOGIN_LIFETIME
+        {
+            return Ok(login.clone());
+        }
+        let region = crate::secrets::secret_region(arn)?;
+        let endpoint =
+            DomainEndpoint::secrets_manager(region, secrets_endpoint, &self.inner.policy)
+                .map_err(endpoint_error)?;
+        let client = DomainClient::with_http_client(
+            self.inner.http.clone(),
+            endpoint,
+            self.credentials(None).await?,
+            self.inner.time.clone(),
+        );
+        let login = crate::secrets::basic_credentials(&client, arn, username).await?;
+        self.inner
+            .logins
+            .lock()
+            .await
+            .insert(key, (std::time::Instant::now(), login.clone()));
+        Ok(login)
     }
 
     /// A client for S3 in the domain's region (or at `override_endpoint`), signing with the
@@ -195,6 +275,7 @@ mod tests {
             endpoint: "https://example.com".into(),
             region: Some("us-east-1".into()),
             assume_role_arn: None,
+            auth: None,
         };
         let error = connector.client(&domain).await.unwrap_err();
         assert_eq!(error.error_type(), "EndpointNotAllowed");
@@ -203,9 +284,65 @@ mod tests {
             endpoint: "http://127.0.0.1:9".into(),
             region: Some("us-east-1".into()),
             assume_role_arn: Some("arn:aws:iam::222233334444:role/x".into()),
+            auth: None,
         };
         let error = connector.client(&domain).await.unwrap_err();
         assert_eq!(error.error_type(), "InvalidRequest");
+    }
+
+    #[tokio::test]
+    async fn a_self_managed_login_is_only_for_hosts_that_are_not_aws_domains() {
+        let connector = Connector::new(
+            CredentialMode::Fixed(Credentials::new("a", "b", None, None, "t")),
+            EndpointPolicy::with_allowed_hosts(["es.corp.example.com"]),
+            SharedTimeSource::default(),
+        )
+        .unwrap();
+        let open = |endpoint: &str| DomainInput {
+            endpoint: endpoint.into(),
+            region: Some("us-east-1".into()),
+            assume_role_arn: None,
+            auth: Some(ClusterAuth::None),
+        };
+        let listed = connector
+            .client(&open("https://es.corp.example.com:9200"))
+            .await
+            .unwrap();
+        assert_eq!(listed.endpoint().host(), "es.corp.example.com");
+        let aws = connector
+            .client(&open("https://search-logs-abc.us-east-1.es.amazonaws.com"))
+            .await
+            .unwrap_err();
+        assert!(aws.to_string().contains("SigV4 only"), "{aws}");
+        let unlisted = connector
+            .client(&open("https://es.elsewhere.example.com"))
+            .await
+            .unwrap_err();
+        assert_eq!(unlisted.error_type(), "EndpointNotAllowed");
+        let plain = connector
+            .client(&open("http://es.corp.example.com:9200"))
+            .await
+            .unwrap_err();
+        assert_eq!(plain.error_type(), "EndpointNotAllowed", "https only");
+        let mut assumed = open("https://es.corp.example.com");
+        assumed.assume_role_arn = Some("arn:aws:iam::222233334444:role/x".into());
+        assert_eq!(
+            connector.client(&assumed).await.unwrap_err().error_type(),
+            "InvalidRequest"
+        );
+        let mut bad_secret = open("https://es.corp.example.com");
+        bad_secret.auth = Some(ClusterAuth::Basic {
+            secret_arn: "my-password".into(),
+            username: None,
+        });
+        assert_eq!(
+            connector
+                .client(&bad_secret)
+                .await
+                .unwrap_err()
+                .error_type(),
+            "InvalidRequest"
+        );
     }
 
     #[tokio::test]
@@ -220,6 +357,7 @@ mod tests {
             endpoint: "http://127.0.0.1:9".into(),
             region: Some("us-east-1".into()),
             assume_role_arn: None,
+            auth: None,
         };
         let error = connector
             .s3_client_in(&local, Some("eu-west-1"), None)
@@ -235,6 +373,7 @@ mod tests {
             endpoint: "https://search-logs-abc.us-east-1.es.amazonaws.com".into(),
             region: None,
             assume_role_arn: None,
+            auth: None,
         };
         let in_region = connector
             .s3_client_in(&aws, Some("eu-west-1"), None)

@@ -25,7 +25,7 @@ impl Context {
     pub async fn api(&self, target: &Target) -> Result<SnapshotApi, OsnapError> {
         Ok(SnapshotApi::new(
             self.connector
-                .client(&target.domain)
+                .client_for(&target.domain, self.defaults.secrets_endpoint.as_deref())
                 .await?
                 .with_deadline(self.deadline),
         ))

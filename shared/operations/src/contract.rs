@@ -21,6 +21,9 @@ pub const ENV_REPOSITORY: &str = "OSNAP_REPOSITORY";
 pub const ENV_ALLOWED_HOSTS: &str = "OSNAP_ALLOWED_HOSTS";
 /// Where register asks S3 for a bucket's region instead of S3's regional endpoint (a local S3).
 pub const ENV_S3_ENDPOINT: &str = "OSNAP_S3_ENDPOINT";
+/// Where a self-managed cluster's password is read instead of Secrets Manager's regional
+/// endpoint (a local stand-in; loopback only in tests).
+pub const ENV_SECRETS_ENDPOINT: &str = "OSNAP_SECRETS_ENDPOINT";
 
 /// The domain to talk to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +36,35 @@ pub struct DomainInput {
     /// A role to assume first, for a domain in another account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assume_role_arn: Option<String>,
+    /// How the cluster authenticates osnap: SigV4 when absent (every AWS domain). A
+    /// self-managed cluster (a migration's source) is reached with basic authentication or
+    /// none, and only when its host is listed in `OSNAP_ALLOWED_HOSTS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<ClusterAuth>,
+}
+
+/// The authentication of a self-managed cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClusterAuth {
+    /// HTTP basic authentication. The password is read from AWS Secrets Manager, never from
+    /// the event: the secret is a JSON object with `password` (and `username`, unless the
+    /// event gives it), or the password as plain text.
+    Basic {
+        secret_arn: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+    },
+    /// No authentication: a cluster without a security plugin, behind its own network
+    /// controls.
+    None,
+}
+
+impl DomainInput {
+    /// Whether this is a self-managed cluster rather than an AWS domain.
+    pub fn is_self_managed(&self) -> bool {
+        self.auth.is_some()
+    }
 }
 
 /// Defaults read once from the environment by a function's `main`.
@@ -43,6 +75,7 @@ pub struct Defaults {
     pub repository: Option<String>,
     pub allowed_hosts: Option<String>,
     pub s3_endpoint: Option<String>,
+    pub secrets_endpoint: Option<String>,
 }
 
 impl Defaults {
@@ -59,6 +92,7 @@ impl Defaults {
             repository: get(ENV_REPOSITORY),
             allowed_hosts: get(ENV_ALLOWED_HOSTS),
             s3_endpoint: get(ENV_S3_ENDPOINT),
+            secrets_endpoint: get(ENV_SECRETS_ENDPOINT),
         }
     }
 }
@@ -182,6 +216,7 @@ fn resolve_target(
                 })?,
             region: defaults.region.clone(),
             assume_role_arn: None,
+            auth: None,
         },
     };
     let repository = repository

@@ -30,6 +30,7 @@ pub mod prune;
 pub mod register;
 pub mod requests;
 pub mod restore;
+mod secrets;
 pub mod snapshot;
 mod validate;
 pub mod verify;

@@ -26,13 +26,19 @@ pub async fn register(
 ) -> Result<RegisterResponse, OsnapError> {
     let repository = target.repository.as_str();
     validate_repository_name(repository)?;
+    let kind = if target.domain.is_self_managed() {
+        ClusterKind::SelfManaged
+    } else {
+        ClusterKind::Aws
+    };
     // Bad settings are refused before any request is made.
-    settings_for_domain(&request.settings)?;
+    settings_for_domain(&request.settings, kind)?;
     let mut settings = request.settings.clone();
-    if settings.region.is_none() && settings.endpoint.is_none() {
+    // A self-managed cluster finds its bucket's region through its own client settings.
+    if kind == ClusterKind::Aws && settings.region.is_none() && settings.endpoint.is_none() {
         settings.region = Some(bucket_region::resolve(ctx, target, &settings.bucket).await?);
     }
-    let wanted = Repository::s3(settings_for_domain(&settings)?);
+    let wanted = Repository::s3(settings_for_domain(&settings, kind)?);
     let api = ctx.api(target).await?;
     let subject = Subject {
         repository,
@@ -79,9 +85,22 @@ pub async fn register(
     })
 }
 
+/// Whose repository settings apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClusterKind {
+    /// Amazon OpenSearch Service: `role_arn` required, `region` or `endpoint`.
+    Aws,
+    /// The `repository-s3` plugin on a self-managed cluster: its S3 client (credentials,
+    /// region, endpoint) is the node's own, named by `client`.
+    SelfManaged,
+}
+
 /// The settings as the domain should receive them. AWS requires the `endpoint` form for a
 /// bucket in us-east-1 (`s3.amazonaws.com`) instead of its region.
-fn settings_for_domain(input: &RepositorySettingsInput) -> Result<S3Settings, OsnapError> {
+fn settings_for_domain(
+    input: &RepositorySettingsInput,
+    kind: ClusterKind,
+) -> Result<S3Settings, OsnapError> {
     if !is_bucket_name(&input.bucket) {
         return Err(OsnapError::invalid(format!(
             "settings.bucket `{}` is not an S3 bucket name (3 to 63 lowercase letters, digits, \
@@ -89,7 +108,41 @@ fn settings_for_domain(input: &RepositorySettingsInput) -> Result<S3Settings, Os
             input.bucket
         )));
     }
-    validate_role_arn(&input.role_arn, "settings.role_arn")?;
+    let role_arn = match (kind, input.role_arn.as_deref()) {
+        (ClusterKind::Aws, Some(role)) => {
+            validate_role_arn(role, "settings.role_arn")?;
+            Some(role.to_owned())
+        }
+        (ClusterKind::Aws, None) => {
+            return Err(OsnapError::invalid(
+                "settings.role_arn is required: the role the domain passes to S3 \
+                 (arn:aws:iam::<account>:role/<name>)",
+            ));
+        }
+        (ClusterKind::SelfManaged, Some(_)) => {
+            return Err(OsnapError::invalid(
+                "settings.role_arn is Amazon OpenSearch Service's: a self-managed cluster \
+                 reaches S3 with its repository-s3 client's own credentials (settings.client)",
+            ));
+        }
+        (ClusterKind::SelfManaged, None) => None,
+    };
+    match (kind, &input.client) {
+        (ClusterKind::Aws, Some(_)) => {
+            return Err(OsnapError::invalid(
+                "settings.client is a self-managed cluster's repository-s3 client: an AWS \
+                 domain takes role_arn",
+            ));
+        }
+        (ClusterKind::SelfManaged, _) if input.region.is_some() || input.endpoint.is_some() => {
+            return Err(OsnapError::invalid(
+                "settings.region and settings.endpoint are AWS domain settings: a self-managed \
+                 cluster's S3 region and endpoint are its client's (s3.client.<name>.region, \
+                 .endpoint)",
+            ));
+        }
+        _ => {}
+    }
     if let Some(base_path) = &input.base_path
         && (base_path.starts_with('/') || base_path.ends_with('/'))
     {
@@ -111,10 +164,14 @@ fn settings_for_domain(input: &RepositorySettingsInput) -> Result<S3Settings, Os
         region,
         endpoint,
         base_path: input.base_path.clone(),
-        role_arn: Some(input.role_arn.clone()),
+        role_arn,
         server_side_encryption: input.server_side_encryption,
         readonly: input.readonly,
-        other: Default::default(),
+        other: input
+            .client
+            .iter()
+            .map(|c| ("client".to_owned(), serde_json::Value::String(c.clone())))
+            .collect(),
     })
 }
 
@@ -156,6 +213,13 @@ fn difference(current: &Repository, wanted: &Repository) -> Option<String> {
     compare("endpoint", c.endpoint.clone(), w.endpoint.clone());
     compare("base_path", c.base_path.clone(), w.base_path.clone());
     compare("role_arn", c.role_arn.clone(), w.role_arn.clone());
+    let client = |s: &S3Settings| {
+        s.other
+            .get("client")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    compare("client", client(c), client(w));
     let flag = |v: Option<bool>| Some(v.unwrap_or(false).to_string());
     compare(
         "server_side_encryption",
@@ -181,8 +245,11 @@ fn verification_error(
                 settings.bucket
             ),
             advice: format!(
-                "; check that {} trusts es.amazonaws.com and may read and write the bucket{}",
-                settings.role_arn.as_deref().unwrap_or("the snapshot role"),
+                "; check that {} may read and write the bucket{}",
+                settings.role_arn.as_deref().map_or_else(
+                    || "the cluster's repository-s3 client (its keystore's credentials)".to_owned(),
+                    |role| format!("{role} trusts es.amazonaws.com and"),
+                ),
                 settings
                     .base_path
                     .as_deref()
@@ -204,7 +271,8 @@ mod tests {
             region: Some("eu-west-1".into()),
             endpoint: None,
             base_path: Some("prod".into()),
-            role_arn: "arn:aws:iam::123456789012:role/osnap-snapshots".into(),
+            role_arn: Some("arn:aws:iam::123456789012:role/osnap-snapshots".into()),
+            client: None,
             server_side_encryption: Some(true),
             readonly: None,
         }
@@ -214,12 +282,12 @@ mod tests {
     fn us_east_1_buckets_use_the_global_endpoint() {
         let mut i = input();
         i.region = Some("us-east-1".into());
-        let s = settings_for_domain(&i).unwrap();
+        let s = settings_for_domain(&i, ClusterKind::Aws).unwrap();
         assert_eq!(
             (s.region, s.endpoint.as_deref()),
             (None, Some("s3.amazonaws.com"))
         );
-        let s = settings_for_domain(&input()).unwrap();
+        let s = settings_for_domain(&input(), ClusterKind::Aws).unwrap();
         assert_eq!((s.region.as_deref(), s.endpoint), (Some("eu-west-1"), None));
     }
 
@@ -228,7 +296,11 @@ mod tests {
         let mut both = input();
         both.endpoint = Some("s3.eu-west-1.amazonaws.com".into());
         let mut bad_role = input();
-        bad_role.role_arn = "TheSnapshotRole".into();
+        bad_role.role_arn = Some("TheSnapshotRole".into());
+        let mut no_role = input();
+        no_role.role_arn = None;
+        let mut a_client = input();
+        a_client.client = Some("backups".into());
         let mut bad_path = input();
         bad_path.base_path = Some("/prod".into());
         let mut no_bucket = input();
@@ -237,17 +309,46 @@ mod tests {
         bucket_path.bucket = "snapshots/prod".into();
         let mut upper = input();
         upper.bucket = "Snapshots".into();
-        for i in [both, bad_role, bad_path, no_bucket, bucket_path, upper] {
+        for i in [
+            both,
+            bad_role,
+            no_role,
+            a_client,
+            bad_path,
+            no_bucket,
+            bucket_path,
+            upper,
+        ] {
             assert_eq!(
-                settings_for_domain(&i).unwrap_err().error_type(),
+                settings_for_domain(&i, ClusterKind::Aws)
+                    .unwrap_err()
+                    .error_type(),
                 "InvalidRequest"
             );
         }
     }
 
     #[test]
+    fn a_self_managed_cluster_takes_repository_s3_settings() {
+        let mut own = input();
+        own.role_arn = None;
+        own.region = None;
+        own.client = Some("backups".into());
+        let s = settings_for_domain(&own, ClusterKind::SelfManaged).unwrap();
+        assert_eq!(s.role_arn, None);
+        assert_eq!(s.other.get("client"), Some(&serde_json::json!("backups")));
+        let with_role = input();
+        let mut with_region = own.clone();
+        with_region.region = Some("eu-west-1".into());
+        for refused in [with_role, with_region] {
+            let error = settings_for_domain(&refused, ClusterKind::SelfManaged).unwrap_err();
+            assert_eq!(error.error_type(), "InvalidRequest", "{error}");
+        }
+    }
+
+    #[test]
     fn differences_are_named_and_string_flags_compare_equal() {
-        let wanted = Repository::s3(settings_for_domain(&input()).unwrap());
+        let wanted = Repository::s3(settings_for_domain(&input(), ClusterKind::Aws).unwrap());
         // As GET returns it: flags as strings (parsed to bools), and a setting osnap does not manage.
         let current: Repository = serde_json::from_value(serde_json::json!({
             "type": "s3",

@@ -22,8 +22,14 @@ pub struct RepositorySettingsInput {
     pub endpoint: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_path: Option<String>,
-    /// The role the domain assumes to write to the bucket.
-    pub role_arn: String,
+    /// The role an AWS domain assumes to write to the bucket (required there). A self-managed
+    /// cluster reaches S3 with its own client's credentials and takes none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// A self-managed cluster's `repository-s3` client (`s3.client.<name>.*` in its keystore
+    /// and configuration); `default` when absent. Not an AWS domain setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_side_encryption: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -208,7 +208,8 @@ async fn migration_preflight(
         })
         .await?;
     let here = ctx.api(target).await?;
-    let incoming = preflight::read_source(&there, request, repository).await?;
+    let incoming =
+        preflight::read_source(&there, request, repository, source.is_self_managed()).await?;
     let state = preflight::read_target(&here, repository).await?;
     let report = logged(preflight::check(
         &incoming,

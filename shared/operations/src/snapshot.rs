@@ -73,7 +73,17 @@ pub async fn snapshot(
     let report = TierOutcome {
         hot: Bounded::from_slice(&tiers.hot),
         warm: warm_report(request.warm, &tiers.warm),
-        cold: cold_report(&api).await,
+        cold: if target.domain.is_self_managed() {
+            ColdReport {
+                listed: false,
+                indices: Bounded::default(),
+                note: "a self-managed cluster has no cold storage (an Amazon OpenSearch \
+                       Service tier)"
+                    .into(),
+            }
+        } else {
+            cold_report(&api).await
+        },
     };
     tracing::info!(
         repository, snapshot = %name, hot = tiers.hot.len(), warm = tiers.warm.len(),

@@ -56,6 +56,7 @@ fn every_sample_event_parses() {
         "prune",
         "workflow-backup",
         "workflow-migrate",
+        "workflow-migrate-self-managed",
     ] {
         assert!(
             checked.iter().any(|c| c == function),
@@ -107,7 +108,8 @@ fn check_workflow_input(name: &str, input: &serde_json::Value, defaults: &Defaul
                 }
             }
         }
-        "workflow-migrate" => {
+        // A migration from an AWS domain, or from a self-managed cluster.
+        "workflow-migrate" | "workflow-migrate-self-managed" => {
             let repo = &input["repository"];
             for side in ["source", "target"] {
                 parse(

@@ -183,6 +183,11 @@ pub enum Feature {
     CloseIndex,
     /// The `remote_store_index_shallow_copy` field of a verbose snapshot description.
     RemoteStoreShallowCopyField,
+    /// A self-managed cluster's security refuses a request without credentials with a body
+    /// (OpenSearch's plain-text `Unauthorized`; Elasticsearch's is always a JSON error).
+    UnauthorizedBody,
+    /// Elasticsearch security says "missing authentication credentials" (before, "token").
+    MissingCredentialsWording,
 }
 
 /// The first version of each engine with a feature; `None`: no version has it.
@@ -272,6 +277,19 @@ pub const TABLE: &[Threshold] = &[
     // when it is closed (RestoreService.validateExistingIndex), so this decides how `replace`
     // can work at all without deleting first.
     row(Feature::CloseIndex, Some((7, 4, 0)), ALL_OPENSEARCH),
+    // Self-managed clusters' 401 (the stand-in's, for a migration's source). The OpenSearch
+    // security plugin's challenge (`HTTPBasicAuthenticator.reRequestAuthentication`) had an
+    // empty body up to 2.13 and `Unauthorized` from 2.14 (PR #4233, "Ensure that challenge
+    // response contains body"); Elasticsearch's `DefaultAuthenticationFailureHandler` always
+    // answers a `security_exception`.
+    row(
+        Feature::UnauthorizedBody,
+        ALL_ELASTICSEARCH,
+        Some((2, 14, 0)),
+    ),
+    // Elasticsearch PR #36750 (7.0.0) changed "missing authentication token" to "missing
+    // authentication credentials"; the OpenSearch security plugin never says either.
+    row(Feature::MissingCredentialsWording, Some((7, 0, 0)), None),
     // OpenSearch PR #7118 (shallow-copy snapshots for remote-store indices, 2.9) added
     // `remote_store_index_shallow_copy` to verbose snapshot descriptions. Not established
     // exactly; osnap never reads the field (unknown fields are ignored).
@@ -491,6 +509,12 @@ mod tests {
         edge(Feature::DataStreams, ES((7, 8, 1)), ES((7, 9, 0)));
         edge(Feature::SnapshotMetadata, ES((7, 2, 1)), ES((7, 3, 0)));
         edge(Feature::CloseIndex, ES((7, 1, 1)), ES((7, 4, 0)));
+        edge(Feature::UnauthorizedBody, OS((2, 13, 0)), OS((2, 14, 0)));
+        edge(
+            Feature::MissingCredentialsWording,
+            ES((6, 8, 23)),
+            ES((7, 0, 0)),
+        );
         edge(
             Feature::ClusterManagerTimeout,
             OS((1, 3, 20)),
@@ -552,6 +576,8 @@ mod tests {
             Feature::MasterTimeout,
             Feature::CloseIndex,
             Feature::RemoteStoreShallowCopyField,
+            Feature::UnauthorizedBody,
+            Feature::MissingCredentialsWording,
         ] {
             assert_eq!(TABLE.iter().filter(|r| r.feature == feature).count(), 1);
         }

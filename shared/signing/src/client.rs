@@ -52,6 +52,8 @@ pub struct DomainRequest {
     path: String,
     query: Vec<(String, String)>,
     body: Option<Bytes>,
+    /// An AWS JSON protocol call (`x-amz-target`, sent as `application/x-amz-json-1.1`).
+    aws_json_target: Option<&'static str>,
     idempotency: Idempotency,
 }
 
@@ -78,6 +80,7 @@ impl DomainRequest {
             path,
             query: Vec::new(),
             body: None,
+            aws_json_target: None,
             idempotency,
         }
     }
@@ -95,6 +98,14 @@ impl DomainRequest {
     /// A JSON body (sent with `content-type: application/json`).
     #[must_use]
     pub fn json_body(mut self, body: impl Into<Bytes>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    /// An AWS JSON 1.1 call to `target` (`secretsmanager.GetSecretValue`) with this body.
+    #[must_use]
+    pub fn aws_json(mut self, target: &'static str, body: impl Into<Bytes>) -> Self {
+        self.aws_json_target = Some(target);
         self.body = Some(body.into());
         self
     }
@@ -175,12 +186,59 @@ pub struct DomainResponse {
     pub attempts: u32,
 }
 
+/// How a request proves who sends it.
+#[derive(Debug, Clone)]
+pub enum Authentication {
+    /// SigV4: every AWS endpoint (domains, S3, STS, Secrets Manager).
+    SigV4(CredentialSource),
+    /// HTTP basic authentication: a self-managed cluster's user.
+    Basic(BasicCredentials),
+    /// None at all: a self-managed cluster without a security plugin.
+    Anonymous,
+}
+
+/// A basic `Authorization` header's value. It is marked sensitive on the wire and never shown
+/// by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BasicCredentials {
+    header: String,
+}
+
+impl BasicCredentials {
+    /// RFC 7617: `Basic base64(user-id ":" password)`; a user id holding `:` cannot be sent.
+    pub fn new(username: &str, password: &str) -> Result<Self, SigningError> {
+        use base64::Engine as _;
+        if username.contains(':') {
+            return Err(SigningError::InvalidRequest(
+                "a basic authentication user name cannot contain `:`".into(),
+            ));
+        }
+        let pair = format!("{username}:{password}");
+        Ok(Self {
+            header: format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            ),
+        })
+    }
+
+    fn header(&self) -> &str {
+        &self.header
+    }
+}
+
+impl std::fmt::Debug for BasicCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BasicCredentials(redacted)")
+    }
+}
+
 /// Sends signed requests to one domain.
 #[derive(Debug, Clone)]
 pub struct DomainClient {
     http: reqwest::Client,
     endpoint: DomainEndpoint,
-    credentials: CredentialSource,
+    auth: Authentication,
     time: SharedTimeSource,
     retry: RetryPolicy,
     signature: SignatureOptions,
@@ -211,10 +269,20 @@ impl DomainClient {
         credentials: CredentialSource,
         time: SharedTimeSource,
     ) -> Self {
+        Self::with_authentication(http, endpoint, Authentication::SigV4(credentials), time)
+    }
+
+    /// Builds the client for a cluster that authenticates otherwise than with SigV4.
+    pub fn with_authentication(
+        http: reqwest::Client,
+        endpoint: DomainEndpoint,
+        auth: Authentication,
+        time: SharedTimeSource,
+    ) -> Self {
         Self {
             http,
             endpoint,
-            credentials,
+            auth,
             time,
             retry: RetryPolicy::default(),
             signature: SignatureOptions::default(),
@@ -378,37 +446,49 @@ impl DomainClient {
         };
         let body = request.body.clone().unwrap_or_default();
         let mut headers: Vec<(&str, &str)> = vec![("host", &host)];
-        if request.body.is_some() {
-            headers.push(("content-type", "application/json"));
+        match (request.aws_json_target, request.body.is_some()) {
+            (Some(target), _) => {
+                headers.push(("content-type", "application/x-amz-json-1.1"));
+                headers.push(("x-amz-target", target));
+            }
+            (None, true) => headers.push(("content-type", "application/json")),
+            (None, false) => {}
         }
-        let credentials = self.credentials.credentials().await?;
-        let signature = sigv4::sign_request(
-            &RequestToSign {
-                method: request.method.as_str(),
-                uri: url.as_str(),
-                headers: &headers,
-                body: &body,
-            },
-            &credentials,
-            &SigningScope {
-                region: self.endpoint.region(),
-                service: self.endpoint.service(),
-                time: self.time.now(),
-            },
-            &self.signature,
-        )?;
+        let added: Vec<(&str, String)> = match &self.auth {
+            Authentication::SigV4(source) => {
+                let credentials = source.credentials().await?;
+                sigv4::sign_request(
+                    &RequestToSign {
+                        method: request.method.as_str(),
+                        uri: url.as_str(),
+                        headers: &headers,
+                        body: &body,
+                    },
+                    &credentials,
+                    &SigningScope {
+                        region: self.endpoint.region(),
+                        service: self.endpoint.service(),
+                        time: self.time.now(),
+                    },
+                    &self.signature,
+                )?
+                .headers
+            }
+            Authentication::Basic(basic) => vec![("authorization", basic.header().to_owned())],
+            Authentication::Anonymous => Vec::new(),
+        };
 
         let mut built = reqwest::Request::new(request.method.clone(), url);
         let header_map = built.headers_mut();
         for (name, value) in headers
             .iter()
             .map(|(n, v)| (*n, (*v).to_owned()))
-            .chain(signature.headers)
+            .chain(added)
         {
             let mut value = HeaderValue::from_str(&value).map_err(|_| {
                 SigningError::InvalidRequest(format!("header `{name}` has an invalid value"))
             })?;
-            value.set_sensitive(sigv4::is_secret_header(name));
+            value.set_sensitive(sigv4::is_secret_header(name) || name == "authorization");
             header_map.insert(
                 http::HeaderName::from_static(static_header_name(name)?),
                 value,
@@ -432,9 +512,10 @@ fn redirect_host(base: &url::Url, headers: &HeaderMap) -> String {
 
 /// The header names this client ever sets, as `'static` strings.
 fn static_header_name(name: &str) -> Result<&'static str, SigningError> {
-    const KNOWN: [&str; 6] = [
+    const KNOWN: [&str; 7] = [
         "host",
         "content-type",
+        "x-amz-target",
         "x-amz-date",
         "authorization",
         "x-amz-security-token",

@@ -202,8 +202,28 @@ impl DomainEndpoint {
         override_endpoint: Option<&str>,
         policy: &EndpointPolicy,
     ) -> Result<Self, EndpointError> {
+        Self::aws_service("s3", region, override_endpoint, policy)
+    }
+
+    /// Secrets Manager's regional endpoint (`https://secretsmanager.<region>.amazonaws.com`),
+    /// signed as `secretsmanager`; `override_endpoint` as for [`DomainEndpoint::s3`].
+    pub fn secrets_manager(
+        region: &str,
+        override_endpoint: Option<&str>,
+        policy: &EndpointPolicy,
+    ) -> Result<Self, EndpointError> {
+        Self::aws_service("secretsmanager", region, override_endpoint, policy)
+    }
+
+    /// `service`'s regional endpoint in `region`, or `override_endpoint` checked like a domain.
+    fn aws_service(
+        service: &str,
+        region: &str,
+        override_endpoint: Option<&str>,
+        policy: &EndpointPolicy,
+    ) -> Result<Self, EndpointError> {
         if let Some(endpoint) = override_endpoint {
-            return Ok(Self::parse(endpoint, Some(region), policy)?.with_service("s3"));
+            return Ok(Self::parse(endpoint, Some(region), policy)?.with_service(service));
         }
         let valid_region = !region.is_empty()
             && region
@@ -220,7 +240,7 @@ impl DomainEndpoint {
         } else {
             "amazonaws.com"
         };
-        let host = format!("s3.{region}.{suffix}");
+        let host = format!("{service}.{region}.{suffix}");
         let base = Url::parse(&format!("https://{host}")).map_err(|e| EndpointError::Invalid {
             endpoint: host.clone(),
             reason: e.to_string(),
@@ -229,8 +249,14 @@ impl DomainEndpoint {
             base,
             host,
             region: region.to_owned(),
-            service: "s3".to_owned(),
+            service: service.to_owned(),
         })
+    }
+
+    /// Whether the host is an Amazon OpenSearch Service domain's (which osnap reaches with
+    /// SigV4 only), rather than a custom or self-managed host the policy lists.
+    pub fn is_aws_domain_host(&self) -> bool {
+        aws_host_region(&self.host).is_some()
     }
 
     /// Signs for another service name than the host implies (e.g. `aoss` behind a custom host).

@@ -21,7 +21,7 @@ pub mod sigv4;
 pub use aws_smithy_async::time::{
     SharedTimeSource, StaticTimeSource, SystemTimeSource, TimeSource,
 };
-pub use client::{DomainClient, DomainRequest, DomainResponse};
+pub use client::{Authentication, BasicCredentials, DomainClient, DomainRequest, DomainResponse};
 pub use credentials::CredentialSource;
 pub use endpoint::{DomainEndpoint, EndpointPolicy};
 pub use error::{EndpointError, SigningError};

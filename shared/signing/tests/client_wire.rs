@@ -11,8 +11,8 @@ use aws_credential_types::Credentials;
 use http::Method;
 use signing::sigv4::{RequestToSign, SignatureOptions, SigningScope, sign_request};
 use signing::{
-    CredentialSource, DomainClient, DomainEndpoint, DomainRequest, EndpointPolicy, RetryPolicy,
-    SharedTimeSource, SigningError, StaticTimeSource,
+    Authentication, BasicCredentials, CredentialSource, DomainClient, DomainEndpoint,
+    DomainRequest, EndpointPolicy, RetryPolicy, SharedTimeSource, SigningError, StaticTimeSource,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -158,6 +158,93 @@ async fn the_signed_request_hides_its_secrets_from_debug() {
         "{shown}"
     );
     assert!(!format!("{client:?}").contains("wJalrXUtnFEMI"));
+}
+
+/// A client for a self-managed cluster at `base` (loopback).
+fn self_managed_client(base: &str, auth: Authentication) -> DomainClient {
+    let endpoint = DomainEndpoint::parse(
+        base,
+        Some("us-east-1"),
+        &EndpointPolicy::aws_only().allowing_loopback_for_tests(),
+    )
+    .unwrap();
+    DomainClient::with_authentication(
+        signing::client::http_client().unwrap(),
+        endpoint,
+        auth,
+        time(),
+    )
+}
+
+#[tokio::test]
+async fn a_self_managed_cluster_gets_basic_authentication_and_no_signature() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&server)
+        .await;
+    let basic = BasicCredentials::new("osnap", "s3cret:with colon").unwrap();
+    let client = self_managed_client(&server.uri(), Authentication::Basic(basic));
+    client
+        .send(&DomainRequest::get(&["_cat", "indices"]))
+        .await
+        .unwrap();
+    let open = self_managed_client(&server.uri(), Authentication::Anonymous);
+    open.send(&DomainRequest::get(&["_cat", "indices"]))
+        .await
+        .unwrap();
+
+    let received = server.received_requests().await.unwrap();
+    // RFC 7617: base64("osnap:s3cret:with colon"); a password may hold `:`.
+    assert_eq!(
+        header(&received[0], "authorization"),
+        "Basic b3NuYXA6czNjcmV0OndpdGggY29sb24="
+    );
+    for request in &received {
+        for signed in ["x-amz-date", "x-amz-security-token", "x-amz-content-sha256"] {
+            assert!(!request.headers.contains_key(signed), "{signed} sent");
+        }
+    }
+    assert!(!received[1].headers.contains_key("authorization"));
+    let built = client
+        .build_signed(&DomainRequest::get(&["_cat"]))
+        .await
+        .unwrap();
+    assert!(built.headers()["authorization"].is_sensitive());
+    assert!(!format!("{client:?}").contains("b3NuYXA6"), "{client:?}");
+    assert!(
+        BasicCredentials::new("a:b", "p").is_err(),
+        "a user id cannot hold `:`"
+    );
+}
+
+#[tokio::test]
+async fn an_aws_json_call_signs_its_target() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("{}"))
+        .mount(&server)
+        .await;
+    let client = client_for(&server.uri(), RetryPolicy::none());
+    let request = DomainRequest::new(Method::POST, &[] as &[&str])
+        .aws_json("secretsmanager.GetSecretValue", r#"{"SecretId":"s"}"#);
+    client.send(&request).await.unwrap();
+    let received = &server.received_requests().await.unwrap()[0];
+    assert_eq!(
+        header(received, "content-type"),
+        "application/x-amz-json-1.1"
+    );
+    assert_eq!(
+        header(received, "x-amz-target"),
+        "secretsmanager.GetSecretValue"
+    );
+    assert!(
+        header(received, "authorization").contains(
+            "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target"
+        ),
+        "{}",
+        header(received, "authorization")
+    );
 }
 
 /// Answers the first `failures` requests with `status` and `body`, then 200.

@@ -37,7 +37,8 @@ pub use state::SeenRequest;
 pub use state::blobstore::drop_a_stored_document;
 pub use state::calendar::Calendar;
 pub use state::config::{
-    self, DEFAULT_SNAPSHOT_ROLE, DomainConfig, Engine, NodeDisk, VERBOSE_LISTING_LIMIT,
+    self, DEFAULT_SNAPSHOT_ROLE, DomainConfig, Engine, NodeDisk, SelfManagedAccess,
+    VERBOSE_LISTING_LIMIT,
 };
 pub use state::faults::{self, Fault, FaultControl, FaultPlan, FaultRule};
 pub use state::requests::RequestCounts;
@@ -65,7 +66,15 @@ impl Domain {
 
     /// Starts the domain on a listener of the caller's choosing.
     pub fn start_on(listener: TcpListener, config: DomainConfig) -> Result<Self, StandinError> {
-        if config.credentials.is_empty() {
+        if config.self_managed.is_some() && config.security.is_some() {
+            // The plugin model maps IAM identities to users; internal users are not modelled.
+            return Err(StandinError::Setup(
+                "fine-grained access control (`security`) on a self-managed cluster is not \
+                 modelled"
+                    .into(),
+            ));
+        }
+        if config.is_aws() && config.credentials.is_empty() {
             return Err(StandinError::Setup(
                 "a domain needs at least one accepted principal".into(),
             ));
@@ -126,7 +135,13 @@ impl Domain {
     /// Takes one of AWS's automated snapshots, as the service does every hour: the whole
     /// cluster, system indices included, into `cs-automated` (kept in a bucket of the
     /// stand-in's that callers never see), waiting for it to finish.
+    /// A self-managed cluster has none: refused.
     pub async fn take_automated_snapshot(&self, name: &str) -> Result<(), StandinError> {
+        if !self.shared.aws() {
+            return Err(StandinError::Setup(
+                "a self-managed cluster has no AWS automated snapshots".into(),
+            ));
+        }
         let repository = api::snapshots::AUTOMATED_REPOSITORY;
         state::repositories::provision_managed(&self.shared, repository)
             .await
@@ -164,22 +179,26 @@ impl Domain {
 
     /// Migrates an index to UltraWarm, as `POST _ultrawarm/migration/<index>/_warm` does once
     /// it completes (the migration's stages are not modelled): the index carries the warm box
-    /// type and is read-only. False when there is no such index.
+    /// type and is read-only. False when there is no such index, or on a self-managed cluster
+    /// (no UltraWarm).
     pub fn migrate_to_warm(&self, index: &str) -> bool {
         self.shared.cluster().move_to_warm(index).is_ok()
     }
 
     /// Migrates a warm index to cold storage (giving the domain cold storage): it leaves the
     /// index list and `GET _cold/indices/_search` lists it. False when there is no such warm
-    /// index.
+    /// index, or on a self-managed cluster.
     pub fn migrate_to_cold(&self, index: &str) -> bool {
         let uuid = state::new_uuid();
         self.shared.cluster().move_to_cold(index, uuid).is_ok()
     }
 
-    /// Gives the domain cold storage with no cold index yet.
+    /// Gives the domain cold storage with no cold index yet (nothing on a self-managed
+    /// cluster, which has no `_cold` APIs).
     pub fn enable_cold_storage(&self) {
-        self.shared.cluster().cold.enabled = true;
+        if self.shared.aws() {
+            self.shared.cluster().cold.enabled = true;
+        }
     }
 
     /// The domain's indices, sorted, without going through HTTP.

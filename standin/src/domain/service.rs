@@ -1,5 +1,6 @@
 //! The domain's HTTP front, in the order a request meets AWS and then the engine: latency,
-//! the SigV4 check, injected faults (which answer for the gateway), then the endpoint.
+//! the SigV4 check (on a self-managed cluster, its basic authentication instead), injected
+//! faults (which answer for the gateway), then the endpoint.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,13 +14,16 @@ use hyper::body::Incoming;
 use serde_json::json;
 
 use crate::auth::verify_request;
+use crate::basic_auth::{self, BasicHeader};
 use crate::domain::api::{
     aliases, cat, cluster_settings, data_streams, documents, indices, info, repository, restore,
     security, snapshot_views, snapshots, tiers,
 };
+use crate::domain::state::config::SelfManagedAccess;
 use crate::domain::state::faults::Fault;
 use crate::domain::state::{QueuedWork, Shared};
 use crate::domain::wire::call::{Answer, Call};
+use crate::domain::wire::challenge::{self, Refusal};
 use crate::domain::wire::reply::{EsError, Reply};
 use crate::domain::wire::routes::{self, Query, Route, check_params, decode_segment};
 
@@ -82,17 +86,9 @@ async fn handle(
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let caller_arn = match verify_request(&parts, &body, &shared.auth, SystemTime::now()) {
-        Ok(principal) => principal.arn.clone(),
-        Err(failure) => {
-            let reply = Reply {
-                status: failure.status(),
-                body: Bytes::from(failure.body()),
-                content_type: "application/json",
-                server: None,
-            };
-            return Ok(respond(reply, &parts.method, false));
-        }
+    let caller_arn = match authenticate(&shared, &parts, &body) {
+        Ok(caller) => caller,
+        Err(response) => return Ok(*response),
     };
     let query = Query::parse(parts.uri.query());
     let pretty = query.get("pretty").is_some();
@@ -195,6 +191,66 @@ fn respond(reply: Reply, method: &Method, pretty: bool) -> Response<Body> {
     response
 }
 
+/// Who sent the request: the SigV4 signer's ARN on an AWS domain, the basic user's name on a
+/// self-managed cluster (empty on one without authentication); or the answer refusing it.
+fn authenticate(
+    shared: &Shared,
+    parts: &http::request::Parts,
+    body: &[u8],
+) -> Result<String, Box<Response<Body>>> {
+    match &shared.config.self_managed {
+        None => match verify_request(parts, body, &shared.auth, SystemTime::now()) {
+            Ok(principal) => Ok(principal.arn.clone()),
+            Err(failure) => {
+                let reply = Reply {
+                    status: failure.status(),
+                    body: Bytes::from(failure.body()),
+                    content_type: "application/json",
+                    server: None,
+                };
+                Err(Box::new(respond(reply, &parts.method, false)))
+            }
+        },
+        // No security plugin: nothing reads the Authorization header.
+        Some(SelfManagedAccess::Open) => Ok(String::new()),
+        Some(SelfManagedAccess::Basic { username, password }) => {
+            let header = parts
+                .headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok());
+            let refusal = match basic_auth::parse(header) {
+                BasicHeader::Credentials {
+                    username: sent,
+                    password: sent_password,
+                } => {
+                    if sent == *username && sent_password == *password {
+                        return Ok(sent);
+                    }
+                    Refusal::WrongCredentials { username: sent }
+                }
+                BasicHeader::Absent => Refusal::NoCredentials,
+                BasicHeader::Malformed => {
+                    return Err(Box::new(respond(
+                        challenge::malformed_basic_header(),
+                        &parts.method,
+                        false,
+                    )));
+                }
+            };
+            let uri = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+            let answer = challenge::unauthorized(&shared.config.engine.policy(), &refusal, uri);
+            // The engine's error channel honours `pretty` as for any other error.
+            let pretty = Query::parse(parts.uri.query()).get("pretty").is_some();
+            let mut response = respond(answer.reply, &parts.method, pretty);
+            response.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(answer.www_authenticate),
+            );
+            Err(Box::new(response))
+        }
+    }
+}
+
 /// `METHOD SP request-target SP HTTP/1.1` and its CR must fit in [`MAX_REQUEST_LINE`].
 fn check_request_line(parts: &http::request::Parts) -> Result<(), EsError> {
     let target = parts.uri.path_and_query().map_or(1, |p| p.as_str().len());
@@ -235,6 +291,9 @@ pub(crate) async fn answer(shared: &Arc<Shared>, call: Call) -> Reply {
     });
     if let Some(refusal) = routes::not_modelled(&call.method, &segments, &call.query) {
         return Reply::json(StatusCode::NOT_IMPLEMENTED, &json!({ "error": refusal }));
+    }
+    if !shared.config.is_aws() && aws_only_path(&segments) {
+        return no_handler(&call);
     }
     let Some(route) = routes::route(&call.method, &segments) else {
         return routes::unmatched(&call.method, &segments, &call.uri());
@@ -341,6 +400,16 @@ async fn dispatch(shared: &Arc<Shared>, call: &Call, route: Route) -> Answer {
             _ => Err(no_handler(call)),
         },
     }
+}
+
+/// Paths only Amazon OpenSearch Service serves: cold storage's `_cold`, UltraWarm's
+/// `_ultrawarm` and its `_warm`/`_hot` index expressions (Developer Guide, `ultrawarm.md`,
+/// `cold-storage.md`). A self-managed cluster has none of them.
+fn aws_only_path(segments: &[&str]) -> bool {
+    segments
+        .first()
+        .is_some_and(|s| matches!(*s, "_cold" | "_ultrawarm"))
+        || segments.iter().any(|s| matches!(*s, "_warm" | "_hot"))
 }
 
 /// The engine's answer for a path nothing serves (a plugin's path, the plugin off).

@@ -269,3 +269,42 @@ pub async fn recovered<S: AsRef<str>>(world: &World, targets: &[S]) {
     }
     panic!("{targets:?} did not recover");
 }
+
+/// A self-managed cluster's own client, as its operator has it: basic authentication with
+/// `login` (user, password), or none.
+pub fn cluster_client(domain: &Domain, login: Option<(&str, &str)>) -> signing::DomainClient {
+    use signing::{Authentication, BasicCredentials, DomainEndpoint, EndpointPolicy};
+    let endpoint = DomainEndpoint::parse(
+        &domain.endpoint(),
+        Some("us-east-1"),
+        &EndpointPolicy::aws_only().allowing_loopback_for_tests(),
+    )
+    .unwrap();
+    let auth = match login {
+        Some((user, password)) => {
+            Authentication::Basic(BasicCredentials::new(user, password).unwrap())
+        }
+        None => Authentication::Anonymous,
+    };
+    signing::DomainClient::with_authentication(
+        signing::client::http_client().unwrap(),
+        endpoint,
+        auth,
+        signing::SharedTimeSource::default(),
+    )
+}
+
+/// Writes documents `0..count` to `index` through a cluster's own client.
+pub async fn put_docs_with(client: &signing::DomainClient, index: &str, count: usize) {
+    for id in 0..count {
+        let request = signing::DomainRequest::new(Method::PUT, &[index, "_doc", &id.to_string()])
+            .query("refresh", "true")
+            .json_body(json!({"n": id}).to_string());
+        let response = client.send(&request).await.unwrap();
+        assert!(
+            response.status.is_success(),
+            "{}",
+            String::from_utf8_lossy(&response.body)
+        );
+    }
+}

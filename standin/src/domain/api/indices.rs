@@ -63,6 +63,18 @@ pub(crate) fn parse_aliases(
 /// Guide, Troubleshooting, "Can't close index"); what its refusal looks like is not
 /// documented, so the stand-in answers with a refusal of its own that says so.
 fn close_not_modelled(shared: &Shared) -> Reply {
+    if !shared.aws() {
+        // The engine's own close API exists there; the stand-in models it as 7.4+ runs it.
+        return Reply::json(
+            StatusCode::NOT_IMPLEMENTED,
+            &json!({"error": format!(
+                "stand-in: _close on a self-managed {} {} is not modelled (only as Elasticsearch \
+                 7.4+ and OpenSearch run it)",
+                shared.config.engine.product(),
+                shared.config.engine.version()
+            )}),
+        );
+    }
     Reply::json(
         StatusCode::NOT_IMPLEMENTED,
         &json!({"error": format!(

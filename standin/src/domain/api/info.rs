@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use crate::domain::state::Shared;
 use crate::domain::state::cluster::{Cluster, DATA_NODES, Health, Index};
-use crate::domain::state::config::Engine;
+use crate::domain::state::config::{Engine, SelfManagedAccess};
 use crate::domain::state::expressions::IndicesOptions;
 use crate::domain::state::recovery::ShardView;
 use crate::domain::wire::call::{Answer, Call};
@@ -39,6 +39,15 @@ fn compatibility(engine: &Engine) -> (&'static str, &'static str) {
     }
 }
 
+/// AWS runs the OSS build of Elasticsearch. Elasticsearch security (basic authentication)
+/// exists only in the default distribution, whose `GET /` says `default`.
+fn build_flavor(shared: &Shared) -> &'static str {
+    match shared.config.self_managed {
+        Some(SelfManagedAccess::Basic { .. }) => "default",
+        _ => "oss",
+    }
+}
+
 pub(crate) fn root(shared: &Shared) -> Reply {
     let engine = &shared.config.engine;
     let (wire, index) = compatibility(engine);
@@ -57,7 +66,7 @@ pub(crate) fn root(shared: &Shared) -> Reply {
     } else {
         json!({
             "number": engine.version(),
-            "build_flavor": "oss",
+            "build_flavor": build_flavor(shared),
             "build_type": "tar",
             "build_hash": "unknown",
             "build_date": "2021-01-13T00:42:12.435326Z",

@@ -170,7 +170,7 @@ pub(crate) async fn verify_location(
 
 /// `PUT _snapshot/<repository>`.
 pub(crate) async fn put(shared: &Arc<Shared>, call: &Call, name: &str) -> Answer {
-    if reserved(name) {
+    if shared.aws() && reserved(name) {
         return Err(reserved_refusal(call));
     }
     let Some(Value::Object(body)) = call.json()? else {
@@ -195,7 +195,10 @@ pub(crate) async fn put(shared: &Arc<Shared>, call: &Call, name: &str) -> Answer
         .into());
     };
     // AWS's gateway: the domain assumes the role, so the caller must be allowed to pass it.
-    if kind == "s3" {
+    // A self-managed cluster's repository-s3 reads only the settings it knows (`S3Repository`
+    // in OpenSearch and Elasticsearch 7.10: each by its key, none checked for strangers), so
+    // `role_arn` is kept and ignored there: its nodes use their own client credentials.
+    if kind == "s3" && shared.aws() {
         let Some(role) = raw_settings.get("role_arn").and_then(setting_text) else {
             return Err(Reply::aws_message(
                 StatusCode::BAD_REQUEST,
@@ -295,7 +298,7 @@ pub(crate) async fn verify(shared: &Arc<Shared>, name: &str) -> Answer {
 
 /// `DELETE _snapshot/<repositories>` (the bucket's contents stay).
 pub(crate) fn delete(shared: &Arc<Shared>, call: &Call, names: &str) -> Answer {
-    if split_list(names).iter().any(|n| reserved(n)) {
+    if shared.aws() && split_list(names).iter().any(|n| reserved(n)) {
         return Err(reserved_refusal(call));
     }
     let selected = select(shared, Some(names))?;

@@ -238,7 +238,7 @@ pub(crate) async fn create(
     repo: &str,
     snapshot: &str,
 ) -> Answer {
-    if repositories::reserved(repo) {
+    if shared.aws() && repositories::reserved(repo) {
         return Err(repositories::reserved_refusal(call));
     }
     if let Err(why) = snapshot_name_rules(snapshot) {
@@ -545,7 +545,7 @@ const STORE_CONCURRENCY: usize = 16;
 
 /// `DELETE _snapshot/<repository>/<snapshots>`.
 pub(crate) async fn delete(shared: &Arc<Shared>, call: &Call, repo: &str, names: &str) -> Answer {
-    if repositories::reserved(repo) {
+    if shared.aws() && repositories::reserved(repo) {
         return Err(repositories::reserved_refusal(call));
     }
     let definition = repositories::lookup(shared, repo)?;

@@ -192,6 +192,33 @@ pub struct DomainConfig {
     /// `.opendistro_security`). Off for upstream's REST tests, which start on an empty
     /// cluster.
     pub system_indices: bool,
+    /// A self-managed cluster instead of an AWS domain (`None`: AWS, SigV4 and AWS's own
+    /// features): how callers authenticate to it. See [`SelfManagedAccess`].
+    pub self_managed: Option<SelfManagedAccess>,
+}
+
+/// How callers reach a self-managed cluster (one not behind AWS: no SigV4, no AWS-only APIs,
+/// no `cs-automated`, no `role_arn` requirement). Its nodes reach S3 with their keystore's
+/// `s3.client.default.*` credentials: [`DomainConfig::s3_credentials`].
+#[derive(Clone, PartialEq, Eq)]
+pub enum SelfManagedAccess {
+    /// HTTP basic authentication (the security plugin's internal user, or Elasticsearch's native realm).
+    Basic { username: String, password: String },
+    /// No authentication at all (a cluster without a security plugin, behind its own network controls).
+    Open,
+}
+
+impl std::fmt::Debug for SelfManagedAccess {
+    // The password is a credential: never formatted.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Basic { username, .. } => f
+                .debug_struct("Basic")
+                .field("username", username)
+                .finish_non_exhaustive(),
+            Self::Open => f.write_str("Open"),
+        }
+    }
 }
 
 /// One data node's disk: its size and what takes room on it besides the domain's shards
@@ -243,7 +270,30 @@ impl DomainConfig {
             verbose_listing_limit: VERBOSE_LISTING_LIMIT,
             seed: 0,
             security: None,
+            self_managed: None,
         }
+    }
+
+    /// A self-managed cluster (OpenSearch 2.13 unless the engine is changed) writing to the S3
+    /// server at `s3_endpoint` with `s3` as its nodes' client credentials. It starts without
+    /// AWS's system indices (`.kibana_1`, `.opendistro_security`): a self-managed cluster holds
+    /// what its operator put there.
+    pub fn self_managed(
+        name: impl Into<String>,
+        s3_endpoint: impl Into<String>,
+        s3: Credentials,
+        access: SelfManagedAccess,
+    ) -> Self {
+        Self {
+            system_indices: false,
+            self_managed: Some(access),
+            ..Self::new(name, s3_endpoint, s3)
+        }
+    }
+
+    /// Whether the cluster is an AWS domain (not [`DomainConfig::self_managed`]).
+    pub fn is_aws(&self) -> bool {
+        self.self_managed.is_none()
     }
 }
 

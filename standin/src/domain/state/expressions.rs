@@ -231,7 +231,7 @@ impl Cluster {
             if raw.is_empty() {
                 return Err(EsError::index_not_found(raw));
             }
-            if let Some(tier) = tier_expression(raw) {
+            if let Some(tier) = tier_expression(raw).filter(|_| !self.cold.no_ultrawarm) {
                 // UltraWarm's `_warm` and `_hot` work like `_all`, for one tier (Developer
                 // Guide, ultrawarm.md, "Listing hot and warm indexes").
                 let members = self

@@ -104,10 +104,17 @@ fn node(name_seed: u64) -> Node {
 
 impl Shared {
     /// A fresh domain's state: the system indices AWS creates and its `cs-automated`
-    /// repository.
+    /// repository (AWS's: a self-managed cluster has no such repository).
     pub fn new(config: DomainConfig) -> Self {
+        // AWS names a domain's cluster `<account>:<domain>`; a self-managed one is named by
+        // its own `cluster.name`.
+        let cluster_name = if config.is_aws() {
+            format!("{}:{}", config::ACCOUNT_ID, config.name)
+        } else {
+            config.name.clone()
+        };
         let identity = Identity {
-            cluster_name: format!("{}:{}", config::ACCOUNT_ID, config.name),
+            cluster_name,
             cluster_uuid: new_uuid(),
             nodes: (1..=cluster::DATA_NODES).map(u64::from).map(node).collect(),
         };
@@ -116,10 +123,14 @@ impl Shared {
         if config.system_indices {
             cluster.seed_system_indices(&mut new_uuid, version_id);
         }
-        cluster.repositories.insert(
-            "cs-automated".into(),
-            RepositoryDef::aws_managed("cs-automated"),
-        );
+        if config.is_aws() {
+            cluster.repositories.insert(
+                "cs-automated".into(),
+                RepositoryDef::aws_managed("cs-automated"),
+            );
+        } else {
+            cluster.cold.no_ultrawarm = true;
+        }
         Self {
             auth: AuthConfig {
                 region: config.region.clone(),
@@ -156,6 +167,11 @@ impl Shared {
 
     pub fn cluster(&self) -> MutexGuard<'_, Cluster> {
         self.cluster.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// An Amazon OpenSearch Service domain (not a self-managed cluster).
+    pub fn aws(&self) -> bool {
+        self.config.is_aws()
     }
 
     pub fn opensearch(&self) -> bool {

@@ -48,6 +48,8 @@ pub(crate) struct ColdIndex {
 pub(crate) struct ColdStorage {
     /// Whether the domain has cold storage at all.
     pub enabled: bool,
+    /// A self-managed cluster: no UltraWarm, so `_warm` and `_hot` are plain names.
+    pub no_ultrawarm: bool,
     pub indices: BTreeMap<String, ColdIndex>,
 }
 
@@ -57,11 +59,16 @@ pub(crate) enum MoveError {
     NoSuchIndex,
     /// The guide migrates to cold from warm only ("Migrating indexes to cold storage").
     NotWarm,
+    /// A self-managed cluster has neither UltraWarm nor cold storage.
+    NoUltraWarm,
 }
 
 impl Cluster {
     /// Moves a hot index to warm: the box type the guide shows, and read-only from then on.
     pub fn move_to_warm(&mut self, name: &str) -> Result<(), MoveError> {
+        if self.cold.no_ultrawarm {
+            return Err(MoveError::NoUltraWarm);
+        }
         let index = self.indices.get_mut(name).ok_or(MoveError::NoSuchIndex)?;
         index.settings.insert(BOX_TYPE.into(), "warm".into());
         Ok(())
@@ -69,6 +76,9 @@ impl Cluster {
 
     /// Detaches a warm index into cold storage (and gives the domain cold storage).
     pub fn move_to_cold(&mut self, name: &str, cold_uuid: String) -> Result<(), MoveError> {
+        if self.cold.no_ultrawarm {
+            return Err(MoveError::NoUltraWarm);
+        }
         match self.indices.get(name) {
             None => return Err(MoveError::NoSuchIndex),
             Some(index) if tier(&index.settings) != Tier::Warm => return Err(MoveError::NotWarm),
