@@ -4,7 +4,9 @@
 //! - no index lost or left short of documents;
 //! - no snapshot lost that retention keeps, and a prune deletes exactly what it should;
 //! - a snapshot is taken once, a restore restores once;
-//! - every failure is a documented `errorType`, and only a transient one is retried.
+//! - every failure is a documented `errorType`, and only a transient one is retried;
+//! - no credential, token or signature in any log line the operations write, in any answer or
+//!   in any error message (`e2e::hygiene`).
 //!
 //! A snapshot and a restore are followed by the workflow's verify, as the workflows do, and a
 //! failure that is not transient must be one the workflow notifies. S3's faults hit every
@@ -18,6 +20,7 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use common::{World, domain_json, operator_call, operator_send, put_doc};
@@ -306,8 +309,42 @@ async fn workflow_verify(world: &World, operation: Operation) -> Result<(), Osna
     panic!("{operation:?}: the workflow's verify never ended");
 }
 
+/// Every log line the operations write while the matrix runs, for the hygiene check.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Self;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    }
+}
+
 struct Case {
     outcome: String,
+    /// Every answer and error message, for the hygiene check.
+    said: String,
     injected: u64,
     broken: Vec<String>,
 }
@@ -391,6 +428,12 @@ async fn case(operation: Operation, fault: Injected, seed: u64, label: &str) -> 
     }
     let mut broken = Vec::new();
     let mut answers = Vec::new();
+    let mut errors: Vec<String> = first
+        .as_ref()
+        .err()
+        .map(ToString::to_string)
+        .into_iter()
+        .collect();
     let outcome = match first {
         Ok(answer) => {
             answers.push(answer);
@@ -431,6 +474,7 @@ async fn case(operation: Operation, fault: Injected, seed: u64, label: &str) -> 
     let mut outcome = outcome;
     let mut notified = false;
     if let Err(error) = verified {
+        errors.push(error.to_string());
         let kind = error.error_type();
         if !OsnapError::ERROR_TYPES.contains(&kind) || error.is_transient() {
             broken.push(format!("the workflow's verify failed with {kind}: {error}"));
@@ -446,6 +490,9 @@ async fn case(operation: Operation, fault: Injected, seed: u64, label: &str) -> 
     // refused until the operator deletes them, as the notification says.
     if notified && operation != Operation::Snapshot {
         let mut rerun = run(&world, operation, None).await;
+        if let Err(error) = &rerun {
+            errors.push(error.to_string());
+        }
         if operation == Operation::RestoreRename
             && let Err(OsnapError::RestoreConflict { indices }) = &rerun
         {
@@ -475,8 +522,12 @@ async fn case(operation: Operation, fault: Injected, seed: u64, label: &str) -> 
     broken.extend(violations(&world, operation, &answers, notified).await);
     world.domain.shutdown().await;
     world.s3.shutdown().await;
+    let mut said: Vec<String> = answers.iter().map(Value::to_string).collect();
+    said.extend(broken.iter().cloned());
+    said.extend(errors);
     Case {
         outcome,
+        said: said.join("\n"),
         injected,
         broken,
     }
@@ -484,6 +535,27 @@ async fn case(operation: Operation, fault: Injected, seed: u64, label: &str) -> 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_operation_under_every_fault_keeps_every_index_and_every_kept_snapshot() {
+    // osnap's crates only: the stand-in runs in this process too, and its own S3 client logs
+    // the requests it signs at debug level, as the AWS SDK does.
+    let logs = Captured::default();
+    let osnap = tracing_subscriber::filter::Targets::new()
+        .with_target("operations", tracing::Level::DEBUG)
+        .with_target("signing", tracing::Level::DEBUG)
+        .with_target("snapshot_api", tracing::Level::DEBUG)
+        .with_target("policy", tracing::Level::DEBUG);
+    {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+        tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(logs.clone())
+                    .with_ansi(false),
+            )
+            .with(osnap)
+            .init();
+    }
+    let mut said = String::new();
     let seeds: u64 = std::env::var("OSNAP_FAULT_SEEDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -497,6 +569,8 @@ async fn every_operation_under_every_fault_keeps_every_index_and_every_kept_snap
                 let result = case(operation, fault, seed, label).await;
                 cases += 1;
                 injected += result.injected;
+                said.push_str(&result.said);
+                said.push('\n');
                 for violation in result.broken {
                     broken.push(format!(
                         "{operation:?} × {label} (seed {seed}): {violation}"
@@ -531,4 +605,19 @@ async fn every_operation_under_every_fault_keeps_every_index_and_every_kept_snap
     );
     assert!(broken.is_empty(), "{}", broken.join("\n"));
     assert!(injected > 0, "no fault was injected");
+    // The keys the operations signed with (the S3 server's, the functions' in the tests).
+    let secrets = vec!["standin-secret".to_owned()];
+    let logged = logs.text();
+    assert!(
+        logged.lines().count() > 100,
+        "the operations' logs were captured: {} lines",
+        logged.lines().count()
+    );
+    e2e::hygiene::assert_clean("the fault matrix's logs", &logged, &secrets);
+    e2e::hygiene::assert_clean("the fault matrix's answers and errors", &said, &secrets);
+    println!(
+        "log hygiene: {} log lines and {} bytes of answers and errors, no secret",
+        logged.lines().count(),
+        said.len()
+    );
 }
