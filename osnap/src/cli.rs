@@ -360,9 +360,24 @@ pub struct MigrateArgs {
     /// target)
     #[arg(long)]
     pub bucket: String,
-    /// The role the domains assume to reach the bucket
+    /// The role the domains assume to reach the bucket (the target's; and the source's when
+    /// it is an AWS domain)
     #[arg(long, value_name = "ARN")]
     pub snapshot_role: String,
+    /// The source is a self-managed cluster (listed in OSNAP_ALLOWED_HOSTS) whose login, for
+    /// basic authentication, is in this Secrets Manager secret
+    #[arg(long, value_name = "ARN", conflicts_with = "from_no_auth")]
+    pub from_secret_arn: Option<String>,
+    /// The source's user name, when the secret holds the password alone
+    #[arg(long, value_name = "NAME", requires = "from_secret_arn")]
+    pub from_user: Option<String>,
+    /// The source is a self-managed cluster without authentication (listed in
+    /// OSNAP_ALLOWED_HOSTS)
+    #[arg(long)]
+    pub from_no_auth: bool,
+    /// A self-managed source's repository-s3 client (`default` when not given)
+    #[arg(long, value_name = "NAME")]
+    pub from_client: Option<String>,
     /// The bucket's region (asked of S3 when neither this nor --s3-endpoint is given)
     #[arg(long)]
     pub bucket_region: Option<String>,

@@ -3,7 +3,7 @@
 //! domain and repository from the flags or the environment.
 
 use operations::connect::CredentialMode;
-use operations::contract::{DomainInput, Target};
+use operations::contract::{ClusterAuth, DomainInput, Target};
 use operations::{Context, OsnapError};
 use serde_json::{Map, Value};
 use snapshot_api::SnapshotApi;
@@ -67,11 +67,27 @@ impl Session {
         }
     }
 
+    /// A self-managed cluster at `endpoint` (a migration's source), reached with `auth`
+    /// instead of SigV4: no role is assumed.
+    pub fn cluster_at(&self, endpoint: &str, auth: ClusterAuth) -> DomainInput {
+        DomainInput {
+            endpoint: endpoint.to_owned(),
+            region: self.region.clone(),
+            assume_role_arn: None,
+            auth: Some(auth),
+        }
+    }
+
     /// The API of the domain at `endpoint`.
     pub async fn api_at(&self, endpoint: &str) -> Result<SnapshotApi, OsnapError> {
+        self.api_for(&self.domain_at(endpoint)).await
+    }
+
+    /// The API of `domain`.
+    pub async fn api_for(&self, domain: &DomainInput) -> Result<SnapshotApi, OsnapError> {
         self.context
             .api(&Target {
-                domain: self.domain_at(endpoint),
+                domain: domain.clone(),
                 repository: self.repository()?,
                 event_time: None,
             })
@@ -111,7 +127,8 @@ impl Session {
         self.event_for(&self.domain()?, fields)
     }
 
-    fn event_for(&self, domain: &DomainInput, fields: Value) -> Result<Value, OsnapError> {
+    /// As [`Session::event`], for `domain`.
+    pub fn event_for(&self, domain: &DomainInput, fields: Value) -> Result<Value, OsnapError> {
         let mut event = match fields {
             Value::Object(map) => map,
             _ => Map::new(),

@@ -539,6 +539,60 @@ impl TwoDomains {
         }
     }
 
+    /// As [`TwoDomains::start`], with `old` a self-managed Elasticsearch cluster reached with
+    /// basic authentication, its login in the stand-in's Secrets Manager (whose ARN is
+    /// returned beside).
+    async fn start_self_managed(name: &str) -> (Self, standin::secrets::SecretsServer, String) {
+        let mut domains = Self::start(name).await;
+        domains.old.shutdown().await;
+        let login = serde_json::json!({"username": "osnap", "password": CLUSTER_PASSWORD});
+        let stored = standin::secrets::StoredSecret::new("osnap/source-login", &login.to_string());
+        let arn = stored.arn.clone();
+        let secrets = standin::secrets::SecretsServer::start(
+            vec![standin::auth::TestPrincipal::default_operator()],
+            vec![stored],
+        )
+        .await
+        .unwrap();
+        let mut config = standin::DomainConfig::self_managed(
+            "corp-es",
+            domains.s3.endpoint(),
+            domains.s3.credentials(),
+            standin::SelfManagedAccess::Basic {
+                username: "osnap".into(),
+                password: CLUSTER_PASSWORD.into(),
+            },
+        );
+        config.engine = standin::Engine::elasticsearch();
+        config.snapshot_duration = std::time::Duration::from_millis(300);
+        config.recovery_duration = std::time::Duration::from_millis(300);
+        domains.old = standin::Domain::start(config).await.unwrap();
+        let client = signing::DomainClient::with_authentication(
+            signing::client::http_client().unwrap(),
+            signing::DomainEndpoint::parse(
+                &domains.old.endpoint(),
+                Some("us-east-1"),
+                &signing::EndpointPolicy::aws_only().allowing_loopback_for_tests(),
+            )
+            .unwrap(),
+            signing::Authentication::Basic(
+                signing::BasicCredentials::new("osnap", CLUSTER_PASSWORD).unwrap(),
+            ),
+            signing::SharedTimeSource::default(),
+        );
+        for id in 0..3 {
+            let id = id.to_string();
+            let request = signing::DomainRequest::new(http::Method::PUT, &["orders", "_doc", &id])
+                .query("refresh", "true")
+                .json_body(r#"{"item":"x"}"#.to_owned());
+            assert!(client.send(&request).await.unwrap().status.is_success());
+        }
+        domains
+            .env
+            .insert("OSNAP_SECRETS_ENDPOINT".to_owned(), secrets.endpoint());
+        (domains, secrets, arn)
+    }
+
     /// `osnap migrate --from old --to new …` with no terminal, off the runtime's threads.
     async fn migrate(&self, extra: &[&str]) -> Output {
         let mut args: Vec<String> = [
@@ -639,6 +693,38 @@ async fn a_migration_is_planned_refused_without_confirmation_then_done_with_yes(
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("snapshot migration-"), "{stderr}");
     assert!(stderr.contains("restore:"), "{stderr}");
+    domains.shutdown().await;
+}
+
+/// A self-managed cluster's password; the output is checked for it.
+const CLUSTER_PASSWORD: &str = "standin-cluster-password-cli";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_self_managed_cluster_migrates_with_its_login_from_secrets_manager() {
+    let (domains, secrets, arn) = TwoDomains::start_self_managed("migrate-self-managed").await;
+    let new = api_of(&domains.new);
+    let output = domains
+        .migrate(&["--from-secret-arn", &arn, "--yes", "--json"])
+        .await;
+    assert!(output.status.success(), "{}", text(&output));
+    assert!(
+        !text(&output).contains(CLUSTER_PASSWORD),
+        "{}",
+        text(&output)
+    );
+    let done: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(done["registered_source"]["status"], "created", "{done}");
+    assert_eq!(done["counts"]["ok"], true, "{done}");
+    assert_eq!(new.count("orders").await.unwrap(), 3);
+    // Without the login, the cluster's 401: AccessDenied, exit 12.
+    let output = domains.migrate(&["--yes"]).await;
+    assert_eq!(output.status.code(), Some(12), "{}", text(&output));
+    // --from-client needs a self-managed source.
+    let output = domains
+        .migrate(&["--from-client", "backups", "--yes"])
+        .await;
+    assert_eq!(output.status.code(), Some(10), "{}", text(&output));
+    secrets.shutdown().await;
     domains.shutdown().await;
 }
 

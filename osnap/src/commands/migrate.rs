@@ -5,9 +5,10 @@
 //! repository (writable on the source, read-only on the target), snapshots the source and
 //! follows it, restores on the target and follows the recovery, and compares the documents.
 
+use operations::contract::{ClusterAuth, DomainInput};
 use operations::preflight::{PreflightReport, Severity};
 use operations::requests::{RegisterResponse, RestoreResponse, SnapshotResponse, VerifyResponse};
-use operations::{register, restore, snapshot, verify};
+use operations::{OsnapError, register, restore, snapshot, verify};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -35,13 +36,37 @@ struct Migration {
     counts: Option<VerifyResponse>,
 }
 
+/// The source as the events name it: an AWS domain, or a self-managed cluster with its login.
+fn source(session: &Session, args: &MigrateArgs) -> DomainInput {
+    let auth = match (&args.from_secret_arn, args.from_no_auth) {
+        (Some(secret_arn), _) => Some(ClusterAuth::Basic {
+            secret_arn: secret_arn.clone(),
+            username: args.from_user.clone(),
+        }),
+        (None, true) => Some(ClusterAuth::None),
+        (None, false) => None,
+    };
+    match auth {
+        Some(auth) => session.cluster_at(&args.from, auth),
+        None => session.domain_at(&args.from),
+    }
+}
+
 pub async fn run(session: &Session, common: &Common, args: &MigrateArgs) -> Result<(), CliError> {
-    let (from, to) = (args.from.as_str(), args.to.as_str());
+    let to = args.to.as_str();
+    let from = source(session, args);
+    if args.from_client.is_some() && !from.is_self_managed() {
+        return Err(CliError::Operation(OsnapError::InvalidRequest {
+            reason: "--from-client is a self-managed source's repository-s3 client: give \
+                     --from-secret-arn or --from-no-auth"
+                .into(),
+        }));
+    }
     let mut done = Migration::default();
 
     let mut fields = args.selection.fields();
     fields["dry_run"] = json!(true);
-    fields["source"] = serde_json::to_value(session.domain_at(from))
+    fields["source"] = serde_json::to_value(&from)
         .map_err(|e| CliError::Other(format!("cannot write the event: {e}")))?;
     step(common, "preflight: reading both domains");
     let preflight = restore::handle(session.context.clone(), session.event_at(to, fields)?).await?;
@@ -82,13 +107,22 @@ pub async fn run(session: &Session, common: &Common, args: &MigrateArgs) -> Resu
     note(&plan);
     confirm(common.yes, &plan)?;
 
-    let settings = |readonly: bool| {
-        let mut settings = json!({"bucket": args.bucket, "role_arn": args.snapshot_role});
-        for (key, value) in [
-            ("region", &args.bucket_region),
-            ("endpoint", &args.s3_endpoint),
-            ("base_path", &args.base_path),
-        ] {
+    // An AWS domain's settings; a self-managed source's are repository-s3's own (its client
+    // holds the credentials, region and endpoint).
+    let settings = |readonly: bool, self_managed: bool| {
+        let mut settings = json!({"bucket": args.bucket});
+        let aws = [
+            ("role_arn", Some(&args.snapshot_role)),
+            ("region", args.bucket_region.as_ref()),
+            ("endpoint", args.s3_endpoint.as_ref()),
+        ];
+        let own = [("client", args.from_client.as_ref())];
+        let specific: &[(&str, Option<&String>)] = if self_managed { &own } else { &aws };
+        for (key, value) in specific
+            .iter()
+            .copied()
+            .chain([("base_path", args.base_path.as_ref())])
+        {
             if let Some(value) = value {
                 settings[key] = json!(value);
             }
@@ -102,7 +136,7 @@ pub async fn run(session: &Session, common: &Common, args: &MigrateArgs) -> Resu
     done.registered_source = Some(
         register::handle(
             session.context.clone(),
-            session.event_at(from, settings(false))?,
+            session.event_for(&from, settings(false, from.is_self_managed()))?,
         )
         .await?,
     );
@@ -110,7 +144,7 @@ pub async fn run(session: &Session, common: &Common, args: &MigrateArgs) -> Resu
     done.registered_target = Some(
         register::handle(
             session.context.clone(),
-            session.event_at(to, settings(true))?,
+            session.event_at(to, settings(true, false))?,
         )
         .await?,
     );
@@ -119,11 +153,11 @@ pub async fn run(session: &Session, common: &Common, args: &MigrateArgs) -> Resu
     if !args.selection.indices.is_empty() {
         take["indices"] = json!(args.selection.indices);
     }
-    let taken = snapshot::handle(session.context.clone(), session.event_at(from, take)?).await?;
+    let taken = snapshot::handle(session.context.clone(), session.event_for(&from, take)?).await?;
     let repository = taken.repository.clone();
     let name = taken.snapshot.clone();
     super::status::follow_snapshot(
-        &session.api_at(from).await?,
+        &session.api_for(&from).await?,
         &repository,
         &name,
         args.poll.interval,
@@ -132,7 +166,7 @@ pub async fn run(session: &Session, common: &Common, args: &MigrateArgs) -> Resu
     .await?;
     verify::handle(
         session.context.clone(),
-        session.event_at(from, json!({"snapshot": name, "raise_on_failure": true}))?,
+        session.event_for(&from, json!({"snapshot": name, "raise_on_failure": true}))?,
     )
     .await?;
     done.snapshot = Some(taken);
@@ -162,7 +196,7 @@ pub async fn run(session: &Session, common: &Common, args: &MigrateArgs) -> Resu
         session.event_at(
             to,
             json!({"check": "counts", "restore_of": restore_fields,
-                "source": session.domain_at(from), "raise_on_failure": true}),
+                "source": from, "raise_on_failure": true}),
         )?,
     )
     .await?;
