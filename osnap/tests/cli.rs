@@ -491,6 +491,17 @@ struct TwoDomains {
 
 const MIGRATION_BUCKET: &str = "osnap-migration";
 
+/// Writes `orders`' three documents through `client`.
+async fn put_orders(client: &signing::DomainClient) {
+    for id in 0..3 {
+        let id = id.to_string();
+        let request = signing::DomainRequest::new(http::Method::PUT, &["orders", "_doc", &id])
+            .query("refresh", "true")
+            .json_body(r#"{"item":"x"}"#.to_owned());
+        assert!(client.send(&request).await.unwrap().status.is_success());
+    }
+}
+
 impl TwoDomains {
     async fn start(name: &str) -> Self {
         let root = std::env::temp_dir().join(format!("osnap-cli-{name}-{}", std::process::id()));
@@ -508,14 +519,7 @@ impl TwoDomains {
         };
         let old = standin::Domain::start(domain("old")).await.unwrap();
         let new = standin::Domain::start(domain("new")).await.unwrap();
-        let client = standin::client::operator_client(&old.endpoint()).unwrap();
-        for id in 0..3 {
-            let id = id.to_string();
-            let request = signing::DomainRequest::new(http::Method::PUT, &["orders", "_doc", &id])
-                .query("refresh", "true")
-                .json_body(r#"{"item":"x"}"#.to_owned());
-            assert!(client.send(&request).await.unwrap().status.is_success());
-        }
+        put_orders(&standin::client::operator_client(&old.endpoint()).unwrap()).await;
         let env = BTreeMap::from([
             ("OSNAP_DOMAIN_REGION".to_owned(), "us-east-1".to_owned()),
             ("OSNAP_REPOSITORY".to_owned(), "migration".to_owned()),
@@ -580,13 +584,7 @@ impl TwoDomains {
             ),
             signing::SharedTimeSource::default(),
         );
-        for id in 0..3 {
-            let id = id.to_string();
-            let request = signing::DomainRequest::new(http::Method::PUT, &["orders", "_doc", &id])
-                .query("refresh", "true")
-                .json_body(r#"{"item":"x"}"#.to_owned());
-            assert!(client.send(&request).await.unwrap().status.is_success());
-        }
+        put_orders(&client).await;
         domains
             .env
             .insert("OSNAP_SECRETS_ENDPOINT".to_owned(), secrets.endpoint());

@@ -129,14 +129,16 @@ impl S3Server {
 
 /// An S3 client for a loopback S3 endpoint (path-style addressing, fixed credentials).
 pub fn s3_client(endpoint: &str, credentials: Credentials) -> aws_sdk_s3::Client {
-    let config = aws_sdk_s3::Config::builder()
+    aws_sdk_s3::Client::from_conf(loopback_config(endpoint, credentials).build())
+}
+
+fn loopback_config(endpoint: &str, credentials: Credentials) -> aws_sdk_s3::config::Builder {
+    aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new(TEST_REGION))
         .endpoint_url(endpoint)
         .force_path_style(true)
         .credentials_provider(credentials)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
 }
 
 /// The S3 client an emulated domain stores its snapshots with. It retries as the engines'
@@ -149,15 +151,11 @@ pub fn engine_s3_client(endpoint: &str, credentials: Credentials) -> aws_sdk_s3:
         .with_max_attempts(ENGINE_S3_ATTEMPTS)
         .with_initial_backoff(std::time::Duration::from_millis(5))
         .with_max_backoff(std::time::Duration::from_millis(40));
-    let config = aws_sdk_s3::Config::builder()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new(TEST_REGION))
-        .endpoint_url(endpoint)
-        .force_path_style(true)
-        .credentials_provider(credentials)
-        .retry_config(retry)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
+    aws_sdk_s3::Client::from_conf(
+        loopback_config(endpoint, credentials)
+            .retry_config(retry)
+            .build(),
+    )
 }
 
 /// One request and `repository-s3`'s default three retries.

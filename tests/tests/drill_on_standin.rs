@@ -244,6 +244,18 @@ async fn a_prefix_already_in_use_or_unsafe_stops_the_drill_before_anything_is_re
             "{prefix:?}: {refused:?}"
         );
     }
+    // `done` is an answer's phase: a request sending it back starts nothing.
+    let refused = verify
+        .invoke(&drill(&world, "done", &json!({"prefix": "osnap-drill-x-"})))
+        .await
+        .unwrap();
+    assert_eq!(refused.error_type(), Some("InvalidRequest"), "{refused:?}");
+    assert!(
+        !index_names(&world)
+            .await
+            .iter()
+            .any(|n| n.starts_with("osnap-drill-x-"))
+    );
     // A check whose copy's name is a live index deletes nothing: `orders` under `logs-` is
     // `logs-orders`, which the snapshot did not restore.
     put_doc(&world, "logs-orders", "mine").await;

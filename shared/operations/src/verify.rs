@@ -272,15 +272,7 @@ async fn verify_restore(
                     vec![format!("index `{index}` does not exist yet")],
                 ));
             }
-            Err(error) => {
-                return Err(from_api(
-                    error,
-                    Subject {
-                        repository,
-                        snapshot: None,
-                    },
-                ));
-            }
+            Err(error) => return Err(repository_error(error, repository)),
         }
     }
     let mut total = 0;
@@ -330,6 +322,17 @@ async fn verify_restore(
     Ok(progress)
 }
 
+/// An API failure about `repository` as a whole.
+fn repository_error(error: ApiError, repository: &str) -> OsnapError {
+    from_api(
+        error,
+        Subject {
+            repository,
+            snapshot: None,
+        },
+    )
+}
+
 /// The state a restore whose primaries the domain gave up recovering is reported in.
 pub const RESTORE_FAILED: &str = "RESTORE_FAILED";
 
@@ -353,15 +356,7 @@ async fn failed_primaries(
             Ok(shards) => shards,
             // Deleted since its recovery was read: nothing of it is failing.
             Err(ApiError::IndexNotFound { .. }) => continue,
-            Err(error) => {
-                return Err(from_api(
-                    error,
-                    Subject {
-                        repository,
-                        snapshot: None,
-                    },
-                ));
-            }
+            Err(error) => return Err(repository_error(error, repository)),
         };
         failed.extend(shards.into_iter().filter(|s| s.is_failed_primary()));
     }

@@ -53,6 +53,14 @@ pub(super) async fn drill(
         on: DrillDay::default(),
     });
     let phase = request.drill_phase;
+    if phase == DrillPhase::Done {
+        // An answer's phase, never a request's: a drill that is over has nothing left to do,
+        // and starting a new one from it would restore again.
+        return Err(OsnapError::invalid(
+            "drill_phase \"done\" is what an answer says when the drill is over: send \
+             \"start\" to begin a drill, \"check\" to follow one",
+        ));
+    }
     check_prefix(&spec.prefix)?;
     let place = Target {
         domain: spec.domain.clone().unwrap_or_else(|| target.domain.clone()),
