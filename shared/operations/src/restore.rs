@@ -568,7 +568,8 @@ pub fn plan(
     let replace = match (request.on_conflict, conflicts.is_empty()) {
         (_, true) => Vec::new(),
         (OnConflict::Fail | OnConflict::Rename, false) => {
-            return Err(OsnapError::RestoreConflict { indices: conflicts });
+            return Err(red_targets(cluster, &conflicts)
+                .unwrap_or(OsnapError::RestoreConflict { indices: conflicts }));
         }
         (OnConflict::Replace, false) => {
             check_replaceable(snapshot, &restored, &conflicts)?;
@@ -738,6 +739,31 @@ fn check_settings(request: &RestoreRequest) -> Result<(), OsnapError> {
         )));
     }
     Ok(())
+}
+
+/// Targets that exist and are red, said as a refusal: most often the copies of a restore
+/// whose primaries never recovered (a repository the domain could not read, a corrupt file).
+/// Nothing of them is readable, but nothing proves they are osnap's own copies either, so
+/// osnap does not restore over them: their operator deletes them first.
+fn red_targets(cluster: &[CatIndex], conflicts: &[String]) -> Option<OsnapError> {
+    let red: Vec<&str> = cluster
+        .iter()
+        .filter(|c| c.health.as_deref() == Some("red") && conflicts.contains(&c.index))
+        .map(|c| c.index.as_str())
+        .collect();
+    let first = red.first()?;
+    let more = match red.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    Some(OsnapError::UnsafeOperation {
+        reason: format!(
+            "`{}`{more} exist red (their primaries never recovered, as after a failed \
+             restore): osnap restores over no index it cannot tell is its own copy. Delete \
+             them (nothing of them is readable) and restore again",
+            policy::quote::short(first)
+        ),
+    })
 }
 
 /// A target name that is an alias on the domain: the engine refuses to create an index of
