@@ -90,6 +90,7 @@ fuzz_target!(|data: &[u8]| {
         repository: Some("nightly".into()),
         allowed_hosts: None,
         s3_endpoint: None,
+        secrets_endpoint: None,
     };
     for defaults in [&bare, &environment] {
         check::<RegisterRequest>("register", &event, defaults);
