@@ -66,8 +66,11 @@ fn live_indices_intact(world: &World) {
     }
 }
 
-/// Takes `nightly-new` through the snapshot function and polls verify until it is done.
-async fn snapshot_then_verify(world: &World) -> operations::requests::VerifyResponse {
+/// Takes `nightly-new` through the snapshot function and polls verify until it is done: the
+/// verdict, or verify's error (a snapshot in no listing is `SnapshotMissing`).
+async fn snapshot_then_verify(
+    world: &World,
+) -> Result<operations::requests::VerifyResponse, operations::OsnapError> {
     let started = operations::snapshot::handle(
         context_in(world),
         event(
@@ -83,11 +86,9 @@ async fn snapshot_then_verify(world: &World) -> operations::requests::VerifyResp
             context_in(world),
             event(world, json!({"snapshot": "nightly-new"})),
         )
-        .await;
-        match verdict {
-            Ok(v) if v.done => return v,
-            Ok(_) => {}
-            Err(other) => panic!("{other}"),
+        .await?;
+        if verdict.done {
+            return Ok(verdict);
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
@@ -102,7 +103,7 @@ async fn shard_data_s3_refuses_fails_its_shards_and_verify_reports_the_snapshot_
             .on(S3Requests::Writes)
             .where_path_contains("/indices/"),
     );
-    let verdict = snapshot_then_verify(&world).await;
+    let verdict = snapshot_then_verify(&world).await.unwrap();
     assert_eq!(verdict.state, "PARTIAL", "{verdict:?}");
     assert!(!verdict.ok);
     assert_eq!(verdict.shards.failed, 2, "{verdict:?}");
@@ -142,36 +143,11 @@ async fn a_snapshot_whose_metadata_s3_refuses_is_in_no_listing_and_verify_says_m
             .on(S3Requests::Writes)
             .where_path_contains("/snapshots/"),
     );
-    let started = operations::snapshot::handle(
-        context_in(&world),
-        event(
-            &world,
-            json!({"snapshot": "nightly-new", "indices": ["logs-1", "orders"]}),
-        ),
-    )
-    .await
-    .unwrap();
-    assert!(started.started, "{started:?}");
-    let mut missing = None;
-    for _ in 0..200 {
-        match operations::verify::handle(
-            context_in(&world),
-            event(&world, json!({"snapshot": "nightly-new"})),
-        )
-        .await
-        {
-            Ok(v) if !v.done => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
-            other => {
-                missing = Some(other);
-                break;
-            }
-        }
-    }
-    let error = missing.unwrap().unwrap_err();
+    let error = snapshot_then_verify(&world).await.unwrap_err();
     assert_eq!(error.error_type(), "SnapshotMissing", "{error}");
     world.s3.faults().clear();
     // The same name can be taken again once S3 is well: nothing of the failed one is listed.
-    let verdict = snapshot_then_verify(&world).await;
+    let verdict = snapshot_then_verify(&world).await.unwrap();
     assert!(verdict.ok, "{verdict:?}");
     live_indices_intact(&world);
 }
@@ -183,7 +159,7 @@ async fn s3_slowing_down_once_per_object_is_absorbed_by_every_client() {
         .s3
         .faults()
         .push(S3FaultRule::new(S3Fault::SlowDown).first_per_path(1));
-    let verdict = snapshot_then_verify(&world).await;
+    let verdict = snapshot_then_verify(&world).await.unwrap();
     assert!(verdict.ok, "{verdict:?}");
     let manifest = verdict.manifest.expect("a manifest note");
     assert!(
