@@ -52,6 +52,10 @@ enum Injected {
     SnapshotRunning,
     /// Each request takes 150 ms and the invocation has 400 ms: Lambda's timeout mid-step.
     DeadlinePassed,
+    /// The operation's own act (the create, the restore, prune's first delete, verify's first
+    /// read of the snapshot) is done at once but answered only after the attempt waiting for
+    /// it has given up: the answer is lost, the work is not.
+    AnswerPastAttempt,
     /// S3 answers each object's first request with 503 `SlowDown`.
     S3SlowDownOnce,
     /// S3 answers every request with 500 `InternalError` (its clients' retries fail too).
@@ -61,7 +65,7 @@ enum Injected {
     S3FailsMidWork,
 }
 
-const FAULTS: [(&str, Injected); 11] = [
+const FAULTS: [(&str, Injected); 12] = [
     ("504 after", Injected::Domain(Fault::GatewayTimeout)),
     ("504 before", Injected::Domain(Fault::GatewayTimeoutQueued)),
     ("429", Injected::Domain(Fault::TooManyRequests)),
@@ -70,10 +74,30 @@ const FAULTS: [(&str, Injected); 11] = [
     ("dropped after", Injected::Domain(Fault::DropAfterActing)),
     ("snapshot running", Injected::SnapshotRunning),
     ("deadline", Injected::DeadlinePassed),
+    ("answer past attempt", Injected::AnswerPastAttempt),
     ("S3 503 once", Injected::S3SlowDownOnce),
     ("S3 down", Injected::S3Down),
     ("S3 fails mid-work", Injected::S3FailsMidWork),
 ];
+
+/// The invocation's time in the `AnswerPastAttempt` cases. With it, an attempt at a request
+/// that is not idempotent waits at most 3 s (`signing::deadline::LOOKUP_RESERVE` is kept for
+/// the lookup), an idempotent one at most 11 s (`REPORT_RESERVE` is kept).
+const PAST_ATTEMPT_BUDGET: Duration = Duration::from_secs(13);
+
+/// The act `AnswerPastAttempt` slows, and an answer later than its attempt can wait.
+fn act_answered_past_its_attempt(operation: Operation) -> FaultRule {
+    let (method, slower_than_its_attempt) = match operation {
+        Operation::Snapshot => (Method::PUT, Duration::from_secs(4)),
+        Operation::RestoreRename | Operation::RestoreReplace => {
+            (Method::POST, Duration::from_secs(4))
+        }
+        Operation::Prune => (Method::DELETE, Duration::from_secs(12)),
+        Operation::Verify => (Method::GET, Duration::from_secs(12)),
+    };
+    FaultRule::new(Fault::SlowAnswer(slower_than_its_attempt))
+        .on(method, "/_snapshot/nightly/nightly-")
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Operation {
@@ -376,6 +400,10 @@ async fn case(operation: Operation, fault: Injected, seed: u64, label: &str) -> 
             faults.set_latency(Duration::from_millis(150));
             deadline = Some(SystemTime::now() + Duration::from_millis(400));
         }
+        Injected::AnswerPastAttempt => {
+            faults.push(act_answered_past_its_attempt(operation));
+            deadline = Some(SystemTime::now() + PAST_ATTEMPT_BUDGET);
+        }
         Injected::S3SlowDownOnce => world
             .s3
             .faults()
@@ -565,24 +593,37 @@ async fn every_operation_under_every_fault_keeps_every_index_and_every_kept_snap
     let mut matrix: BTreeMap<(Operation, &str), Vec<String>> = BTreeMap::new();
     let (mut cases, mut injected) = (0u64, 0u64);
     let mut broken = Vec::new();
-    for operation in OPERATIONS {
-        for (label, fault) in FAULTS {
+    for (label, fault) in FAULTS {
+        // The cases that wait out an attempt run side by side: they wait, they do not work.
+        let side_by_side = matches!(fault, Injected::AnswerPastAttempt);
+        let mut running = tokio::task::JoinSet::new();
+        let mut results = Vec::new();
+        for operation in OPERATIONS {
             for seed in 1..=seeds {
-                let result = case(operation, fault, seed, label).await;
-                cases += 1;
-                injected += result.injected;
-                said.push_str(&result.said);
-                said.push('\n');
-                for violation in result.broken {
-                    broken.push(format!(
-                        "{operation:?} × {label} (seed {seed}): {violation}"
-                    ));
+                if side_by_side {
+                    running.spawn(async move {
+                        (operation, seed, case(operation, fault, seed, label).await)
+                    });
+                } else {
+                    results.push((operation, seed, case(operation, fault, seed, label).await));
                 }
-                matrix
-                    .entry((operation, label))
-                    .or_default()
-                    .push(result.outcome);
             }
+        }
+        results.extend(running.join_all().await);
+        for (operation, seed, result) in results {
+            cases += 1;
+            injected += result.injected;
+            said.push_str(&result.said);
+            said.push('\n');
+            for violation in result.broken {
+                broken.push(format!(
+                    "{operation:?} × {label} (seed {seed}): {violation}"
+                ));
+            }
+            matrix
+                .entry((operation, label))
+                .or_default()
+                .push(result.outcome);
         }
     }
     let mut table = format!("{:<16}", "operation");
