@@ -40,7 +40,15 @@ fn event(world: &World, extra: &Value) -> Value {
 /// A domain with `logs-1` (3 documents) and `orders` (1), snapshotted as `nightly-d1` by the
 /// snapshot function, its manifest completed by verify.
 async fn snapshotted(name: &str) -> (World, Functions) {
-    let world = common::world(name).await;
+    snapshotted_with(name, |_| ()).await
+}
+
+/// As [`snapshotted`], on a domain `configure` changes.
+async fn snapshotted_with(
+    name: &str,
+    configure: impl FnOnce(&mut standin::DomainConfig),
+) -> (World, Functions) {
+    let world = common::world_with(name, configure).await;
     for id in ["1", "2", "3"] {
         put_doc(&world, "logs-1", id).await;
     }
@@ -416,5 +424,50 @@ async fn a_drill_on_a_scratch_domain_restores_there_and_leaves_the_source_alone(
     // Nothing was restored on the snapshot's own domain.
     assert_eq!(index_names(&world).await, ["logs-1", "orders"]);
     scratch.shutdown().await;
+    functions.stop().await;
+}
+
+/// A copy whose recovery ends between the check's index listing and its read of the
+/// recoveries was judged "cannot be counted": the listing, read first, had no count for an
+/// index still recovering (`_cat/indices` leaves `docs.count` empty until its primaries are
+/// active). The check counts what it has seen recovered, read after it saw it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_that_recovers_while_the_check_reads_is_counted_not_failed() {
+    let (world, functions) = snapshotted_with("drill-recovering", |config| {
+        config.recovery_duration = std::time::Duration::from_secs(2);
+    })
+    .await;
+    let spec = json!({});
+    ok(
+        functions
+            .verify
+            .invoke(&drill(&world, "start", &spec))
+            .await
+            .unwrap(),
+        "start",
+    );
+    // The check's read of the copies' recoveries reaches the domain after they have ended;
+    // its listing of the indices, sent just before, while they were still recovering.
+    world.domain.faults().push(
+        standin::FaultRule::new(standin::Fault::LateArrival(std::time::Duration::from_secs(
+            3,
+        )))
+        .on(Method::GET, "/osnap-drill-"),
+    );
+    let judged = ok(
+        functions
+            .verify
+            .invoke(&drill(&world, "check", &spec))
+            .await
+            .unwrap(),
+        "check",
+    );
+    assert_eq!(world.domain.faults().injected(), 1, "{judged}");
+    assert_eq!(
+        (judged["state"].as_str(), judged["done"].as_bool()),
+        (Some("DRILL_PASSED"), Some(true)),
+        "{judged}"
+    );
+    assert_eq!(index_names(&world).await, ["logs-1", "orders"]);
     functions.stop().await;
 }

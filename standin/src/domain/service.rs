@@ -147,6 +147,10 @@ async fn handle(
             })));
             return Ok(respond(Reply::gateway_timeout(), &parts.method, false));
         }
+        Some(Fault::LateArrival(after)) => {
+            tokio::time::sleep(after).await;
+            answer(&shared, call).await
+        }
         Some(Fault::SlowAnswer(after)) => {
             // The work is its own task: it ends even if the caller hangs up meanwhile.
             let worker = shared.clone();

@@ -575,13 +575,7 @@ async fn check(
         repository,
         snapshot: Some(snapshot),
     };
-    let cluster: BTreeMap<String, CatIndex> = api
-        .cat_indices(None)
-        .await
-        .map_err(|e| from_api(e, subject))?
-        .into_iter()
-        .map(|row| (row.index.clone(), row))
-        .collect();
+    let cluster = index_listing(api).await.map_err(|e| from_api(e, subject))?;
     let standing = stand(api, repository, snapshot, pairs, &cluster)
         .await
         .map_err(|e| from_api(e, subject))?;
@@ -651,6 +645,13 @@ async fn check(
         ));
     }
     let recovered: Vec<&str> = standing.recovered.iter().map(|p| p.to.as_str()).collect();
+    // The listing was read before the recoveries: a copy that recovered in between has no
+    // count in it (`_cat/indices` leaves `docs.count` empty until the primaries are active).
+    let cluster = if recovered.is_empty() {
+        cluster
+    } else {
+        index_listing(api).await.map_err(|e| from_api(e, subject))?
+    };
     let described = crate::manifest::describe(api, &recovered)
         .await
         .map_err(|e| from_api(e, subject))?;
@@ -702,6 +703,18 @@ async fn check(
     tracing::info!(snapshot, state, passed = outcome.passed.len(), failed = ?outcome.failed,
         deleted = ?outcome.deleted, kept = ?outcome.kept, "drill judged");
     Ok(report.answer(repository, snapshot, state, DrillPhase::Done, outcome))
+}
+
+/// The cluster's indices by name.
+async fn index_listing(
+    api: &SnapshotApi,
+) -> Result<BTreeMap<String, CatIndex>, snapshot_api::ApiError> {
+    Ok(api
+        .cat_indices(None)
+        .await?
+        .into_iter()
+        .map(|row| (row.index.clone(), row))
+        .collect())
 }
 
 /// One recovered copy against the manifest's record of its index: its count (exact, or

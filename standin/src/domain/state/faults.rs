@@ -36,6 +36,10 @@ pub enum Fault {
     /// The domain does the work at once but holds its answer back this long (a busy cluster
     /// manager); a caller that stops waiting first loses the answer, not the work.
     SlowAnswer(Duration),
+    /// The request reaches the engine only this long after it was sent (a busy coordinating
+    /// node, a slow hop), then is acted on and answered as usual: what it reads is the state
+    /// at its arrival, which may be newer than what the caller's previous request read.
+    LateArrival(Duration),
 }
 
 /// Which requests a fault hits, and how often.
