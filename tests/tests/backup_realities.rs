@@ -335,7 +335,7 @@ async fn no_cold_storage_is_reported_and_a_warm_only_selection_is_refused() {
     assert_eq!(taken.hot.names, ["hot-1"]);
     assert!(!taken.cold.listed);
     assert!(
-        taken.cold.note.contains("no cold storage"),
+        taken.cold.note.contains("); taken as no cold storage"),
         "{}",
         taken.cold.note
     );

@@ -17,6 +17,7 @@
 pub mod api_error;
 pub mod bounded;
 mod bucket_region;
+mod cold_tier;
 pub mod connect;
 mod context;
 pub mod contract;

@@ -238,16 +238,7 @@ pub async fn read_source(
         .filter(|p| tiers.get(&p.from).is_some_and(|t| t.is_warm()))
         .map(|p| p.from.clone())
         .collect();
-    // What a domain without cold storage answers is not documented: any refusal is none. A
-    // self-managed cluster has no such tier, nor the API.
-    let listed_cold: Vec<String> = if self_managed {
-        Vec::new()
-    } else {
-        match api.cold_indices().await {
-            Ok(page) => page.indices.into_iter().map(|c| c.index).collect(),
-            Err(_) => Vec::new(),
-        }
-    };
+    let listed_cold = crate::cold_tier::list(api, self_managed).await.names();
     // Those the selection would take, were they in the cluster.
     let cold: Vec<String> =
         crate::restore::select_and_rename(&request.selection(&request.snapshot), &listed_cold)?

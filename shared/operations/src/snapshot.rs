@@ -19,6 +19,7 @@ use snapshot_api::{ApiError, SnapshotApi};
 use crate::OsnapError;
 use crate::api_error::{Subject, from_api};
 use crate::bounded::Bounded;
+use crate::cold_tier::{self, ColdListing};
 use crate::context::Context;
 use crate::contract::{Target, parse_event, parse_rfc3339_utc};
 use crate::manifest::{self, Lookup, Manifest, ManifestStore, StoreMissing};
@@ -73,17 +74,7 @@ pub async fn snapshot(
     let report = TierOutcome {
         hot: Bounded::from_slice(&tiers.hot),
         warm: warm_report(request.warm, &tiers.warm),
-        cold: if target.domain.is_self_managed() {
-            ColdReport {
-                listed: false,
-                indices: Bounded::default(),
-                note: "a self-managed cluster has no cold storage (an Amazon OpenSearch \
-                       Service tier)"
-                    .into(),
-            }
-        } else {
-            cold_report(&api).await
-        },
+        cold: cold_report(cold_tier::list(&api, target.domain.is_self_managed()).await),
     };
     tracing::info!(
         repository, snapshot = %name, hot = tiers.hot.len(), warm = tiers.warm.len(),
@@ -234,12 +225,11 @@ fn warm_report(choice: WarmChoice, warm: &[String]) -> WarmReport {
 /// snapshots").
 const ULTRAWARM_REPOSITORY: &str = "cs-ultrawarm";
 
-/// The domain's cold indices (cold-storage.md, "Listing cold indexes"), from the first page
-/// of the listing. What a domain without cold storage answers is not documented: any refusal
-/// is taken to mean none, and the note says so; the snapshot goes on either way.
-async fn cold_report(api: &SnapshotApi) -> ColdReport {
-    match api.cold_indices().await {
-        Ok(page) => {
+/// The report of the domain's cold indices, from the first page of the listing
+/// (cold-storage.md, "Listing cold indexes"). The snapshot goes on whatever it says.
+fn cold_report(listing: ColdListing) -> ColdReport {
+    match listing {
+        ColdListing::Listed(page) => {
             let names: Vec<&str> = page.indices.iter().map(|c| c.index.as_str()).collect();
             let mut indices = Bounded::from_slice(&names);
             let total = page
@@ -260,13 +250,20 @@ async fn cold_report(api: &SnapshotApi) -> ColdReport {
                 note,
             }
         }
-        Err(error) => {
+        ColdListing::NoTier => ColdReport {
+            listed: false,
+            indices: Bounded::default(),
+            note: "a self-managed cluster has no cold storage (an Amazon OpenSearch Service tier)"
+                .into(),
+        },
+        ColdListing::Refused(error) => {
             tracing::info!(%error, "no cold index listing");
             ColdReport {
                 listed: false,
                 indices: Bounded::default(),
                 note: format!(
-                    "the domain did not list cold indices (`_cold/indices/_search`: {}); taken                      as no cold storage",
+                    "the domain did not list cold indices (`_cold/indices/_search`: {}); taken \
+                     as no cold storage",
                     policy::quote::bounded_message(&error.to_string())
                 ),
             }
