@@ -80,6 +80,14 @@ fn drill(world: &World, phase: &str, spec: &Value) -> Value {
     )
 }
 
+/// One drill phase through the verify function, its answer required to be a success.
+async fn drill_call(verify: &LambdaFunction, world: &World, phase: &str, spec: &Value) -> Value {
+    ok(
+        verify.invoke(&drill(world, phase, spec)).await.unwrap(),
+        phase,
+    )
+}
+
 /// The indices on the domain, sorted.
 async fn index_names(world: &World) -> Vec<String> {
     let (status, rows) = operator_call(
@@ -115,13 +123,7 @@ async fn a_drill_restores_its_sample_judges_it_by_the_manifest_and_deletes_only_
     let (world, functions) = snapshotted("drill-pass").await;
     let verify = &functions.verify;
 
-    let started = ok(
-        verify
-            .invoke(&drill(&world, "start", &json!({})))
-            .await
-            .unwrap(),
-        "start",
-    );
+    let started = drill_call(verify, &world, "start", &json!({})).await;
     assert_eq!(started["state"], "DRILL_RESTORING", "{started}");
     assert_eq!(
         (
@@ -173,13 +175,7 @@ async fn a_drill_restores_its_sample_judges_it_by_the_manifest_and_deletes_only_
     assert_eq!(world.domain.doc_count("logs-1"), Some(3));
 
     // The verdict is in the manifest; a check repeated after the delete answers it again.
-    let again = ok(
-        verify
-            .invoke(&drill(&world, "check", &json!({})))
-            .await
-            .unwrap(),
-        "again",
-    );
+    let again = drill_call(verify, &world, "check", &json!({})).await;
     assert_eq!(
         (again["state"].as_str(), again["ok"].as_bool()),
         (Some("DRILL_PASSED"), Some(true)),
@@ -192,13 +188,7 @@ async fn a_drill_restores_its_sample_judges_it_by_the_manifest_and_deletes_only_
 async fn an_index_put_in_place_of_a_copy_is_never_deleted_and_fails_the_drill() {
     let (world, functions) = snapshotted("drill-swap").await;
     let verify = &functions.verify;
-    ok(
-        verify
-            .invoke(&drill(&world, "start", &json!({})))
-            .await
-            .unwrap(),
-        "start",
-    );
+    drill_call(verify, &world, "start", &json!({})).await;
     // Someone deletes a copy and creates an index of its name with data of their own.
     let (status, body) =
         operator_send(&world, Method::DELETE, &["osnap-drill-orders"], &[], None).await;
@@ -293,13 +283,7 @@ async fn documents_altered_in_the_bucket_fail_the_drill_and_the_failed_copy_is_k
         standin::domain::drop_a_stored_document(&world.s3.client(), "snapshots", "logs-1").await;
     assert_eq!(changed, 1);
 
-    ok(
-        verify
-            .invoke(&drill(&world, "start", &json!({})))
-            .await
-            .unwrap(),
-        "start",
-    );
+    drill_call(verify, &world, "start", &json!({})).await;
     let done = poll_done(verify, &drill(&world, "check", &json!({}))).await;
     assert_eq!(
         (done["state"].as_str(), done["ok"].as_bool()),
@@ -348,14 +332,7 @@ async fn a_drill_not_due_today_restores_nothing() {
         "wednesday",
     ];
     let tomorrow = weekdays[usize::try_from((days + 1) % 7).unwrap()];
-    let answer = ok(
-        functions
-            .verify
-            .invoke(&drill(&world, "start", &json!({"on": tomorrow})))
-            .await
-            .unwrap(),
-        "not due",
-    );
+    let answer = drill_call(&functions.verify, &world, "start", &json!({"on": tomorrow})).await;
     assert_eq!(
         (
             answer["state"].as_str(),
@@ -391,14 +368,7 @@ async fn a_drill_on_a_scratch_domain_restores_there_and_leaves_the_source_alone(
     registered.unwrap();
 
     let spec = json!({"domain": scratch_json});
-    let started = ok(
-        functions
-            .verify
-            .invoke(&drill(&world, "start", &spec))
-            .await
-            .unwrap(),
-        "start",
-    );
+    let started = drill_call(&functions.verify, &world, "start", &spec).await;
     assert_eq!(
         started["drill"]["domain"],
         scratch.endpoint().trim_start_matches("http://")
@@ -438,14 +408,7 @@ async fn a_copy_that_recovers_while_the_check_reads_is_counted_not_failed() {
     })
     .await;
     let spec = json!({});
-    ok(
-        functions
-            .verify
-            .invoke(&drill(&world, "start", &spec))
-            .await
-            .unwrap(),
-        "start",
-    );
+    drill_call(&functions.verify, &world, "start", &spec).await;
     // The check's read of the copies' recoveries reaches the domain after they have ended;
     // its listing of the indices, sent just before, while they were still recovering.
     world.domain.faults().push(
@@ -454,14 +417,7 @@ async fn a_copy_that_recovers_while_the_check_reads_is_counted_not_failed() {
         )))
         .on(Method::GET, "/osnap-drill-"),
     );
-    let judged = ok(
-        functions
-            .verify
-            .invoke(&drill(&world, "check", &spec))
-            .await
-            .unwrap(),
-        "check",
-    );
+    let judged = drill_call(&functions.verify, &world, "check", &spec).await;
     assert_eq!(world.domain.faults().injected(), 1, "{judged}");
     assert_eq!(
         (judged["state"].as_str(), judged["done"].as_bool()),
