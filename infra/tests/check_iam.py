@@ -238,7 +238,9 @@ def main():
     endpoints = {k: v for k, v in resources.items() if v["Type"] == "AWS::EC2::VPCEndpoint"}
     check("VPC endpoints only when asked (each under its condition)",
           sorted((k, v.get("Condition")) for k, v in endpoints.items())
-          == [("S3GatewayEndpoint", "MakeS3Endpoint"), ("StsInterfaceEndpoint", "MakeStsEndpoint")],
+          == [("S3GatewayEndpoint", "MakeS3Endpoint"),
+              ("SecretsManagerInterfaceEndpoint", "MakeSecretsManagerEndpoint"),
+              ("StsInterfaceEndpoint", "MakeStsEndpoint")],
           {k: v.get("Condition") for k, v in endpoints.items()})
 
     log_groups = {k: v for k, v in resources.items() if v["Type"] == "AWS::Logs::LogGroup"}
