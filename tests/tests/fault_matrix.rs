@@ -85,17 +85,18 @@ const FAULTS: [(&str, Injected); 12] = [
 /// the lookup), an idempotent one at most 11 s (`REPORT_RESERVE` is kept).
 const PAST_ATTEMPT_BUDGET: Duration = Duration::from_secs(13);
 
-/// The act `AnswerPastAttempt` slows, and an answer later than its attempt can wait.
+/// The act `AnswerPastAttempt` slows, and an answer a second later than its attempt can wait
+/// (4 s for the create and the restore, 12 s for the delete and the read).
 fn act_answered_past_its_attempt(operation: Operation) -> FaultRule {
-    let (method, slower_than_its_attempt) = match operation {
-        Operation::Snapshot => (Method::PUT, Duration::from_secs(4)),
-        Operation::RestoreRename | Operation::RestoreReplace => {
-            (Method::POST, Duration::from_secs(4))
-        }
-        Operation::Prune => (Method::DELETE, Duration::from_secs(12)),
-        Operation::Verify => (Method::GET, Duration::from_secs(12)),
+    use signing::deadline::{LOOKUP_RESERVE, REPORT_RESERVE};
+    let (method, reserve) = match operation {
+        Operation::Snapshot => (Method::PUT, LOOKUP_RESERVE),
+        Operation::RestoreRename | Operation::RestoreReplace => (Method::POST, LOOKUP_RESERVE),
+        Operation::Prune => (Method::DELETE, REPORT_RESERVE),
+        Operation::Verify => (Method::GET, REPORT_RESERVE),
     };
-    FaultRule::new(Fault::SlowAnswer(slower_than_its_attempt))
+    let attempt = PAST_ATTEMPT_BUDGET - reserve;
+    FaultRule::new(Fault::SlowAnswer(attempt + Duration::from_secs(1)))
         .on(method, "/_snapshot/nightly/nightly-")
 }
 
